@@ -1,0 +1,46 @@
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { AuthConfig } from '../../config';
+import { InvalidToken, type TokenVerifier } from '../../ports';
+
+/** Asymmetric algorithms only: an HS* or `none` token is refused before any key is looked at. */
+const ALGORITHMS = ['RS256', 'ES256'];
+/** Tokens far larger than any the login issues are refused unread. */
+const MAX_TOKEN_LENGTH = 8192;
+
+/**
+ * Verifies the platform's access tokens with jose. The key set is built once
+ * per container: a remote JWKS is fetched on first use and cached by jose
+ * across invocations (refetched when an unknown `kid` shows up).
+ */
+export class JoseTokenVerifier implements TokenVerifier {
+  private readonly keys: JWTVerifyGetKey;
+
+  constructor(private readonly config: AuthConfig) {
+    this.keys =
+      'jwksUrl' in config.keys
+        ? createRemoteJWKSet(new URL(config.keys.jwksUrl))
+        : createLocalJWKSet(JSON.parse(config.keys.jwksJson));
+  }
+
+  async verify(token: string): Promise<{ uid: string }> {
+    if (token.length > MAX_TOKEN_LENGTH) throw new InvalidToken('token too large');
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, this.keys, {
+        algorithms: ALGORITHMS,
+        requiredClaims: ['exp'],
+        ...(this.config.issuer ? { issuer: this.config.issuer } : {}),
+      }));
+    } catch (error) {
+      // The key service being down is our fault, not the token's: let it surface as a 500.
+      if (!(error instanceof errors.JOSEError) || error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
+        throw error;
+      }
+      throw new InvalidToken(error.code);
+    }
+    const { uid, type } = payload;
+    if (typeof uid !== 'string' || uid === '' || uid.length > 128) throw new InvalidToken('no uid');
+    if (type !== 'AccessToken') throw new InvalidToken('not an access token');
+    return { uid };
+  }
+}

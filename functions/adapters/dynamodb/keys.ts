@@ -1,0 +1,38 @@
+/**
+ * Every item key of both tables, in one place. Partition key attribute: `pk`.
+ *
+ * codes table
+ *   CODE#<codeType>#<e164>          latest code for (phone, codeType)
+ *   NONCE#<userDomain>#<random>     a used request nonce
+ *   COUNT#PHONE#<e164>#<UTC day>    codes issued to a phone that day
+ *   COUNT#IP#<ip>#<UTC hour>        codes issued for a source IP that hour
+ *   COUNT#ALL#<UTC minute>          codes issued in all that minute
+ * users table
+ *   USER#<uid>                      the user
+ *   PHONE#<e164>                    claim: this phone belongs to that uid
+ */
+export const keys = {
+  code: (codeType: string, e164: string) => `CODE#${codeType}#${e164}`,
+  nonce: (userDomain: string, random: string) => `NONCE#${userDomain}#${random}`,
+  phoneDayCount: (e164: string, at: number) => `COUNT#PHONE#${e164}#${utcWindow(at, 'day')}`,
+  ipHourCount: (ip: string, at: number) => `COUNT#IP#${ip}#${utcWindow(at, 'hour')}`,
+  globalMinuteCount: (at: number) => `COUNT#ALL#${utcWindow(at, 'minute')}`,
+  user: (uid: string) => `USER#${uid}`,
+  phoneClaim: (e164: string) => `PHONE#${e164}`,
+};
+
+export type Window = 'day' | 'hour' | 'minute';
+
+const windowLength: Record<Window, number> = { day: 86_400_000, hour: 3_600_000, minute: 60_000 };
+const windowLabelLength: Record<Window, number> = { day: 10, hour: 13, minute: 16 };
+
+/** `2026-11-25`, `2026-11-25T18`, `2026-11-25T18:04`: fixed windows aligned to UTC. */
+export const utcWindow = (at: number, window: Window): string =>
+  new Date(at).toISOString().slice(0, windowLabelLength[window]);
+
+/** When the window holding `at` ends, in ms. */
+export const windowEnd = (at: number, window: Window): number =>
+  Math.floor(at / windowLength[window]) * windowLength[window] + windowLength[window];
+
+/** DynamoDB TTL wants epoch seconds. */
+export const ttlSeconds = (at: number): number => Math.ceil(at / 1000);

@@ -1,0 +1,32 @@
+import type { SmsSender } from '../../ports';
+
+export interface OutboxMessage {
+  readonly to: string;
+  readonly text: string;
+  readonly sentAt: string;
+}
+
+/**
+ * Local development's SMS provider: keeps every message in memory for
+ * `GET /_local/outbox` and prints it, so the flow can be followed without a
+ * phone. Never used in the cloud.
+ */
+export class OutboxSmsSender implements SmsSender {
+  private readonly messages: OutboxMessage[] = [];
+
+  constructor(
+    private readonly print: (line: string) => void = () => undefined,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async send(to: string, text: string): Promise<void> {
+    const message = { to, text, sentAt: new Date(this.now()).toISOString() };
+    this.messages.push(message);
+    this.print(`[sms] to ${to}: ${text}`);
+  }
+
+  /** Oldest first. */
+  messagesTo(phone: string): OutboxMessage[] {
+    return this.messages.filter((message) => message.to === phone);
+  }
+}

@@ -1,0 +1,73 @@
+import {
+  getCountries,
+  getCountryCallingCode,
+  parsePhoneNumberFromString,
+  type CountryCallingCode,
+} from 'libphonenumber-js/mobile';
+import { ResultCode } from './result-codes';
+import { RuleViolation } from './errors';
+
+/** A mobile number that passed validation, in the forms the service stores. */
+export interface PhoneNumber {
+  /** `+8613800138000` */
+  readonly e164: string;
+  /** Country calling code, digits only: `86`. */
+  readonly callingCode: string;
+  /** National significant number: `13800138000`. */
+  readonly nationalNumber: string;
+}
+
+// Separators people type inside a number; the contract drops them.
+const SEPARATORS = /[\s\-.()]/g;
+const INTERNATIONAL_CODE = /^(?:\+|00)?([1-9]\d{0,2})$/;
+const MAX_INPUT_LENGTH = 64;
+
+const knownCallingCodes: ReadonlySet<string> = new Set(
+  getCountries().map((country) => getCountryCallingCode(country) as string),
+);
+
+const formatIncorrect = (): never => {
+  throw new RuleViolation(ResultCode.PhoneFormatIncorrect);
+};
+
+/**
+ * `86`, `+86` or `0086` -> `86`. Anything else, or a calling code no country
+ * uses, is a format error (5019).
+ */
+export function parseCallingCode(internationalCode: string): string {
+  const match = INTERNATIONAL_CODE.exec(internationalCode.trim());
+  const digits = match?.[1];
+  if (!digits || !knownCallingCodes.has(digits)) return formatIncorrect();
+  return digits;
+}
+
+/**
+ * Validates and normalises a phone as the contract defines it: `phone` is the
+ * national number (separators dropped) of the country `internationalCode`
+ * names, or a whole international number when it starts with `+`, in which
+ * case a given `internationalCode` must name the same country. Only numbers
+ * that can be mobiles pass: SMS goes to mobiles only.
+ */
+export function normalizePhone(phone: string, internationalCode: string | undefined): PhoneNumber {
+  if (phone.length > MAX_INPUT_LENGTH) return formatIncorrect();
+  const compact = phone.replace(SEPARATORS, '');
+  const callingCode = internationalCode === undefined ? undefined : parseCallingCode(internationalCode);
+
+  let parsed;
+  if (compact.startsWith('+')) {
+    if (!/^\+\d{4,17}$/.test(compact)) return formatIncorrect();
+    parsed = parsePhoneNumberFromString(compact);
+  } else {
+    if (callingCode === undefined || !/^\d{4,17}$/.test(compact)) return formatIncorrect();
+    // Parsed in its national form, so a trunk prefix (UK 07911...) is understood.
+    parsed = parsePhoneNumberFromString(compact, { defaultCallingCode: callingCode as CountryCallingCode });
+  }
+  // The "mobile" metadata makes isValid() mean "valid mobile (or can't-tell) number".
+  if (!parsed?.isValid()) return formatIncorrect();
+  if (callingCode !== undefined && parsed.countryCallingCode !== callingCode) return formatIncorrect();
+  return {
+    e164: parsed.number,
+    callingCode: parsed.countryCallingCode,
+    nationalNumber: parsed.nationalNumber,
+  };
+}

@@ -1,0 +1,72 @@
+import type { Clock } from '../clock';
+import type { CodeRules } from '../config';
+import { refuse } from '../domain/errors';
+import { normalizePhone } from '../domain/phone';
+import { ResultCode } from '../domain/result-codes';
+import { CODE_PATTERN, hashCode, judgeCode, type CodeType } from '../domain/verification-code';
+import type { Users, VerificationCodes } from '../ports';
+import { given } from './parameters';
+
+export interface RelationPhoneRequest {
+  readonly uid: string;
+  readonly phone?: string;
+  readonly code?: string;
+  readonly internationalCode?: string;
+}
+
+export interface RelationPhoneDependencies {
+  readonly users: Users;
+  readonly codes: Pick<VerificationCodes, 'recordWrongTry'>;
+  readonly clock: Clock;
+  readonly codeRules: CodeRules;
+}
+
+const LINK_CODE_TYPE: CodeType = '6';
+/** Re-reads after a concurrent change to the same user before giving up. */
+const MAX_ATTEMPTS = 5;
+
+/**
+ * POST /v2/enduser/enduserapi/relationPhone: links a phone to the signed-in
+ * user, proven by the latest codeType 6 code sent to it. Checks run in the
+ * contract's order; the first that fails answers.
+ */
+export async function relationPhone(request: RelationPhoneRequest, deps: RelationPhoneDependencies): Promise<void> {
+  const phoneText = given(request.phone) ?? refuse(ResultCode.PhoneRequired);
+  const code = given(request.code) ?? refuse(ResultCode.CodeRequired);
+  const internationalCode = given(request.internationalCode) ?? deps.codeRules.domesticCallingCode;
+  const phone = normalizePhone(phoneText, internationalCode);
+  // A code that is not six digits is wrong without looking anything up.
+  const wellFormed = CODE_PATTERN.test(code);
+  const candidateHash = hashCode(deps.codeRules.pepper, phone, LINK_CODE_TYPE, code);
+
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const now = deps.clock.now();
+    const found = await deps.users.findWithCode(
+      request.uid,
+      wellFormed ? { phone, codeType: LINK_CODE_TYPE } : undefined,
+    );
+    const user = found.user ?? refuse(ResultCode.UserDoesNotExist);
+    if (!wellFormed) refuse(ResultCode.SmsCodeFailed);
+
+    const verdict = judgeCode(found.code, candidateHash, now, deps.codeRules.maxWrongTries);
+    if (verdict === 'wrong' && found.code?.codeHash) {
+      await deps.codes.recordWrongTry(phone, LINK_CODE_TYPE, found.code.codeHash);
+    }
+    if (verdict !== 'valid') refuse(ResultCode.SmsCodeFailed);
+
+    // The code is checked before the owner: only someone holding the phone learns it is taken.
+    const outcome = await deps.users.linkPhone({
+      uid: user.uid,
+      previousPhone: user.phone,
+      phone,
+      codeType: LINK_CODE_TYPE,
+      codeHash: candidateHash,
+      maxWrongTries: deps.codeRules.maxWrongTries,
+      now,
+    });
+    if (outcome === 'linked') return;
+    if (outcome === 'code-rejected') refuse(ResultCode.SmsCodeFailed);
+    if (outcome === 'phone-taken') refuse(ResultCode.PhoneAlreadyRegistered);
+  }
+  throw new Error(`relationPhone: user ${request.uid} kept changing over ${MAX_ATTEMPTS} attempts`);
+}

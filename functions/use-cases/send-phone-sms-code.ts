@@ -1,0 +1,97 @@
+import type { Clock } from '../clock';
+import type { CodeRules, SendLimits, SignatureRules } from '../config';
+import { InvalidParameter, refuse } from '../domain/errors';
+import { normalizePhone } from '../domain/phone';
+import { ResultCode } from '../domain/result-codes';
+import { computeSignature, signatureMatches } from '../domain/signature';
+import { generateCode, hashCode, type CodeType } from '../domain/verification-code';
+import { RuleViolation } from '../domain/errors';
+import type { CodeIssue, SmsSender, VerificationCodes } from '../ports';
+import { given } from './parameters';
+
+export interface SendPhoneSmsCodeRequest {
+  readonly phone?: string;
+  readonly internationalCode?: string;
+  readonly codeType?: string;
+  readonly userDomain?: string;
+  readonly random?: string;
+  readonly ts?: string;
+  readonly signature?: string;
+  readonly sourceIp: string;
+}
+
+export interface SendPhoneSmsCodeDependencies {
+  readonly codes: VerificationCodes;
+  readonly sms: SmsSender;
+  readonly clock: Clock;
+  readonly codeRules: CodeRules;
+  readonly sendLimits: SendLimits;
+  readonly signatureRules: SignatureRules;
+}
+
+const RANDOM = /^[A-Za-z0-9]{16}$/;
+const TIMESTAMP = /^\d{1,16}$/;
+
+/**
+ * POST /v2/sms/enduserapi/v2/sendPhoneSmsCode. Checks run in the contract's
+ * order; the first that fails answers.
+ */
+export async function sendPhoneSmsCode(
+  request: SendPhoneSmsCodeRequest,
+  deps: SendPhoneSmsCodeDependencies,
+): Promise<void> {
+  const phone = given(request.phone) ?? refuse(ResultCode.PhoneRequired);
+  const internationalCode = given(request.internationalCode) ?? refuse(ResultCode.InternationalCodeRequired);
+  const userDomain = given(request.userDomain) ?? refuse(ResultCode.UserDomainRequired);
+  const signature = given(request.signature) ?? refuse(ResultCode.SignatureRequired);
+  const codeType = parseCodeType(request.codeType);
+  const random = matching(request.random, RANDOM, 'random');
+  const ts = matching(request.ts, TIMESTAMP, 'ts');
+  const number = normalizePhone(phone, internationalCode);
+
+  // 5420: unknown domain, bad signature or clock skew; a used `random` below.
+  const now = deps.clock.now();
+  const secret = deps.signatureRules.userDomainSecrets.get(userDomain);
+  const expected = secret && computeSignature({ phone, codeType, random, ts }, secret);
+  const skewed = Math.abs(now - Number(ts)) > deps.signatureRules.maxClockSkewSeconds * 1000;
+  if (!expected || !signatureMatches(expected, signature) || skewed) refuse(ResultCode.SignatureVerificationFailed);
+
+  const code = generateCode();
+  const issue: CodeIssue = {
+    phone: number,
+    codeType,
+    codeHash: hashCode(deps.codeRules.pepper, number, codeType, code),
+    issuedAt: now,
+    expiresAt: now + deps.codeRules.codeTtlSeconds * 1000,
+    sourceIp: request.sourceIp,
+    userDomain,
+    random,
+    nonceExpiresAt: now + deps.signatureRules.nonceTtlSeconds * 1000,
+  };
+  const outcome = await deps.codes.issue(issue, deps.sendLimits);
+  if (outcome === 'replayed') refuse(ResultCode.SignatureVerificationFailed);
+  if (outcome === 'rate-limited') refuse(ResultCode.SmsFrequencyLimited);
+
+  try {
+    await deps.sms.send(number.e164, smsText(code, deps.codeRules.codeTtlSeconds));
+  } catch (cause) {
+    // A code that never reached the phone must not stay valid nor count.
+    await deps.codes.withdraw(issue);
+    throw new RuleViolation(ResultCode.SmsSendingFailed, { cause });
+  }
+}
+
+/** The message carries the code as its only run of six digits. */
+const smsText = (code: string, ttlSeconds: number): string =>
+  `Your verification code is ${code}. It is valid for ${Math.max(1, Math.round(ttlSeconds / 60))} minutes. Do not share it with anyone.`;
+
+function parseCodeType(value: string | undefined): CodeType {
+  // Types 1-5 belong to other services of the platform: they are invalid here too.
+  if (value === '6' || value === '7') return value;
+  throw new InvalidParameter('codeType');
+}
+
+function matching(value: string | undefined, pattern: RegExp, name: string): string {
+  if (value === undefined || !pattern.test(value)) throw new InvalidParameter(name);
+  return value;
+}

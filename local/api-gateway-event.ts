@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+
+export interface HttpRequestShape {
+  readonly method: string;
+  /** Path without the query string. */
+  readonly path: string;
+  /** The query string as sent, without `?`. */
+  readonly rawQueryString: string;
+  /** Header names in any case; API Gateway hands them over lower-cased. */
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body?: string;
+  readonly sourceIp: string;
+}
+
+/**
+ * The API Gateway HTTP API (payload format 2.0) event for a request, as the
+ * cloud builds it: lower-cased headers, decoded query parameters with a
+ * repeated name joined by commas, and the caller's IP in requestContext.
+ */
+export function toApiGatewayEvent(request: HttpRequestShape): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(request.rawQueryString)) {
+    query[name] = name in query ? `${query[name]},${value}` : value;
+  }
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: `${request.method} ${request.path}`,
+    rawPath: request.path,
+    rawQueryString: request.rawQueryString,
+    headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(request.body ? { body: request.body } : {}),
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'localhost',
+      http: {
+        method: request.method,
+        path: request.path,
+        protocol: 'HTTP/1.1',
+        sourceIp: request.sourceIp,
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: `${request.method} ${request.path}`,
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+  };
+}
+
+/** Enough of a Lambda context for the handlers and their middlewares. */
+export function lambdaContext(functionName: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 10_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
