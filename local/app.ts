@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { HttpResult } from '../functions/http/envelope';
 import { JoseTokenVerifier } from '../functions/adapters/auth/jose-token-verifier';
 import { OutboxSmsSender } from '../functions/adapters/sms/outbox-sms-sender';
 import { systemClock, type Clock } from '../functions/clock';
@@ -58,7 +60,7 @@ export async function createLocalApp(options: LocalAppOptions) {
     codes,
     outbox,
     tokenIssuer,
-    handlers: {
+    handlers: asHttpHandlers({
       sendPhoneSmsCode: createSendPhoneSmsCodeHandler({
         codes,
         sms: outbox,
@@ -69,6 +71,14 @@ export async function createLocalApp(options: LocalAppOptions) {
       }),
       relationPhone: createRelationPhoneHandler({ users, codes, tokens, clock, codeRules }),
       userInfo: createUserInfoHandler({ users, tokens }),
-    },
+    }),
   };
 }
+
+/** What API Gateway calls: an event and a Lambda context in, the HTTP result out. */
+export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResult>;
+
+// The middy handlers type their context with what the auth middleware adds
+// (`uid`); callers hand in a plain Lambda context, as Lambda does.
+const asHttpHandlers = <T extends Record<string, unknown>>(handlers: T) =>
+  handlers as unknown as { [K in keyof T]: HttpHandler };

@@ -1,0 +1,173 @@
+import { createHarness, PHONE_E164, signatureOf, type Harness } from '../support/harness';
+import { createSendPhoneSmsCodeHandler } from '../../functions/http/handlers';
+import { readCodeRules, readSendLimits, readSignatureRules } from '../../functions/config';
+import { lambdaContext, toApiGatewayEvent } from '../../local/api-gateway-event';
+
+describe('POST /v2/sms/enduserapi/v2/sendPhoneSmsCode', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await createHarness();
+  });
+  afterAll(() => h.close());
+  // Each test starts after any cooldown or window of the one before.
+  beforeEach(() => h.clock.advance(24 * 3600_000));
+
+  it('sends a six-digit code by SMS and answers 200 with data {}', async () => {
+    const answer = await h.send();
+    expect(answer).toEqual({ status: 200, code: 200, msg: 'SMS verification code sent', extMsg: '', data: {} });
+    const messages = h.app.outbox.messagesTo(PHONE_E164);
+    expect(messages[messages.length - 1]?.text.match(/\d{6}/g)).toHaveLength(1);
+  });
+
+  it('stores only a keyed hash of the code', async () => {
+    await h.send();
+    const code = h.latestCode();
+    const { codes } = await h.snapshot();
+    expect(JSON.stringify(codes)).not.toContain(code);
+    expect(codes.find((item) => item.pk === `CODE#6#${PHONE_E164}`)).toMatchObject({ codeHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
+  describe('checks in order, the first failing one answers', () => {
+    it.each([
+      ['5021 without phone', { phone: undefined, internationalCode: undefined, userDomain: undefined, signature: undefined }, 5021, 'Please enter phone number'],
+      ['5021 for a blank phone', { phone: '  ', internationalCode: undefined }, 5021, 'Please enter phone number'],
+      ['5116 without internationalCode', { internationalCode: undefined, userDomain: undefined, signature: undefined }, 5116, 'Please enter international code'],
+      ['5023 without userDomain', { userDomain: undefined, signature: undefined, codeType: 'x' }, 5023, 'Please enter user domain'],
+      ['5550 without signature', { signature: undefined, codeType: 'x', phone: 'bad' }, 5550, 'Please enter signature'],
+      ['400 for codeType 1 (another service)', { codeType: '1', phone: 'bad' }, 400, 'Invalid parameter: codeType'],
+      ['400 for a missing codeType', { codeType: undefined, phone: 'bad' }, 400, 'Invalid parameter: codeType'],
+      ['400 for a short random', { random: 'abc', phone: 'bad' }, 400, 'Invalid parameter: random'],
+      ['400 for a random with symbols', { random: 'abcdefgh-1234567' }, 400, 'Invalid parameter: random'],
+      ['400 for a non-numeric ts', { ts: '12:00', phone: 'bad' }, 400, 'Invalid parameter: ts'],
+      ['5019 for a malformed phone', { phone: '123', userDomain: 'unknown-domain' }, 5019, 'Phone number format incorrect'],
+      ['5019 for a malformed internationalCode', { internationalCode: '86x' }, 5019, 'Phone number format incorrect'],
+      ['5019 for a fixed line', { phone: '01012345678' }, 5019, 'Phone number format incorrect'],
+      ['5420 for an unknown user domain', { userDomain: 'unknown-domain' }, 5420, 'Signature verification failed'],
+      ['5420 for a wrong signature', { signature: 'f'.repeat(64) }, 5420, 'Signature verification failed'],
+    ])('%s', async (_case, overrides, code, msg) => {
+      const before = await h.snapshot();
+      const answer = await h.send(overrides);
+      expect(answer).toEqual({ status: 200, code, msg, extMsg: '', data: null });
+      expect(await h.snapshot()).toEqual(before);
+    });
+
+    it('5420 for a timestamp more than 10 minutes off the server clock, either way', async () => {
+      for (const skew of [-600_001, 600_001]) {
+        expect((await h.send({ ts: String(h.clock.now() + skew) })).code).toBe(5420);
+      }
+      expect((await h.send({ ts: String(h.clock.now() - 600_000) })).code).toBe(200);
+    });
+
+    it('5420 when the signature was made over other values', async () => {
+      const query = h.sendQuery();
+      expect((await h.sendRaw({ ...query, phone: '13800138001' })).code).toBe(5420);
+    });
+  });
+
+  describe('replay protection', () => {
+    it('refuses a request whose random was already used (5420)', async () => {
+      const query = h.sendQuery();
+      expect((await h.sendRaw(query)).code).toBe(200);
+      h.clock.advance(120_000);
+      expect((await h.sendRaw(query)).code).toBe(5420);
+    });
+
+    it('uses up the random even when a limit refuses the send', async () => {
+      await h.send();
+      const query = h.sendQuery();
+      expect((await h.sendRaw(query)).code).toBe(5058);
+      h.clock.advance(61_000);
+      expect((await h.sendRaw({ ...query, ts: query.ts })).code).toBe(5420);
+    });
+
+    it('refuses a used random whatever else the request changes', async () => {
+      const random = 'SameRandom123456';
+      expect((await h.send({ random })).code).toBe(200);
+      expect((await h.send({ random, phone: '13800138001', codeType: '7' })).code).toBe(5420);
+    });
+  });
+
+  describe('limits (5058)', () => {
+    it('allows one send per 60 s to a (phone, codeType), counted from the last code issued', async () => {
+      expect((await h.send()).code).toBe(200);
+      h.clock.advance(59_999);
+      expect((await h.send()).code).toBe(5058);
+      expect((await h.send({ codeType: '7' })).code).toBe(200);
+      h.clock.advance(1);
+      expect((await h.send()).code).toBe(200);
+    });
+
+    it('caps sends to one phone at 10 a UTC day', async () => {
+      h.clock.advance(24 * 3600_000 - (h.clock.now() % (24 * 3600_000)));
+      for (let i = 0; i < 10; i++) {
+        expect((await h.send({}, `198.51.100.${i}`)).code).toBe(200);
+        h.clock.advance(61_000);
+      }
+      expect((await h.send({}, '198.51.100.99')).code).toBe(5058);
+      h.clock.advance(24 * 3600_000);
+      expect((await h.send({}, '198.51.100.99')).code).toBe(200);
+    });
+  });
+
+  it('counts codes issued, not refused requests', async () => {
+    const limited = await createHarness({ env: { SMS_MAX_PER_IP_PER_HOUR: '2' } });
+    expect((await limited.send({ signature: 'f'.repeat(64) })).code).toBe(5420);
+    expect((await limited.send()).code).toBe(200);
+    expect((await limited.send()).code).toBe(5058); // cooldown
+    expect((await limited.send({ phone: '13800138001' })).code).toBe(200);
+    expect((await limited.send({ phone: '13800138002' })).code).toBe(5058); // the IP cap of 2
+    limited.close();
+  });
+
+  it('caps sends from one source IP an hour, and in all a minute', async () => {
+    const limited = await createHarness({ env: { SMS_MAX_PER_IP_PER_HOUR: '2', SMS_MAX_PER_MINUTE: '3' } });
+    expect((await limited.send({ phone: '13800138001' }, '192.0.2.1')).code).toBe(200);
+    expect((await limited.send({ phone: '13800138002' }, '192.0.2.1')).code).toBe(200);
+    expect((await limited.send({ phone: '13800138003' }, '192.0.2.1')).code).toBe(5058);
+    expect((await limited.send({ phone: '13800138004' }, '192.0.2.2')).code).toBe(200);
+    expect((await limited.send({ phone: '13800138005' }, '192.0.2.3')).code).toBe(5058);
+    limited.clock.advance(60_000);
+    expect((await limited.send({ phone: '13800138005' }, '192.0.2.3')).code).toBe(200);
+    limited.close();
+  });
+
+  describe('when the SMS provider fails', () => {
+    const failingSend = (harness: Harness) =>
+      createSendPhoneSmsCodeHandler({
+        codes: harness.app.codes,
+        sms: { send: () => Promise.reject(new Error('provider exploded: secret internals')) },
+        clock: harness.clock,
+        codeRules: readCodeRules({ CODE_PEPPER: 'test-pepper' }),
+        sendLimits: readSendLimits({}),
+        signatureRules: readSignatureRules({ USER_DOMAIN_SECRETS: JSON.stringify({ 'test.phonelink': 'test-domain-secret' }) }),
+      });
+
+    it('answers 5059, leaves no valid code (not even an earlier one) and counts nothing', async () => {
+      const { token } = await h.newUser();
+      const earlier = await h.codeFor();
+      h.clock.advance(61_000);
+      const query = h.sendQuery();
+      const event = toApiGatewayEvent({ method: 'POST', path: '/send', rawQueryString: new URLSearchParams(query as Record<string, string>).toString(), headers: {}, sourceIp: '192.0.2.50' });
+      const result = await failingSend(h)(event, lambdaContext('send'));
+      expect(result.statusCode).toBe(200);
+      expect(JSON.parse(result.body)).toEqual({ code: 5059, msg: 'SMS sending exception', extMsg: '', data: null });
+      expect(result.body).not.toContain('exploded');
+
+      expect((await h.link(token, { phone: '13800138000', code: earlier })).code).toBe(5037);
+      // No cooldown was started by the failed send: a new code goes out at once.
+      expect((await h.send({}, '192.0.2.50')).code).toBe(200);
+      const { codes } = await h.snapshot();
+      const ipCount = codes.find((item) => String(item.pk).startsWith('COUNT#IP#192.0.2.50#'));
+      expect(ipCount?.count).toBe(1);
+    });
+  });
+
+  it('signs over each value exactly as sent', async () => {
+    const random = 'Abcdefgh12345678';
+    const ts = String(h.clock.now());
+    const phone = '138 0013 8000';
+    const answer = await h.sendRaw({ phone, internationalCode: '+86', codeType: '6', userDomain: 'test.phonelink', random, ts, signature: signatureOf(phone, '6', random, ts) });
+    expect(answer.code).toBe(200);
+  });
+});

@@ -1,0 +1,158 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../../functions/clock';
+import { createLocalApp, type HttpHandler } from '../../local/app';
+import { lambdaContext, toApiGatewayEvent } from '../../local/api-gateway-event';
+import { createTables } from '../../local/dynamodb-local';
+
+export const USER_DOMAIN = 'test.phonelink';
+export const USER_DOMAIN_SECRET = 'test-domain-secret';
+export const PHONE = '13800138000';
+export const PHONE_E164 = '+8613800138000';
+
+const HOUR = 3_600_000;
+
+/**
+ * A clock the test moves by hand. It starts at the next full hour of real
+ * time: DynamoDB Local's TTL sweeper really deletes items whose `ttl` has
+ * passed, so test time must not lag behind the wall clock.
+ */
+export class TestClock implements Clock {
+  constructor(private current = Math.ceil(Date.now() / HOUR) * HOUR) {}
+  now = (): number => this.current;
+  advance(ms: number): void {
+    this.current += ms;
+  }
+}
+
+export interface Envelope {
+  code: number;
+  msg: string;
+  extMsg: string;
+  data: Record<string, unknown> | null;
+}
+
+export interface Answer extends Envelope {
+  status: number;
+}
+
+type Query = Record<string, string | undefined>;
+
+const queryString = (query: Query): string =>
+  new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined)).toString();
+
+const randomNonce = (): string => randomBytes(12).toString('base64url').replace(/[-_]/g, 'x').slice(0, 16);
+
+export const signatureOf = (phone: string, codeType: string, random: string, ts: string, secret = USER_DOMAIN_SECRET) =>
+  createHash('sha256').update(phone + codeType + random + ts + secret).digest('hex');
+
+/**
+ * The real handlers, wired as locally, on fresh tables of the shared DynamoDB
+ * Local, with a clock the test controls. Calls go through API Gateway-shaped
+ * events exactly as the cloud delivers them.
+ */
+export async function createHarness(options: { env?: Record<string, string> } = {}) {
+  const endpoint = process.env.DYNAMODB_ENDPOINT;
+  if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: run through the integration project');
+  const suffix = randomUUID().slice(0, 8);
+  const tables = { codesTableName: `codes-${suffix}`, usersTableName: `users-${suffix}` };
+  await createTables(endpoint, tables);
+  const clock = new TestClock();
+  const app = await createLocalApp({
+    endpoint,
+    userDomain: USER_DOMAIN,
+    userDomainSecret: USER_DOMAIN_SECRET,
+    clock,
+    env: {
+      CODES_TABLE_NAME: tables.codesTableName,
+      USERS_TABLE_NAME: tables.usersTableName,
+      CODE_PEPPER: 'test-pepper',
+      ...options.env,
+    },
+  });
+  const db = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+  );
+
+  const invoke = async (handler: HttpHandler, method: string, path: string, query: Query, headers: Record<string, string> = {}, sourceIp = '203.0.113.7'): Promise<Answer> => {
+    const event = toApiGatewayEvent({ method, path, rawQueryString: queryString(query), headers, sourceIp });
+    const result = await handler(event, lambdaContext(path));
+    return { status: result.statusCode, ...(JSON.parse(result.body) as Envelope) };
+  };
+  const bearer = (token: string | undefined): Record<string, string> => (token === undefined ? {} : { Authorization: `Bearer ${token}` });
+
+  const harness = {
+    app,
+    clock,
+    tables,
+    db,
+
+    /** Signed send parameters, with any of them overridden or removed (undefined). */
+    sendQuery(overrides: Query = {}): Query {
+      const base = { phone: PHONE, internationalCode: '86', codeType: '6', userDomain: USER_DOMAIN, random: randomNonce(), ts: String(clock.now()) };
+      const query: Query = { ...base, ...overrides };
+      const signature = signatureOf(query.phone ?? '', query.codeType ?? '', query.random ?? '', query.ts ?? '');
+      return 'signature' in overrides ? query : { ...query, signature };
+    },
+
+    send(overrides: Query = {}, sourceIp?: string): Promise<Answer> {
+      return harness.sendRaw(harness.sendQuery(overrides), sourceIp);
+    },
+
+    sendRaw(query: Query, sourceIp?: string): Promise<Answer> {
+      return invoke(app.handlers.sendPhoneSmsCode, 'POST', '/v2/sms/enduserapi/v2/sendPhoneSmsCode', query, {}, sourceIp);
+    },
+
+    link(token: string | undefined, query: Query, headers: Record<string, string> = {}): Promise<Answer> {
+      return invoke(app.handlers.relationPhone, 'POST', '/v2/enduser/enduserapi/relationPhone', query, { ...bearer(token), ...headers });
+    },
+
+    userInfo(token: string | undefined, headers: Record<string, string> = {}): Promise<Answer> {
+      return invoke(app.handlers.userInfo, 'GET', '/v2/enduser/enduserapi/userInfo', {}, { ...bearer(token), ...headers });
+    },
+
+    /** A user in the users table and an access token for it. */
+    async newUser(uid: string = randomUUID()): Promise<{ uid: string; token: string }> {
+      await app.users.ensure(uid);
+      return { uid, token: await app.tokenIssuer.signAccessToken(uid) };
+    },
+
+    /** A token for a uid that has no user item. */
+    tokenWithoutUser(uid: string = randomUUID()): Promise<string> {
+      return app.tokenIssuer.signAccessToken(uid);
+    },
+
+    /** The code in the latest SMS to a phone. */
+    latestCode(e164: string = PHONE_E164): string {
+      const messages = app.outbox.messagesTo(e164);
+      const text = messages[messages.length - 1]?.text ?? '';
+      const code = /\d{6}/.exec(text)?.[0];
+      if (!code) throw new Error(`no code was sent to ${e164}`);
+      return code;
+    },
+
+    /** Sends a code to a phone and returns it. */
+    async codeFor(phone = PHONE, internationalCode = '86'): Promise<string> {
+      const answer = await harness.send({ phone, internationalCode });
+      if (answer.code !== 200) throw new Error(`send failed: ${JSON.stringify(answer)}`);
+      return harness.latestCode(`+${internationalCode}${phone}`);
+    },
+
+    /** Every item of both tables, for before/after comparisons and invariants. */
+    async snapshot(): Promise<{ codes: Record<string, unknown>[]; users: Record<string, unknown>[] }> {
+      const scan = async (TableName: string) => {
+        const { Items = [] } = await db.send(new ScanCommand({ TableName, ConsistentRead: true }));
+        return Items.sort((a, b) => String(a.pk).localeCompare(String(b.pk)));
+      };
+      return { codes: await scan(tables.codesTableName), users: await scan(tables.usersTableName) };
+    },
+
+    close(): void {
+      db.destroy();
+    },
+  };
+  return harness;
+}
+
+export type Harness = Awaited<ReturnType<typeof createHarness>>;
