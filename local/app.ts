@@ -49,13 +49,14 @@ export async function createLocalApp(options: LocalAppOptions) {
     JWKS_URL: '',
   };
   const tables = readTablesConfig(config);
-  const { users, codes } = dynamoAdapters(tables);
+  const { db, users, codes } = dynamoAdapters(tables);
   const tokens = new JoseTokenVerifier(readAuthConfig(config));
   const codeRules = readCodeRules(config);
   const outbox = new OutboxSmsSender(options.print, () => clock.now());
 
   return {
     tables,
+    db,
     users,
     codes,
     outbox,

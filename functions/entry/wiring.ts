@@ -10,7 +10,7 @@ import { readAuthConfig, readTablesConfig, type TablesConfig } from '../config';
  */
 export function dynamoAdapters(tables: TablesConfig = readTablesConfig()) {
   const db = createDocumentClient(tables);
-  return { users: new DynamoUsers(db, tables), codes: new DynamoVerificationCodes(db, tables.codesTableName) };
+  return { db, users: new DynamoUsers(db, tables), codes: new DynamoVerificationCodes(db, tables.codesTableName) };
 }
 
 export const tokenVerifier = (): JoseTokenVerifier => new JoseTokenVerifier(readAuthConfig());

@@ -1,0 +1,53 @@
+import { createHarness, PHONE, type Harness } from '../support/harness';
+
+/**
+ * How many DynamoDB calls each path makes, counted by an SDK middleware on
+ * the handlers' own client (one count per command, whatever the retries).
+ */
+describe('DynamoDB calls per request', () => {
+  let h: Harness;
+  const calls: string[] = [];
+
+  beforeAll(async () => {
+    h = await createHarness();
+    h.app.db.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize', name: 'countCalls' },
+    );
+  });
+  afterAll(() => h.close());
+  beforeEach(() => {
+    h.clock.advance(3600_000);
+  });
+
+  const counting = async (run: () => Promise<unknown>): Promise<string[]> => {
+    calls.length = 0;
+    await run();
+    return [...calls];
+  };
+
+  it('sendPhoneSmsCode: one transaction on success, none on a parameter error', async () => {
+    expect(await counting(() => h.send({ phone: '13800138001' }))).toEqual(['TransactWriteItemsCommand']);
+    expect(await counting(() => h.send({ phone: '123' }))).toEqual([]);
+    expect(await counting(() => h.send({ signature: '0'.repeat(64) }))).toEqual([]);
+  });
+
+  it('relationPhone: two calls on success, two for a wrong code, none on parameter errors', async () => {
+    const { token } = await h.newUser();
+    const code = await h.codeFor();
+    const wrong = code === '000000' ? '000001' : '000000';
+    expect(await counting(() => h.link(token, { phone: '12345', code }))).toEqual([]);
+    expect(await counting(() => h.link(token, { phone: PHONE }))).toEqual([]);
+    expect(await counting(() => h.link('bad-token', { phone: PHONE, code }))).toEqual([]);
+    expect(await counting(() => h.link(token, { phone: PHONE, code: wrong }))).toEqual(['BatchGetItemCommand', 'UpdateItemCommand']);
+    expect(await counting(() => h.link(token, { phone: PHONE, code }))).toEqual(['BatchGetItemCommand', 'TransactWriteItemsCommand']);
+  });
+
+  it('userInfo: one read', async () => {
+    const { token } = await h.newUser();
+    expect(await counting(() => h.userInfo(token))).toEqual(['GetItemCommand']);
+  });
+});
