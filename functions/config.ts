@@ -37,34 +37,69 @@ function readCallingCode(env: Env, name: string, fallback: string): string {
   return raw;
 }
 
-export interface TablesConfig {
-  readonly codesTableName: string;
-  readonly usersTableName: string;
-  /** Set locally and in tests to reach DynamoDB Local; unset in the cloud. */
-  readonly dynamoDbEndpoint: string | undefined;
+/** Table names come one by one: each function is handed only the tables it uses. */
+export const readCodesTableName = (env: Env = process.env): string => requireString(env, 'CODES_TABLE_NAME');
+export const readUsersTableName = (env: Env = process.env): string => requireString(env, 'USERS_TABLE_NAME');
+
+/** Set locally and in tests to reach DynamoDB Local; unset in the cloud. */
+export const readDynamoDbEndpoint = (env: Env = process.env): string | undefined => env.DYNAMODB_ENDPOINT || undefined;
+
+/**
+ * A secret given directly (local development, tests) or the ARN of the
+ * Secrets Manager secret that holds it (the cloud: never in the template nor
+ * in a plain environment variable).
+ */
+export type SecretSource = { readonly value: string } | { readonly secretArn: string };
+
+function readSecretSource(env: Env, valueName: string, arnName: string): SecretSource {
+  const arn = env[arnName]?.trim();
+  if (arn) return { secretArn: arn };
+  const value = env[valueName];
+  if (value) return { value };
+  throw new ConfigError(`Set ${arnName} (a Secrets Manager secret) or ${valueName}`);
 }
 
-export const readTablesConfig = (env: Env = process.env): TablesConfig => ({
-  codesTableName: requireString(env, 'CODES_TABLE_NAME'),
-  usersTableName: requireString(env, 'USERS_TABLE_NAME'),
-  dynamoDbEndpoint: env.DYNAMODB_ENDPOINT || undefined,
-});
+/** The key codes are stored under (HMAC pepper). */
+export const readPepperSource = (env: Env = process.env): SecretSource =>
+  readSecretSource(env, 'CODE_PEPPER', 'CODE_PEPPER_SECRET_ARN');
 
-export interface CodeRules {
-  /** Key of the HMAC that codes are stored under. */
-  readonly pepper: string;
+/** JSON `{"<userDomain>": "<secret>"}`. */
+export const readUserDomainSecretsSource = (env: Env = process.env): SecretSource =>
+  readSecretSource(env, 'USER_DOMAIN_SECRETS', 'USER_DOMAIN_SECRETS_SECRET_ARN');
+
+export interface CodeSettings {
   readonly codeTtlSeconds: number;
   readonly maxWrongTries: number;
   /** Calling code that applies where `internationalCode` is optional and absent. */
   readonly domesticCallingCode: string;
+  /** ISO 3166 alpha-2 countries SMS may go to; undefined = all. */
+  readonly allowedCountries: ReadonlySet<string> | undefined;
 }
 
-export const readCodeRules = (env: Env = process.env): CodeRules => ({
-  pepper: requireString(env, 'CODE_PEPPER'),
+export interface CodeRules extends CodeSettings {
+  /** Key of the HMAC that codes are stored under. */
+  readonly pepper: string;
+}
+
+export const readCodeSettings = (env: Env = process.env): CodeSettings => ({
   codeTtlSeconds: readInteger(env, 'CODE_TTL_SECONDS', 300, 1),
   maxWrongTries: readInteger(env, 'CODE_MAX_WRONG_TRIES', 5, 1),
   domesticCallingCode: readCallingCode(env, 'DOMESTIC_CALLING_CODE', '86'),
+  allowedCountries: readCountries(env, 'SMS_ALLOWED_COUNTRIES'),
 });
+
+function readCountries(env: Env, name: string): ReadonlySet<string> | undefined {
+  const list = readList(env, name);
+  if (!list) return undefined;
+  const bad = list.find((country) => !/^[A-Z]{2}$/.test(country));
+  if (bad !== undefined) throw new ConfigError(`${name} takes ISO 3166 alpha-2 codes such as CN,US; got "${bad}"`);
+  return new Set(list);
+}
+
+const readList = (env: Env, name: string): string[] | undefined => {
+  const items = (env[name] ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+  return items.length > 0 ? items : undefined;
+};
 
 export interface SendLimits {
   readonly cooldownSeconds: number;
@@ -80,36 +115,46 @@ export const readSendLimits = (env: Env = process.env): SendLimits => ({
   maxPerMinute: readInteger(env, 'SMS_MAX_PER_MINUTE', 300, 1),
 });
 
-export interface SignatureRules {
-  /** User domain -> its secret. */
-  readonly userDomainSecrets: ReadonlyMap<string, string>;
+export interface SignatureSettings {
+  /** The user domains this deployment serves; undefined = every domain with a secret. */
+  readonly userDomains: readonly string[] | undefined;
   readonly maxClockSkewSeconds: number;
   /** How long a used `random` is remembered per user domain. */
   readonly nonceTtlSeconds: number;
 }
 
-export function readSignatureRules(env: Env = process.env): SignatureRules {
-  const raw = requireString(env, 'USER_DOMAIN_SECRETS');
+export interface SignatureRules extends Omit<SignatureSettings, 'userDomains'> {
+  /** User domain -> its secret, for the domains served. */
+  readonly userDomainSecrets: ReadonlyMap<string, string>;
+}
+
+export const readSignatureSettings = (env: Env = process.env): SignatureSettings => ({
+  userDomains: readList(env, 'USER_DOMAINS'),
+  maxClockSkewSeconds: readInteger(env, 'SIGNATURE_MAX_SKEW_SECONDS', 600, 1),
+  nonceTtlSeconds: readInteger(env, 'NONCE_TTL_SECONDS', 1200, 1),
+});
+
+/** The served domains' secrets, from the JSON `{"<userDomain>": "<secret>"}`; each served domain needs one. */
+export function signatureRules(settings: SignatureSettings, secretsJson: string): SignatureRules {
+  const shape = 'the user-domain secrets must be a JSON object {"<userDomain>": "<secret>"}';
   let parsed: unknown;
   try {
-    parsed = JSON.parse(raw);
+    parsed = JSON.parse(secretsJson);
   } catch {
-    throw new ConfigError('USER_DOMAIN_SECRETS must be a JSON object {"<userDomain>": "<secret>"}');
+    throw new ConfigError(shape);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError('USER_DOMAIN_SECRETS must be a JSON object {"<userDomain>": "<secret>"}');
-  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(shape);
+  const all = new Map(Object.entries(parsed));
+  const served = settings.userDomains ?? [...all.keys()];
   const secrets = new Map<string, string>();
-  for (const [domain, secret] of Object.entries(parsed)) {
-    if (typeof secret !== 'string' || secret === '') throw new ConfigError(`USER_DOMAIN_SECRETS: empty secret for ${domain}`);
+  for (const domain of served) {
+    const secret = all.get(domain);
+    if (typeof secret !== 'string' || secret === '') throw new ConfigError(`No secret for user domain "${domain}"`);
     secrets.set(domain, secret);
   }
-  if (secrets.size === 0) throw new ConfigError('USER_DOMAIN_SECRETS names no user domain');
-  return {
-    userDomainSecrets: secrets,
-    maxClockSkewSeconds: readInteger(env, 'SIGNATURE_MAX_SKEW_SECONDS', 600, 1),
-    nonceTtlSeconds: readInteger(env, 'NONCE_TTL_SECONDS', 1200, 1),
-  };
+  if (secrets.size === 0) throw new ConfigError('No user domain is served: the user-domain secrets are empty');
+  const { maxClockSkewSeconds, nonceTtlSeconds } = settings;
+  return { userDomainSecrets: secrets, maxClockSkewSeconds, nonceTtlSeconds };
 }
 
 export type TokenKeySource = { readonly jwksUrl: string } | { readonly jwksJson: string };

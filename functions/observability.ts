@@ -1,4 +1,28 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
-/** Structured JSON logs; one logger per container. */
-export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'phone-link' });
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'phone-link';
+
+/** Structured JSON logs with the request id; one logger per container. Never log a code, token or secret. */
+export const logger = new Logger({ serviceName });
+
+/** CloudWatch EMF metrics, flushed at the end of each request. */
+export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'PhoneLink', serviceName });
+
+/** The business events the alarms and dashboards watch. */
+export type MetricName =
+  | 'CodesSent'
+  | 'SmsFailures'
+  | 'PhonesLinked'
+  | 'PhonesUnlinked'
+  | 'WrongCodes'
+  | 'SendsRateLimited'
+  | 'PhoneTaken';
+
+export const count = (name: MetricName): void => {
+  metrics.addMetric(name, MetricUnit.Count, 1);
+};
+
+/** `+8613800138000` -> `+86138****8000`: enough to tell numbers apart in logs, not enough to text one. */
+export const maskPhone = (e164: string): string =>
+  e164.length <= 8 ? '****' : `${e164.slice(0, e164.length - 8)}****${e164.slice(-4)}`;

@@ -67,8 +67,12 @@ export interface Users {
   find(uid: string): Promise<User | undefined>;
   /** Creates the user unless it exists (local development only). */
   ensure(uid: string): Promise<void>;
+}
+
+/** Phone links span both tables: a link consumes a code and claims a phone for a user. */
+export interface PhoneLinks {
   /** One consistent read of the user and, when asked, the latest code for (phone, codeType). */
-  findWithCode(
+  findUserWithCode(
     uid: string,
     code: { phone: PhoneNumber; codeType: CodeType } | undefined,
   ): Promise<{ user: User | undefined; code: StoredCode | undefined }>;

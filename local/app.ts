@@ -4,9 +4,27 @@ import type { HttpResult } from '../functions/http/envelope';
 import { JoseTokenVerifier } from '../functions/adapters/auth/jose-token-verifier';
 import { OutboxSmsSender } from '../functions/adapters/sms/outbox-sms-sender';
 import { systemClock, type Clock } from '../functions/clock';
-import { readAuthConfig, readCodeRules, readSendLimits, readSignatureRules, readTablesConfig } from '../functions/config';
-import { dynamoAdapters } from '../functions/entry/wiring';
-import { createRelationPhoneHandler, createSendPhoneSmsCodeHandler, createUserInfoHandler } from '../functions/http/handlers';
+import { createDocumentClient } from '../functions/adapters/dynamodb/client';
+import { DynamoPhoneLinks, DynamoUsers } from '../functions/adapters/dynamodb/users';
+import { DynamoVerificationCodes } from '../functions/adapters/dynamodb/verification-codes';
+import { resolveSecret } from '../functions/adapters/secrets/secret-source';
+import {
+  readAuthConfig,
+  readCodeSettings,
+  readCodesTableName,
+  readPepperSource,
+  readSendLimits,
+  readSignatureSettings,
+  readUserDomainSecretsSource,
+  readUsersTableName,
+  signatureRules,
+} from '../functions/config';
+import {
+  createRelationPhoneHandler,
+  createSendPhoneSmsCodeHandler,
+  createUserInfoHandler,
+  ready,
+} from '../functions/http/handlers';
 import { createLocalTokenIssuer, type LocalTokenIssuer } from './local-keys';
 
 type Env = Record<string, string | undefined>;
@@ -43,35 +61,46 @@ export async function createLocalApp(options: LocalAppOptions) {
     // Codes live minutes; a fresh pepper per start only voids codes in flight.
     CODE_PEPPER: randomBytes(32).toString('hex'),
     ...env,
-    DYNAMODB_ENDPOINT: options.endpoint,
+    // Locally the one user domain, its secret and the key set are the server's own.
+    USER_DOMAINS: options.userDomain,
     USER_DOMAIN_SECRETS: JSON.stringify({ [options.userDomain]: options.userDomainSecret }),
+    USER_DOMAIN_SECRETS_SECRET_ARN: '',
+    CODE_PEPPER_SECRET_ARN: '',
     JWKS_JSON: tokenIssuer.jwksJson,
     JWKS_URL: '',
   };
-  const tables = readTablesConfig(config);
-  const { db, users, codes } = dynamoAdapters(tables);
+  const db = createDocumentClient(options.endpoint);
+  const tables = { codesTableName: readCodesTableName(config), usersTableName: readUsersTableName(config) };
+  const users = new DynamoUsers(db, tables.usersTableName);
+  const links = new DynamoPhoneLinks(db, tables);
+  const codes = new DynamoVerificationCodes(db, tables.codesTableName);
   const tokens = new JoseTokenVerifier(readAuthConfig(config));
-  const codeRules = readCodeRules(config);
+  // Secrets are given as values locally; resolveSecret reads them the way the cloud reads an ARN.
+  const codeRules = { ...readCodeSettings(config), pepper: await resolveSecret(readPepperSource(config)) };
+  const domainSecrets = await resolveSecret(readUserDomainSecretsSource(config));
   const outbox = new OutboxSmsSender(options.print, () => clock.now());
 
   return {
     tables,
     db,
     users,
+    links,
     codes,
     outbox,
     tokenIssuer,
     handlers: asHttpHandlers({
-      sendPhoneSmsCode: createSendPhoneSmsCodeHandler({
-        codes,
-        sms: outbox,
-        clock,
-        codeRules,
-        sendLimits: readSendLimits(config),
-        signatureRules: readSignatureRules(config),
-      }),
-      relationPhone: createRelationPhoneHandler({ users, codes, tokens, clock, codeRules }),
-      userInfo: createUserInfoHandler({ users, tokens }),
+      sendPhoneSmsCode: createSendPhoneSmsCodeHandler(
+        ready({
+          codes,
+          sms: outbox,
+          clock,
+          codeRules,
+          sendLimits: readSendLimits(config),
+          signatureRules: signatureRules(readSignatureSettings(config), domainSecrets),
+        }),
+      ),
+      relationPhone: createRelationPhoneHandler(tokens, ready({ links, codes, clock, codeRules })),
+      userInfo: createUserInfoHandler(tokens, ready({ users })),
     }),
   };
 }

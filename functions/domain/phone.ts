@@ -17,6 +17,9 @@ export interface PhoneNumber {
   readonly nationalNumber: string;
 }
 
+/** ISO 3166 alpha-2 countries SMS may go to (SMS pumping defence); undefined = all. */
+export type CountryAllowList = ReadonlySet<string> | undefined;
+
 // Separators people type inside a number; the contract drops them.
 const SEPARATORS = /[\s\-.()]/g;
 const INTERNATIONAL_CODE = /^(?:\+|00)?([1-9]\d{0,2})$/;
@@ -46,9 +49,14 @@ export function parseCallingCode(internationalCode: string): string {
  * national number (separators dropped) of the country `internationalCode`
  * names, or a whole international number when it starts with `+`, in which
  * case a given `internationalCode` must name the same country. Only numbers
- * that can be mobiles pass: SMS goes to mobiles only.
+ * that can be mobiles pass (SMS goes to mobiles only), and only in the
+ * allowed countries when a list is configured.
  */
-export function normalizePhone(phone: string, internationalCode: string | undefined): PhoneNumber {
+export function normalizePhone(
+  phone: string,
+  internationalCode: string | undefined,
+  allowedCountries?: CountryAllowList,
+): PhoneNumber {
   if (phone.length > MAX_INPUT_LENGTH) return formatIncorrect();
   const compact = phone.replace(SEPARATORS, '');
   const callingCode = internationalCode === undefined ? undefined : parseCallingCode(internationalCode);
@@ -65,6 +73,8 @@ export function normalizePhone(phone: string, internationalCode: string | undefi
   // The "mobile" metadata makes isValid() mean "valid mobile (or can't-tell) number".
   if (!parsed?.isValid()) return formatIncorrect();
   if (callingCode !== undefined && parsed.countryCallingCode !== callingCode) return formatIncorrect();
+  // A country SMS is not sent to is refused like a malformed number: no SMS, no hint.
+  if (allowedCountries && !(parsed.country && allowedCountries.has(parsed.country))) return formatIncorrect();
   return {
     e164: parsed.number,
     callingCode: parsed.countryCallingCode,

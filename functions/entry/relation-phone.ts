@@ -1,12 +1,26 @@
+import { DynamoPhoneLinks } from '../adapters/dynamodb/users';
+import { DynamoVerificationCodes } from '../adapters/dynamodb/verification-codes';
+import { resolveSecret } from '../adapters/secrets/secret-source';
 import { systemClock } from '../clock';
-import { readCodeRules } from '../config';
+import { readCodeSettings, readCodesTableName, readPepperSource, readUsersTableName } from '../config';
 import { createRelationPhoneHandler } from '../http/handlers';
-import { dynamoAdapters, tokenVerifier } from './wiring';
+import { documentClient, loadOnce, tokenVerifier } from './wiring';
+
+// Cold start: configuration is read (and checked) now; the pepper starts loading now.
+const db = documentClient();
+const tables = { codesTableName: readCodesTableName(), usersTableName: readUsersTableName() };
+const links = new DynamoPhoneLinks(db, tables);
+const codes = new DynamoVerificationCodes(db, tables.codesTableName);
+const codeSettings = readCodeSettings();
+const pepperSource = readPepperSource();
 
 /** Lambda entry point: POST /v2/enduser/enduserapi/relationPhone */
-export const handler = createRelationPhoneHandler({
-  ...dynamoAdapters(),
-  tokens: tokenVerifier(),
-  clock: systemClock,
-  codeRules: readCodeRules(),
-});
+export const handler = createRelationPhoneHandler(
+  tokenVerifier(),
+  loadOnce(async () => ({
+    links,
+    codes,
+    clock: systemClock,
+    codeRules: { ...codeSettings, pepper: await resolveSecret(pepperSource) },
+  })),
+);

@@ -1,5 +1,10 @@
-import { createUserInfoHandler } from '../http/handlers';
-import { dynamoAdapters, tokenVerifier } from './wiring';
+import { DynamoUsers } from '../adapters/dynamodb/users';
+import { readUsersTableName } from '../config';
+import { createUserInfoHandler, ready } from '../http/handlers';
+import { documentClient, tokenVerifier } from './wiring';
 
 /** Lambda entry point: GET /v2/enduser/enduserapi/userInfo */
-export const handler = createUserInfoHandler({ users: dynamoAdapters().users, tokens: tokenVerifier() });
+export const handler = createUserInfoHandler(
+  tokenVerifier(),
+  ready({ users: new DynamoUsers(documentClient(), readUsersTableName()) }),
+);

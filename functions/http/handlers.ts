@@ -1,43 +1,65 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { logger, maskPhone, type MetricName } from '../observability';
+import type { TokenVerifier, Users } from '../ports';
 import { relationPhone, type RelationPhoneDependencies } from '../use-cases/relation-phone';
 import { sendPhoneSmsCode, type SendPhoneSmsCodeDependencies } from '../use-cases/send-phone-sms-code';
 import { userInfo } from '../use-cases/user-info';
-import type { TokenVerifier, Users } from '../ports';
 import { ok, type HttpResult } from './envelope';
 import { authenticate, type AuthenticatedContext } from './middleware/authenticate';
 import { envelopeErrors } from './middleware/envelope-errors';
+import { outcomeMetrics } from './middleware/outcome-metrics';
 import { queryOf, sourceIpOf } from './request';
 
 /**
  * The HTTP handlers: each reads its request, calls its use case and answers
  * the envelope. Built from their dependencies so the Lambda entry points, the
- * local server and the tests run the very same code.
+ * local server and the tests run the very same code. Dependencies come
+ * deferred: in the cloud, secrets load during the cold start and the first
+ * request waits for them.
  */
+export type Deferred<T> = () => Promise<T>;
 
-const authenticated = (tokens: TokenVerifier) =>
-  middy<APIGatewayProxyEventV2, HttpResult, Error, AuthenticatedContext>()
+/** Dependencies that are ready now (local server, tests). */
+export const ready =
+  <T>(value: T): Deferred<T> =>
+  () =>
+    Promise.resolve(value);
+
+// Middlewares first, `.handler()` last; onError runs in reverse order, so the
+// envelope is the last word on any error.
+const publicEndpoint = (onSuccess: MetricName) =>
+  middy<APIGatewayProxyEventV2, HttpResult>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(envelopeErrors())
+    .use(outcomeMetrics(onSuccess));
+
+const authenticatedEndpoint = (tokens: TokenVerifier, onSuccess?: MetricName) =>
+  middy<APIGatewayProxyEventV2, HttpResult, Error, AuthenticatedContext>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(envelopeErrors())
+    .use(outcomeMetrics(onSuccess))
     .use(authenticate(tokens));
 
-export const createSendPhoneSmsCodeHandler = (deps: SendPhoneSmsCodeDependencies) =>
-  middy<APIGatewayProxyEventV2, HttpResult>()
-    .use(envelopeErrors())
-    .handler(async (event) => {
-      const { phone, internationalCode, codeType, userDomain, random, ts, signature } = queryOf(event);
-      await sendPhoneSmsCode(
-        { phone, internationalCode, codeType, userDomain, random, ts, signature, sourceIp: sourceIpOf(event) },
-        deps,
-      );
-      return ok('SMS verification code sent');
-    });
+export const createSendPhoneSmsCodeHandler = (deps: Deferred<SendPhoneSmsCodeDependencies>) =>
+  publicEndpoint('CodesSent').handler(async (event) => {
+    const { phone, internationalCode, codeType, userDomain, random, ts, signature } = queryOf(event);
+    const sent = await sendPhoneSmsCode(
+      { phone, internationalCode, codeType, userDomain, random, ts, signature, sourceIp: sourceIpOf(event) },
+      await deps(),
+    );
+    logger.info('SMS code sent', { phone: maskPhone(sent.phone.e164), codeType });
+    return ok('SMS verification code sent');
+  });
 
-export const createRelationPhoneHandler = (deps: RelationPhoneDependencies & { tokens: TokenVerifier }) =>
-  authenticated(deps.tokens).handler(async (event, context) => {
+export const createRelationPhoneHandler = (tokens: TokenVerifier, deps: Deferred<RelationPhoneDependencies>) =>
+  authenticatedEndpoint(tokens, 'PhonesLinked').handler(async (event, context) => {
     const { phone, code, internationalCode } = queryOf(event);
-    await relationPhone({ uid: context.uid, phone, code, internationalCode }, deps);
+    const linked = await relationPhone({ uid: context.uid, phone, code, internationalCode }, await deps());
+    logger.info('Phone linked', { uid: context.uid, phone: maskPhone(linked.phone.e164) });
     return ok('Phone number linked successfully');
   });
 
-export const createUserInfoHandler = (deps: { users: Users; tokens: TokenVerifier }) =>
-  authenticated(deps.tokens).handler(async (_event, context) => ok('Success', await userInfo(context.uid, deps)));
+export const createUserInfoHandler = (tokens: TokenVerifier, deps: Deferred<{ users: Users }>) =>
+  authenticatedEndpoint(tokens).handler(async (_event, context) => ok('Success', await userInfo(context.uid, await deps())));

@@ -1,10 +1,10 @@
 import type { Clock } from '../clock';
 import type { CodeRules } from '../config';
 import { refuse } from '../domain/errors';
-import { normalizePhone } from '../domain/phone';
+import { normalizePhone, type PhoneNumber } from '../domain/phone';
 import { ResultCode } from '../domain/result-codes';
 import { CODE_PATTERN, hashCode, judgeCode, type CodeType } from '../domain/verification-code';
-import type { Users, VerificationCodes } from '../ports';
+import type { PhoneLinks, VerificationCodes } from '../ports';
 import { given } from './parameters';
 
 export interface RelationPhoneRequest {
@@ -15,7 +15,7 @@ export interface RelationPhoneRequest {
 }
 
 export interface RelationPhoneDependencies {
-  readonly users: Users;
+  readonly links: PhoneLinks;
   readonly codes: Pick<VerificationCodes, 'recordWrongTry'>;
   readonly clock: Clock;
   readonly codeRules: CodeRules;
@@ -30,18 +30,21 @@ const MAX_ATTEMPTS = 5;
  * user, proven by the latest codeType 6 code sent to it. Checks run in the
  * contract's order; the first that fails answers.
  */
-export async function relationPhone(request: RelationPhoneRequest, deps: RelationPhoneDependencies): Promise<void> {
+export async function relationPhone(
+  request: RelationPhoneRequest,
+  deps: RelationPhoneDependencies,
+): Promise<{ phone: PhoneNumber }> {
   const phoneText = given(request.phone) ?? refuse(ResultCode.PhoneRequired);
   const code = given(request.code) ?? refuse(ResultCode.CodeRequired);
   const internationalCode = given(request.internationalCode) ?? deps.codeRules.domesticCallingCode;
-  const phone = normalizePhone(phoneText, internationalCode);
+  const phone = normalizePhone(phoneText, internationalCode, deps.codeRules.allowedCountries);
   // A code that is not six digits is wrong without looking anything up.
   const wellFormed = CODE_PATTERN.test(code);
   const candidateHash = hashCode(deps.codeRules.pepper, phone, LINK_CODE_TYPE, code);
 
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const now = deps.clock.now();
-    const found = await deps.users.findWithCode(
+    const found = await deps.links.findUserWithCode(
       request.uid,
       wellFormed ? { phone, codeType: LINK_CODE_TYPE } : undefined,
     );
@@ -55,7 +58,7 @@ export async function relationPhone(request: RelationPhoneRequest, deps: Relatio
     if (verdict !== 'valid') refuse(ResultCode.SmsCodeFailed);
 
     // The code is checked before the owner: only someone holding the phone learns it is taken.
-    const outcome = await deps.users.linkPhone({
+    const outcome = await deps.links.linkPhone({
       uid: user.uid,
       previousPhone: user.phone,
       phone,
@@ -64,7 +67,7 @@ export async function relationPhone(request: RelationPhoneRequest, deps: Relatio
       maxWrongTries: deps.codeRules.maxWrongTries,
       now,
     });
-    if (outcome === 'linked') return;
+    if (outcome === 'linked') return { phone };
     if (outcome === 'code-rejected') refuse(ResultCode.SmsCodeFailed);
     if (outcome === 'phone-taken') refuse(ResultCode.PhoneAlreadyRegistered);
   }

@@ -1,11 +1,10 @@
 import type { Clock } from '../clock';
 import type { CodeRules, SendLimits, SignatureRules } from '../config';
-import { InvalidParameter, refuse } from '../domain/errors';
-import { normalizePhone } from '../domain/phone';
+import { InvalidParameter, refuse, RuleViolation } from '../domain/errors';
+import { normalizePhone, type PhoneNumber } from '../domain/phone';
 import { ResultCode } from '../domain/result-codes';
 import { computeSignature, signatureMatches } from '../domain/signature';
 import { generateCode, hashCode, type CodeType } from '../domain/verification-code';
-import { RuleViolation } from '../domain/errors';
 import type { CodeIssue, SmsSender, VerificationCodes } from '../ports';
 import { given } from './parameters';
 
@@ -39,7 +38,7 @@ const TIMESTAMP = /^\d{1,16}$/;
 export async function sendPhoneSmsCode(
   request: SendPhoneSmsCodeRequest,
   deps: SendPhoneSmsCodeDependencies,
-): Promise<void> {
+): Promise<{ phone: PhoneNumber }> {
   const phone = given(request.phone) ?? refuse(ResultCode.PhoneRequired);
   const internationalCode = given(request.internationalCode) ?? refuse(ResultCode.InternationalCodeRequired);
   const userDomain = given(request.userDomain) ?? refuse(ResultCode.UserDomainRequired);
@@ -47,7 +46,7 @@ export async function sendPhoneSmsCode(
   const codeType = parseCodeType(request.codeType);
   const random = matching(request.random, RANDOM, 'random');
   const ts = matching(request.ts, TIMESTAMP, 'ts');
-  const number = normalizePhone(phone, internationalCode);
+  const number = normalizePhone(phone, internationalCode, deps.codeRules.allowedCountries);
 
   // 5420: unknown domain, bad signature or clock skew; a used `random` below.
   const now = deps.clock.now();
@@ -79,6 +78,7 @@ export async function sendPhoneSmsCode(
     await deps.codes.withdraw(issue);
     throw new RuleViolation(ResultCode.SmsSendingFailed, { cause });
   }
+  return { phone: number };
 }
 
 /** The message carries the code as its only run of six digits. */

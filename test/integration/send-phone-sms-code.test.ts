@@ -1,6 +1,6 @@
 import { createHarness, PHONE_E164, signatureOf, type Harness } from '../support/harness';
-import { createSendPhoneSmsCodeHandler } from '../../functions/http/handlers';
-import { readCodeRules, readSendLimits, readSignatureRules } from '../../functions/config';
+import { createSendPhoneSmsCodeHandler, ready } from '../../functions/http/handlers';
+import { readCodeSettings, readSendLimits, readSignatureSettings, signatureRules } from '../../functions/config';
 import { lambdaContext, toApiGatewayEvent } from '../../local/api-gateway-event';
 
 describe('POST /v2/sms/enduserapi/v2/sendPhoneSmsCode', () => {
@@ -134,14 +134,16 @@ describe('POST /v2/sms/enduserapi/v2/sendPhoneSmsCode', () => {
 
   describe('when the SMS provider fails', () => {
     const failingSend = (harness: Harness) =>
-      createSendPhoneSmsCodeHandler({
-        codes: harness.app.codes,
-        sms: { send: () => Promise.reject(new Error('provider exploded: secret internals')) },
-        clock: harness.clock,
-        codeRules: readCodeRules({ CODE_PEPPER: 'test-pepper' }),
-        sendLimits: readSendLimits({}),
-        signatureRules: readSignatureRules({ USER_DOMAIN_SECRETS: JSON.stringify({ 'test.phonelink': 'test-domain-secret' }) }),
-      });
+      createSendPhoneSmsCodeHandler(
+        ready({
+          codes: harness.app.codes,
+          sms: { send: () => Promise.reject(new Error('provider exploded: secret internals')) },
+          clock: harness.clock,
+          codeRules: { ...readCodeSettings({}), pepper: 'test-pepper' },
+          sendLimits: readSendLimits({}),
+          signatureRules: signatureRules(readSignatureSettings({}), JSON.stringify({ 'test.phonelink': 'test-domain-secret' })),
+        }),
+      );
 
     it('answers 5059, leaves no valid code (not even an earlier one) and counts nothing', async () => {
       const { token } = await h.newUser();

@@ -1,4 +1,4 @@
-import { createUserInfoHandler } from '../../functions/http/handlers';
+import { createUserInfoHandler, ready } from '../../functions/http/handlers';
 import { lambdaContext, toApiGatewayEvent } from '../../local/api-gateway-event';
 import { createHarness, PHONE, type Harness } from '../support/harness';
 
@@ -46,10 +46,15 @@ describe('GET /v2/enduser/enduserapi/userInfo', () => {
 
   it('answers a database fault with a bare HTTP 500 envelope', async () => {
     const { token } = await h.newUser();
-    const handler = createUserInfoHandler({
-      users: { ...h.app.users, find: () => Promise.reject(new Error('ProvisionedThroughputExceeded at arn:aws:dynamodb:secret')) },
-      tokens: { verify: async () => ({ uid: 'u1' }) },
-    });
+    const handler = createUserInfoHandler(
+      { verify: async () => ({ uid: 'u1' }) },
+      ready({
+        users: {
+          find: () => Promise.reject(new Error('ProvisionedThroughputExceeded at arn:aws:dynamodb:secret')),
+          ensure: () => Promise.resolve(),
+        },
+      }),
+    );
     const event = toApiGatewayEvent({ method: 'GET', path: '/userInfo', rawQueryString: '', headers: { authorization: `Bearer ${token}` }, sourceIp: '127.0.0.1' });
     const result = await handler(event, lambdaContext('userInfo') as Parameters<typeof handler>[1]);
     expect(result.statusCode).toBe(500);

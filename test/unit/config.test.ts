@@ -1,31 +1,49 @@
-import { ConfigError, readCodeRules, readSendLimits, readSignatureRules, readAuthConfig } from '../../functions/config';
+import {
+  ConfigError,
+  readAuthConfig,
+  readCodeSettings,
+  readPepperSource,
+  readSendLimits,
+  readSignatureSettings,
+  readUserDomainSecretsSource,
+  signatureRules,
+} from '../../functions/config';
 
 describe('configuration', () => {
   it('has the contract defaults for every limit', () => {
     expect(readSendLimits({})).toEqual({ cooldownSeconds: 60, maxPerPhonePerDay: 10, maxPerIpPerHour: 50, maxPerMinute: 300 });
-    expect(readCodeRules({ CODE_PEPPER: 'p' })).toEqual({
-      pepper: 'p',
-      codeTtlSeconds: 300,
-      maxWrongTries: 5,
-      domesticCallingCode: '86',
-    });
+    expect(readCodeSettings({})).toEqual({ codeTtlSeconds: 300, maxWrongTries: 5, domesticCallingCode: '86', allowedCountries: undefined });
+    expect(readSignatureSettings({})).toEqual({ userDomains: undefined, maxClockSkewSeconds: 600, nonceTtlSeconds: 1200 });
   });
 
   it('takes overrides from the environment', () => {
-    expect(readSendLimits({ SMS_COOLDOWN_SECONDS: '0', SMS_MAX_PER_MINUTE: '1000' })).toMatchObject({
-      cooldownSeconds: 0,
-      maxPerMinute: 1000,
-    });
-    expect(readCodeRules({ CODE_PEPPER: 'p', DOMESTIC_CALLING_CODE: '+44' }).domesticCallingCode).toBe('44');
+    expect(readSendLimits({ SMS_COOLDOWN_SECONDS: '0', SMS_MAX_PER_MINUTE: '1000' })).toMatchObject({ cooldownSeconds: 0, maxPerMinute: 1000 });
+    expect(readCodeSettings({ DOMESTIC_CALLING_CODE: '+44' }).domesticCallingCode).toBe('44');
+    expect(readCodeSettings({ SMS_ALLOWED_COUNTRIES: 'CN, HK' }).allowedCountries).toEqual(new Set(['CN', 'HK']));
+  });
+
+  it('reads a secret from Secrets Manager when an ARN is given, else takes the value', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:pepper-AbCdEf';
+    expect(readPepperSource({ CODE_PEPPER_SECRET_ARN: arn, CODE_PEPPER: 'ignored' })).toEqual({ secretArn: arn });
+    expect(readPepperSource({ CODE_PEPPER: 'p' })).toEqual({ value: 'p' });
+    expect(readUserDomainSecretsSource({ USER_DOMAIN_SECRETS: '{"a":"b"}' })).toEqual({ value: '{"a":"b"}' });
+  });
+
+  it('serves the configured user domains, each with its secret', () => {
+    const rules = signatureRules(readSignatureSettings({ USER_DOMAINS: 'app.one' }), '{"app.one":"s1","app.two":"s2"}');
+    expect([...rules.userDomainSecrets]).toEqual([['app.one', 's1']]);
+    expect([...signatureRules(readSignatureSettings({}), '{"app.one":"s1","app.two":"s2"}').userDomainSecrets.keys()]).toEqual(['app.one', 'app.two']);
   });
 
   it.each([
-    [() => readCodeRules({}), /CODE_PEPPER/],
+    [() => readPepperSource({}), /CODE_PEPPER/],
     [() => readSendLimits({ SMS_MAX_PER_MINUTE: '0' }), /SMS_MAX_PER_MINUTE/],
     [() => readSendLimits({ SMS_COOLDOWN_SECONDS: 'soon' }), /SMS_COOLDOWN_SECONDS/],
-    [() => readCodeRules({ CODE_PEPPER: 'p', DOMESTIC_CALLING_CODE: 'china' }), /DOMESTIC_CALLING_CODE/],
-    [() => readSignatureRules({ USER_DOMAIN_SECRETS: 'not json' }), /USER_DOMAIN_SECRETS/],
-    [() => readSignatureRules({ USER_DOMAIN_SECRETS: '{}' }), /USER_DOMAIN_SECRETS/],
+    [() => readCodeSettings({ DOMESTIC_CALLING_CODE: 'china' }), /DOMESTIC_CALLING_CODE/],
+    [() => readCodeSettings({ SMS_ALLOWED_COUNTRIES: 'China' }), /SMS_ALLOWED_COUNTRIES/],
+    [() => signatureRules(readSignatureSettings({}), 'not json'), /JSON object/],
+    [() => signatureRules(readSignatureSettings({}), '{}'), /No user domain/],
+    [() => signatureRules(readSignatureSettings({ USER_DOMAINS: 'app.three' }), '{"app.one":"s1"}'), /app\.three/],
     [() => readAuthConfig({}), /JWKS_URL/],
   ])('fails fast on a missing or malformed setting (%#)', (read, message) => {
     expect(read).toThrow(ConfigError);

@@ -1,13 +1,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { TablesConfig } from '../../config';
 
-/** One document client per container, built at cold start and reused. */
-export function createDocumentClient(config: TablesConfig): DynamoDBDocumentClient {
+/**
+ * One document client per container, built at cold start and reused.
+ * `endpoint` is set only locally and in tests, for DynamoDB Local.
+ */
+export function createDocumentClient(endpoint?: string): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
-    ...(config.dynamoDbEndpoint
+    ...(endpoint
       ? {
-          endpoint: config.dynamoDbEndpoint,
+          endpoint,
           region: process.env.AWS_REGION ?? 'local',
           // DynamoDB Local accepts any credentials; never look for real ones.
           credentials: { accessKeyId: 'local', secretAccessKey: 'local' },

@@ -6,10 +6,9 @@ import {
   TransactWriteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { TablesConfig } from '../../config';
 import type { PhoneNumber } from '../../domain/phone';
 import type { CodeType, StoredCode } from '../../domain/verification-code';
-import type { LinkAttempt, LinkOutcome, User, Users } from '../../ports';
+import type { LinkAttempt, LinkOutcome, PhoneLinks, User, Users } from '../../ports';
 import { cancellationReasons, collided, failedCondition, onlyExpectedReasons } from './cancellation';
 import { keys } from './keys';
 
@@ -18,16 +17,16 @@ type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteComman
 
 const BATCH_READ_ATTEMPTS = 5;
 
-/** Users and phone claims in the users table; linking also consumes from the codes table. */
+/** Users in the users table. */
 export class DynamoUsers implements Users {
   constructor(
     private readonly db: DynamoDBDocumentClient,
-    private readonly tables: Pick<TablesConfig, 'usersTableName' | 'codesTableName'>,
+    private readonly usersTableName: string,
   ) {}
 
   async find(uid: string): Promise<User | undefined> {
     const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tables.usersTableName, Key: { pk: keys.user(uid) }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.usersTableName, Key: { pk: keys.user(uid) }, ConsistentRead: true }),
     );
     return Item ? toUser(Item) : undefined;
   }
@@ -36,7 +35,7 @@ export class DynamoUsers implements Users {
     try {
       await this.db.send(
         new PutCommand({
-          TableName: this.tables.usersTableName,
+          TableName: this.usersTableName,
           Item: { pk: keys.user(uid), uid, createdAt: new Date().toISOString() },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -45,12 +44,20 @@ export class DynamoUsers implements Users {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
+}
 
-  async findWithCode(
+/** Links between users and phones: phone claims in the users table, codes consumed from the codes table. */
+export class DynamoPhoneLinks implements PhoneLinks {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tables: { readonly usersTableName: string; readonly codesTableName: string },
+  ) {}
+
+  async findUserWithCode(
     uid: string,
     code: { phone: PhoneNumber; codeType: CodeType } | undefined,
   ): Promise<{ user: User | undefined; code: StoredCode | undefined }> {
-    if (!code) return { user: await this.find(uid), code: undefined };
+    if (!code) return { user: await new DynamoUsers(this.db, this.tables.usersTableName).find(uid), code: undefined };
     const userKey = keys.user(uid);
     const codeKey = keys.code(code.codeType, code.phone.e164);
     let request: Record<string, { Keys: Item[]; ConsistentRead: boolean }> | undefined = {

@@ -11,11 +11,18 @@ export const envelopeErrors = (): MiddlewareObj<unknown, HttpResult> => ({
   onError: async (request) => {
     const { error } = request;
     if (error instanceof DomainError) {
-      if (error.cause !== undefined) logger.warn('Request refused after a provider fault', { code: error.code, cause: error.cause });
+      if (error.cause !== undefined) {
+        logger.warn('Refused after a provider fault', { code: error.code, error: asError(error.cause) });
+      } else {
+        logger.info('Refused', { code: error.code });
+      }
       request.response = refused(error.code, error.message);
       return;
     }
-    logger.error('Unhandled fault', error instanceof Error ? error : String(error));
+    logger.error('Unhandled fault', asError(error));
     request.response = fault();
   },
 });
+
+// Logs (not responses) keep the fault's name, message and stack for the operator.
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));

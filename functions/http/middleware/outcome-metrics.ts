@@ -1,0 +1,30 @@
+import type { MiddlewareObj } from '@middy/core';
+import { DomainError } from '../../domain/errors';
+import { ResultCode } from '../../domain/result-codes';
+import { count, metrics, type MetricName } from '../../observability';
+
+/** Refusals worth a metric; others (parameter errors) are not business events. */
+const metricOfRefusal: Partial<Record<number, MetricName>> = {
+  [ResultCode.PhoneAlreadyRegistered]: 'PhoneTaken',
+  [ResultCode.SmsCodeFailed]: 'WrongCodes',
+  [ResultCode.SmsFrequencyLimited]: 'SendsRateLimited',
+  [ResultCode.SmsSendingFailed]: 'SmsFailures',
+};
+
+/** Counts each request's outcome as an EMF metric and flushes it before the response leaves. */
+export const outcomeMetrics = (onSuccess?: MetricName): MiddlewareObj => {
+  const flush = () => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+  return {
+    after: async () => {
+      if (onSuccess) count(onSuccess);
+      flush();
+    },
+    onError: async (request) => {
+      const metric = request.error instanceof DomainError ? metricOfRefusal[request.error.code] : undefined;
+      if (metric) count(metric);
+      flush();
+    },
+  };
+};
