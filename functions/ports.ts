@@ -39,6 +39,8 @@ export interface VerificationCodes {
   issue(issue: CodeIssue, limits: SendLimits): Promise<IssueOutcome>;
   /** Undoes `issue` after the SMS provider failed: no code left, nothing counted. */
   withdraw(issue: CodeIssue): Promise<void>;
+  /** The latest code for (phone, codeType), read consistently. */
+  find(phone: PhoneNumber, codeType: CodeType): Promise<StoredCode | undefined>;
   /** Counts one wrong try against the stored code if it is still that code. */
   recordWrongTry(phone: PhoneNumber, codeType: CodeType, storedHash: string): Promise<void>;
 }
@@ -78,7 +80,22 @@ export interface PhoneLinks {
   ): Promise<{ user: User | undefined; code: StoredCode | undefined }>;
   /** Consumes the code, claims the phone, updates the user and frees the old claim, atomically. */
   linkPhone(attempt: LinkAttempt): Promise<LinkOutcome>;
+  /** Consumes the code, releases the phone's claim and clears the user's phone, atomically. */
+  unlinkPhone(attempt: UnlinkAttempt): Promise<UnlinkOutcome>;
 }
+
+export interface UnlinkAttempt {
+  readonly uid: string;
+  /** The phone the user had when read: the unlink only applies if it still has it. */
+  readonly phone: PhoneNumber;
+  readonly codeType: CodeType;
+  readonly codeHash: string;
+  readonly maxWrongTries: number;
+  readonly now: number;
+}
+
+/** 'code-rejected': the code changed meanwhile; 'conflict': the user or claim changed, re-read. */
+export type UnlinkOutcome = 'unlinked' | 'code-rejected' | 'conflict';
 
 export interface SmsSender {
   /** Resolves once the provider accepted the message; rejects otherwise. */

@@ -20,6 +20,7 @@ import {
   signatureRules,
 } from '../functions/config';
 import {
+  createDeletePhoneRelationHandler,
   createRelationPhoneHandler,
   createSendPhoneSmsCodeHandler,
   createUserInfoHandler,
@@ -100,6 +101,7 @@ export async function createLocalApp(options: LocalAppOptions) {
         }),
       ),
       relationPhone: createRelationPhoneHandler(tokens, ready({ links, codes, clock, codeRules })),
+      deletePhoneRelation: createDeletePhoneRelationHandler(tokens, ready({ users, links, codes, clock, codeRules })),
       userInfo: createUserInfoHandler(tokens, ready({ users })),
     }),
   };

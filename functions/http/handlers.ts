@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { logger, maskPhone, type MetricName } from '../observability';
 import type { TokenVerifier, Users } from '../ports';
+import { deletePhoneRelation, type DeletePhoneRelationDependencies } from '../use-cases/delete-phone-relation';
 import { relationPhone, type RelationPhoneDependencies } from '../use-cases/relation-phone';
 import { sendPhoneSmsCode, type SendPhoneSmsCodeDependencies } from '../use-cases/send-phone-sms-code';
 import { userInfo } from '../use-cases/user-info';
@@ -59,6 +60,13 @@ export const createRelationPhoneHandler = (tokens: TokenVerifier, deps: Deferred
     const linked = await relationPhone({ uid: context.uid, phone, code, internationalCode }, await deps());
     logger.info('Phone linked', { uid: context.uid, phone: maskPhone(linked.phone.e164) });
     return ok('Phone number linked successfully');
+  });
+
+export const createDeletePhoneRelationHandler = (tokens: TokenVerifier, deps: Deferred<DeletePhoneRelationDependencies>) =>
+  authenticatedEndpoint(tokens, 'PhonesUnlinked').handler(async (event, context) => {
+    const unlinked = await deletePhoneRelation({ uid: context.uid, code: queryOf(event).code }, await deps());
+    logger.info('Phone unlinked', { uid: context.uid, phone: maskPhone(unlinked.phone.e164) });
+    return ok('Phone number unbound successfully');
   });
 
 export const createUserInfoHandler = (tokens: TokenVerifier, deps: Deferred<{ users: Users }>) =>

@@ -3,8 +3,9 @@ import type { CodeRules } from '../config';
 import { refuse } from '../domain/errors';
 import { normalizePhone, type PhoneNumber } from '../domain/phone';
 import { ResultCode } from '../domain/result-codes';
-import { CODE_PATTERN, hashCode, judgeCode, type CodeType } from '../domain/verification-code';
+import { CODE_PATTERN, hashCode, type CodeType } from '../domain/verification-code';
 import type { PhoneLinks, VerificationCodes } from '../ports';
+import { checkCode } from './check-code';
 import { given } from './parameters';
 
 export interface RelationPhoneRequest {
@@ -51,11 +52,7 @@ export async function relationPhone(
     const user = found.user ?? refuse(ResultCode.UserDoesNotExist);
     if (!wellFormed) refuse(ResultCode.SmsCodeFailed);
 
-    const verdict = judgeCode(found.code, candidateHash, now, deps.codeRules.maxWrongTries);
-    if (verdict === 'wrong' && found.code?.codeHash) {
-      await deps.codes.recordWrongTry(phone, LINK_CODE_TYPE, found.code.codeHash);
-    }
-    if (verdict !== 'valid') refuse(ResultCode.SmsCodeFailed);
+    await checkCode({ stored: found.code, candidateHash, phone, codeType: LINK_CODE_TYPE, now }, deps);
 
     // The code is checked before the owner: only someone holding the phone learns it is taken.
     const outcome = await deps.links.linkPhone({

@@ -108,6 +108,10 @@ export async function createHarness(options: { env?: Record<string, string> } = 
       return invoke(app.handlers.relationPhone, 'POST', '/v2/enduser/enduserapi/relationPhone', query, { ...bearer(token), ...headers });
     },
 
+    unlink(token: string | undefined, query: Query, headers: Record<string, string> = {}): Promise<Answer> {
+      return invoke(app.handlers.deletePhoneRelation, 'DELETE', '/v2/enduser/enduserapi/deletePhoneRelation', query, { ...bearer(token), ...headers });
+    },
+
     userInfo(token: string | undefined, headers: Record<string, string> = {}): Promise<Answer> {
       return invoke(app.handlers.userInfo, 'GET', '/v2/enduser/enduserapi/userInfo', {}, { ...bearer(token), ...headers });
     },
@@ -132,9 +136,9 @@ export async function createHarness(options: { env?: Record<string, string> } = 
       return code;
     },
 
-    /** Sends a code to a phone and returns it. */
-    async codeFor(phone = PHONE, internationalCode = '86'): Promise<string> {
-      const answer = await harness.send({ phone, internationalCode });
+    /** Sends a code (codeType 6 unless said) to a phone and returns it. */
+    async codeFor(phone = PHONE, internationalCode = '86', codeType = '6'): Promise<string> {
+      const answer = await harness.send({ phone, internationalCode, codeType });
       if (answer.code !== 200) throw new Error(`send failed: ${JSON.stringify(answer)}`);
       return harness.latestCode(`+${internationalCode}${phone}`);
     },

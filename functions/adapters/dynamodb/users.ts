@@ -8,9 +8,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { PhoneNumber } from '../../domain/phone';
 import type { CodeType, StoredCode } from '../../domain/verification-code';
-import type { LinkAttempt, LinkOutcome, PhoneLinks, User, Users } from '../../ports';
+import type { LinkAttempt, LinkOutcome, PhoneLinks, UnlinkAttempt, UnlinkOutcome, User, Users } from '../../ports';
 import { cancellationReasons, collided, failedCondition, onlyExpectedReasons } from './cancellation';
 import { keys } from './keys';
+import { toStoredCode } from './verification-codes';
 
 type Item = Record<string, unknown>;
 type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
@@ -81,15 +82,7 @@ export class DynamoPhoneLinks implements PhoneLinks {
 
   async linkPhone(attempt: LinkAttempt): Promise<LinkOutcome> {
     const { uid, phone, previousPhone, now } = attempt;
-    const consumeCode: TransactItem = {
-      Update: {
-        TableName: this.tables.codesTableName,
-        Key: { pk: keys.code(attempt.codeType, phone.e164) },
-        UpdateExpression: 'SET consumedAt = :now REMOVE codeHash',
-        ConditionExpression: 'codeHash = :hash AND expiresAt > :now AND wrongTries < :maxWrongTries',
-        ExpressionAttributeValues: { ':hash': attempt.codeHash, ':now': now, ':maxWrongTries': attempt.maxWrongTries },
-      },
-    };
+    const consumeCode = this.consumeCode(attempt);
     const linkedAt = new Date(now).toISOString();
     const claimPhone: TransactItem = {
       Put: {
@@ -118,7 +111,7 @@ export class DynamoPhoneLinks implements PhoneLinks {
         },
       },
     };
-    const items = [consumeCode, claimPhone, updateUser];
+    const items: TransactItem[] = [consumeCode, claimPhone, updateUser];
     if (previousPhone && previousPhone.e164 !== phone.e164) {
       items.push({
         Delete: {
@@ -141,6 +134,55 @@ export class DynamoPhoneLinks implements PhoneLinks {
       throw error;
     }
   }
+
+  async unlinkPhone(attempt: UnlinkAttempt): Promise<UnlinkOutcome> {
+    const { uid, phone } = attempt;
+    const releaseClaim: TransactItem = {
+      Delete: {
+        TableName: this.tables.usersTableName,
+        Key: { pk: keys.phoneClaim(phone.e164) },
+        ConditionExpression: 'uid = :uid',
+        ExpressionAttributeValues: { ':uid': uid },
+      },
+    };
+    const clearUserPhone: TransactItem = {
+      Update: {
+        TableName: this.tables.usersTableName,
+        Key: { pk: keys.user(uid) },
+        UpdateExpression: 'REMOVE phone, callingCode, nationalNumber, phoneLinkedAt',
+        ConditionExpression: 'phone = :phone',
+        ExpressionAttributeValues: { ':phone': phone.e164 },
+      },
+    };
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: [this.consumeCode(attempt), releaseClaim, clearUserPhone] }));
+      return 'unlinked';
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      if (!reasons || !onlyExpectedReasons(reasons)) throw error;
+      if (failedCondition(reasons, 0)) return 'code-rejected';
+      return 'conflict';
+    }
+  }
+
+  /** Uses up the code, provided it is still the one that was judged, fresh and not void. */
+  private consumeCode(attempt: {
+    phone: PhoneNumber;
+    codeType: CodeType;
+    codeHash: string;
+    maxWrongTries: number;
+    now: number;
+  }): TransactItem {
+    return {
+      Update: {
+        TableName: this.tables.codesTableName,
+        Key: { pk: keys.code(attempt.codeType, attempt.phone.e164) },
+        UpdateExpression: 'SET consumedAt = :now REMOVE codeHash',
+        ConditionExpression: 'codeHash = :hash AND expiresAt > :now AND wrongTries < :maxWrongTries',
+        ExpressionAttributeValues: { ':hash': attempt.codeHash, ':now': attempt.now, ':maxWrongTries': attempt.maxWrongTries },
+      },
+    };
+  }
 }
 
 const optionalString = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -155,10 +197,3 @@ function toUser(item: Item): User {
     ...(item.phoneLinkedAt ? { phoneLinkedAt: String(item.phoneLinkedAt) } : {}),
   };
 }
-
-const toStoredCode = (item: Item): StoredCode => ({
-  ...(typeof item.codeHash === 'string' ? { codeHash: item.codeHash } : {}),
-  issuedAt: Number(item.issuedAt),
-  expiresAt: Number(item.expiresAt),
-  wrongTries: Number(item.wrongTries ?? 0),
-});

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  GetCommand,
   PutCommand,
   TransactWriteCommand,
   UpdateCommand,
@@ -7,7 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { SendLimits } from '../../config';
 import type { PhoneNumber } from '../../domain/phone';
-import type { CodeType } from '../../domain/verification-code';
+import type { CodeType, StoredCode } from '../../domain/verification-code';
 import type { CodeIssue, IssueOutcome, VerificationCodes } from '../../ports';
 import { cancellationReasons, collided, failedCondition, onlyExpectedReasons } from './cancellation';
 import { keys, ttlSeconds, windowEnd } from './keys';
@@ -85,6 +86,13 @@ export class DynamoVerificationCodes implements VerificationCodes {
         await pause(attempt);
       }
     }
+  }
+
+  async find(phone: PhoneNumber, codeType: CodeType): Promise<StoredCode | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: keys.code(codeType, phone.e164) }, ConsistentRead: true }),
+    );
+    return Item && toStoredCode(Item);
   }
 
   async recordWrongTry(phone: PhoneNumber, codeType: CodeType, storedHash: string): Promise<void> {
@@ -174,6 +182,14 @@ export class DynamoVerificationCodes implements VerificationCodes {
     };
   }
 }
+
+/** A code item as the use cases see it; `codeHash` is gone once the code was used. */
+export const toStoredCode = (item: Record<string, unknown>): StoredCode => ({
+  ...(typeof item.codeHash === 'string' ? { codeHash: item.codeHash } : {}),
+  issuedAt: Number(item.issuedAt),
+  expiresAt: Number(item.expiresAt),
+  wrongTries: Number(item.wrongTries ?? 0),
+});
 
 /** The counters a code counts against: one item per fixed UTC window. */
 const counterKeys = ({ phone, sourceIp, issuedAt }: CodeIssue): [string, string, string] => [

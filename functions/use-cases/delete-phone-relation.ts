@@ -1,0 +1,62 @@
+import type { Clock } from '../clock';
+import type { CodeRules } from '../config';
+import { refuse } from '../domain/errors';
+import type { PhoneNumber } from '../domain/phone';
+import { ResultCode } from '../domain/result-codes';
+import { CODE_PATTERN, hashCode, type CodeType } from '../domain/verification-code';
+import type { PhoneLinks, Users, VerificationCodes } from '../ports';
+import { checkCode } from './check-code';
+import { given } from './parameters';
+
+export interface DeletePhoneRelationRequest {
+  readonly uid: string;
+  readonly code?: string;
+}
+
+export interface DeletePhoneRelationDependencies {
+  readonly users: Pick<Users, 'find'>;
+  readonly links: Pick<PhoneLinks, 'unlinkPhone'>;
+  readonly codes: Pick<VerificationCodes, 'find' | 'recordWrongTry'>;
+  readonly clock: Clock;
+  readonly codeRules: CodeRules;
+}
+
+const UNLINK_CODE_TYPE: CodeType = '7';
+/** Re-reads after a concurrent change to the same user before giving up. */
+const MAX_ATTEMPTS = 5;
+
+/**
+ * DELETE /v2/enduser/enduserapi/deletePhoneRelation: unlinks the signed-in
+ * user's phone, proven by the latest codeType 7 code sent to that phone.
+ * Checks run in the contract's order; the first that fails answers.
+ */
+export async function deletePhoneRelation(
+  request: DeletePhoneRelationRequest,
+  deps: DeletePhoneRelationDependencies,
+): Promise<{ phone: PhoneNumber }> {
+  const code = given(request.code) ?? refuse(ResultCode.CodeRequired);
+
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const user = (await deps.users.find(request.uid)) ?? refuse(ResultCode.UserDoesNotExist);
+    const phone = user.phone ?? refuse(ResultCode.NoPhoneBound);
+    // A code that is not six digits is wrong without looking anything up.
+    if (!CODE_PATTERN.test(code)) refuse(ResultCode.SmsCodeFailed);
+
+    const now = deps.clock.now();
+    const candidateHash = hashCode(deps.codeRules.pepper, phone, UNLINK_CODE_TYPE, code);
+    const stored = await deps.codes.find(phone, UNLINK_CODE_TYPE);
+    await checkCode({ stored, candidateHash, phone, codeType: UNLINK_CODE_TYPE, now }, deps);
+
+    const outcome = await deps.links.unlinkPhone({
+      uid: user.uid,
+      phone,
+      codeType: UNLINK_CODE_TYPE,
+      codeHash: candidateHash,
+      maxWrongTries: deps.codeRules.maxWrongTries,
+      now,
+    });
+    if (outcome === 'unlinked') return { phone };
+    if (outcome === 'code-rejected') refuse(ResultCode.SmsCodeFailed);
+  }
+  throw new Error(`deletePhoneRelation: user ${request.uid} kept changing over ${MAX_ATTEMPTS} attempts`);
+}

@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fault, type Envelope, type HttpResult } from '../functions/http/envelope';
+import { logger } from '../functions/observability';
+import { lambdaContext, toApiGatewayEvent } from './api-gateway-event';
+import type { HttpHandler, LocalApp } from './app';
+
+/**
+ * The local stand-in for API Gateway: a plain node:http server on loopback
+ * that turns each request into the HTTP API event the cloud would build and
+ * hands it to the very same handler. The `/_local/` routes (health, users,
+ * outbox) exist only here.
+ */
+
+/** What the server needs of the local app (a stub will do in tests). */
+export interface LocalServerApp {
+  readonly handlers: {
+    readonly sendPhoneSmsCode: HttpHandler;
+    readonly relationPhone: HttpHandler;
+    readonly deletePhoneRelation: HttpHandler;
+    readonly userInfo: HttpHandler;
+  };
+  readonly users: Pick<LocalApp['users'], 'ensure'>;
+  readonly outbox: Pick<LocalApp['outbox'], 'messagesTo'>;
+  readonly tokenIssuer: Pick<LocalApp['tokenIssuer'], 'signAccessToken'>;
+}
+
+export interface LocalServerOptions {
+  readonly app: LocalServerApp;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** Larger bodies answer 413. Default 64 KiB. */
+  readonly maxBodyBytes?: number;
+}
+
+export interface LocalServer {
+  /** `http://127.0.0.1:<port>`, the port actually bound. */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export class PortInUseError extends Error {
+  constructor(readonly port: number) {
+    super(`Port ${port} on 127.0.0.1 is already in use. Stop whatever holds it, or pick another port: PORT=3001 npm start`);
+    this.name = 'PortInUseError';
+  }
+}
+
+const HOST = '127.0.0.1';
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+/** What `POST /_local/users` accepts as a uid. */
+const UID_PATTERN = /^[A-Za-z0-9_.@:-]{1,128}$/;
+
+type Route = (request: LocalRequest) => Promise<HttpResult>;
+
+interface LocalRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly rawQueryString: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: string;
+  readonly sourceIp: string;
+}
+
+export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+  const routes = routeTable(options.app);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  // serve() answers every fault itself; the catch is only a last guard so nothing can crash the server.
+  const server = createServer((req, res) => serve(req, res, routes, maxBodyBytes).catch(() => res.destroy()));
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(options.port) : error);
+    server.once('error', onError);
+    server.listen(options.port, HOST, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://${HOST}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Keep-alive sockets would hold close() open; requests in flight get a moment.
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 1000).unref();
+      }),
+  };
+}
+
+function routeTable(app: LocalServerApp): Map<string, Route> {
+  const lambda =
+    (name: keyof LocalServerApp['handlers']): Route =>
+    (request) =>
+      app.handlers[name](toApiGatewayEvent(request), lambdaContext(name));
+  return new Map<string, Route>([
+    ['POST /v2/sms/enduserapi/v2/sendPhoneSmsCode', lambda('sendPhoneSmsCode')],
+    ['POST /v2/enduser/enduserapi/relationPhone', lambda('relationPhone')],
+    ['DELETE /v2/enduser/enduserapi/deletePhoneRelation', lambda('deletePhoneRelation')],
+    ['GET /v2/enduser/enduserapi/userInfo', lambda('userInfo')],
+    ['GET /_local/health', async () => json(200, { status: 'ok' })],
+    ['POST /_local/users', (request) => createUser(app, request.body)],
+    ['GET /_local/outbox', async (request) => outbox(app, request.rawQueryString)],
+  ]);
+}
+
+async function serve(req: IncomingMessage, res: ServerResponse, routes: Map<string, Route>, maxBodyBytes: number): Promise<void> {
+  const target = req.url ?? '/';
+  const queryAt = target.indexOf('?');
+  const path = queryAt === -1 ? target : target.slice(0, queryAt);
+  const rawQueryString = queryAt === -1 ? '' : target.slice(queryAt + 1);
+  const method = req.method ?? 'GET';
+  const sourceIp = (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+
+  let result: HttpResult;
+  try {
+    // Like API Gateway: the exact method and path, or nothing.
+    const route = routes.get(`${method} ${path}`);
+    const body = await readBody(req, maxBodyBytes);
+    if (body === tooLarge) {
+      result = envelope(413, 'Request body too large');
+    } else if (!route) {
+      result = envelope(404, 'Not found');
+    } else {
+      result = await route({ method, path, rawQueryString, headers: req.headers, body, sourceIp });
+    }
+  } catch (error) {
+    logger.error('Local server fault', error instanceof Error ? error : String(error));
+    result = fault();
+  }
+  try {
+    writeResult(res, result, result.statusCode === 413);
+  } catch (error) {
+    logger.warn('Local server could not answer', { error: error instanceof Error ? error.message : String(error) });
+    res.destroy();
+  }
+}
+
+const tooLarge = Symbol('tooLarge');
+
+/** The body as UTF-8, or `tooLarge` once it passes the limit (the rest is drained, not kept). */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<string | typeof tooLarge> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    req.resume();
+    return Promise.resolve(tooLarge);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) chunks.push(chunk);
+    });
+    req.once('end', () => resolve(size > maxBytes ? tooLarge : Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+  });
+}
+
+function writeResult(res: ServerResponse, result: HttpResult, closeConnection: boolean): void {
+  const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body, 'utf8');
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);
+  if (result.cookies?.length) headers['set-cookie'] = result.cookies;
+  headers['content-length'] = String(body.length);
+  if (closeConnection) headers.connection = 'close';
+  res.writeHead(result.statusCode, headers);
+  res.end(body);
+}
+
+/** POST /_local/users, body `{"uid": "..."}` or nothing: make or keep the user, sign a token. */
+async function createUser(app: LocalServerApp, body: string): Promise<HttpResult> {
+  const uid = parseUid(body);
+  if (uid === undefined) return envelope(400, 'Invalid parameter: uid');
+  await app.users.ensure(uid);
+  return json(200, { uid, accessToken: await app.tokenIssuer.signAccessToken(uid) });
+}
+
+/** JSON whatever the content type (curl -d says form-urlencoded). A fresh uid when none is given. */
+function parseUid(body: string): string | undefined {
+  if (body.trim() === '') return randomUUID();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const { uid } = parsed as { uid?: unknown };
+  if (uid === undefined) return randomUUID();
+  return typeof uid === 'string' && UID_PATTERN.test(uid) ? uid : undefined;
+}
+
+/**
+ * GET /_local/outbox?phone=<E.164>, oldest first. An unencoded `+` arrives as a
+ * space, so the number is trimmed and its `+` put back.
+ */
+function outbox(app: LocalServerApp, rawQueryString: string): HttpResult {
+  const digits = new URLSearchParams(rawQueryString).get('phone')?.trim().replace(/^\+/, '') ?? '';
+  if (!/^\d{1,15}$/.test(digits)) return envelope(400, 'Invalid parameter: phone');
+  return json(200, { messages: app.outbox.messagesTo(`+${digits}`) });
+}
+
+const json = (statusCode: number, body: object): HttpResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json; charset=utf-8' },
+  body: JSON.stringify(body),
+});
+
+const envelope = (code: number, msg: string): HttpResult => json(code, { code, msg, extMsg: '', data: null } satisfies Envelope);

@@ -1,0 +1,148 @@
+/**
+ * `npm start`: the whole API on this machine, with nothing to set up but Java.
+ * DynamoDB Local (in memory unless --persist), the tables, the real handlers
+ * and the local HTTP server.
+ *
+ *   PORT                 port on 127.0.0.1 (default 3000; 0 = any free one)
+ *   USER_DOMAIN          the user domain served (default local.phonelink)
+ *   USER_DOMAIN_SECRET   its secret (default: a random one per start)
+ *   LOCAL_DATA_DIR       keep the data in this directory (as --persist=<dir>)
+ *   --persist[=<dir>]    keep the data on disk (default .local-data/)
+ *
+ * Limits and rules read the same variables as in the cloud (SMS_COOLDOWN_SECONDS ...).
+ *
+ * Run as `node --import tsx local/start.ts` rather than through the tsx CLI:
+ * one process fewer, and the orphan check below sees npm's shell go away.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import type { DynamoDbLocal } from './dynamodb-local';
+import type { LocalServer } from './server';
+
+// Before any SDK or logger module loads (hence the dynamic imports below).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+// CloudWatch metrics (EMF lines on stdout) mean nothing here and would bury the SMS lines.
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+
+const DEFAULT_PORT = 3000;
+const DEFAULT_USER_DOMAIN = 'local.phonelink';
+const DEFAULT_DATA_DIR = '.local-data';
+
+class StartError extends Error {}
+
+interface Settings {
+  readonly port: number;
+  readonly userDomain: string;
+  readonly userDomainSecret: string;
+  readonly secretGenerated: boolean;
+  /** Undefined: in memory. */
+  readonly dataDir: string | undefined;
+}
+
+function readSettings(argv: readonly string[], env: NodeJS.ProcessEnv): Settings {
+  let dataDir = env.LOCAL_DATA_DIR?.trim() || undefined;
+  for (const arg of argv) {
+    const persist = /^--persist(?:=(.*))?$/.exec(arg);
+    if (persist) dataDir = persist[1]?.trim() || DEFAULT_DATA_DIR;
+    else throw new StartError(`Unknown argument ${arg}. Usage: npm start [-- --persist[=<dir>]]`);
+  }
+  const rawPort = env.PORT?.trim() || String(DEFAULT_PORT);
+  const port = Number(rawPort);
+  if (!/^\d+$/.test(rawPort) || port > 65535) throw new StartError(`PORT must be a port number (0-65535), got "${env.PORT}"`);
+  const secret = env.USER_DOMAIN_SECRET?.trim();
+  return {
+    port,
+    userDomain: env.USER_DOMAIN?.trim() || DEFAULT_USER_DOMAIN,
+    userDomainSecret: secret || randomBytes(16).toString('hex'),
+    secretGenerated: !secret,
+    dataDir: dataDir && path.resolve(dataDir),
+  };
+}
+
+async function main(): Promise<void> {
+  const startedAt = performance.now();
+  const settings = readSettings(process.argv.slice(2), process.env);
+  const { JavaMissingError, createTables, startDynamoDbLocal } = await import('./dynamodb-local');
+  const { LOCAL_TABLES, createLocalApp } = await import('./app');
+  const { PortInUseError, startLocalServer } = await import('./server');
+
+  let dynamo: DynamoDbLocal | undefined;
+  let server: LocalServer | undefined;
+  let startup: Promise<void> = Promise.resolve();
+  let stopping = false;
+  const stop = async (exitCode: number) => {
+    if (stopping) return;
+    stopping = true;
+    await startup.catch(() => undefined); // never leave a half-started Java process behind
+    await server?.close().catch(() => undefined);
+    await dynamo?.stop().catch(() => undefined);
+    process.exit(exitCode);
+  };
+  // A second Ctrl+C does not wait any longer.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => (stopping ? process.exit(1) : void stop(0)));
+  // `npm start` runs us under `sh -c`, and sh does not pass on the SIGTERM that
+  // npm forwards to it: it just exits. Stop with our parent rather than linger
+  // as an orphan holding the port and a Java process.
+  const parent = process.ppid;
+  const orphanCheck = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(orphanCheck);
+    void stop(0);
+  }, 500).unref();
+
+  startup = (async () => {
+    // Say so at once, not after DynamoDB Local has taken its seconds to start.
+    if (settings.port !== 0 && !(await portIsFree(settings.port))) throw new PortInUseError(settings.port);
+    dynamo = await startDynamoDbLocal(settings.dataDir ? { dataDir: settings.dataDir } : {});
+    await createTables(dynamo.endpoint, LOCAL_TABLES);
+    const app = await createLocalApp({
+      endpoint: dynamo.endpoint,
+      userDomain: settings.userDomain,
+      userDomainSecret: settings.userDomainSecret,
+      print: (line) => console.log(line),
+    });
+    server = await startLocalServer({ app, port: settings.port });
+  })();
+  try {
+    await startup;
+  } catch (error) {
+    if (error instanceof JavaMissingError || error instanceof PortInUseError) console.error(error.message);
+    else console.error('Could not start the local API:', error);
+    await stop(1);
+    return;
+  }
+  if (stopping || !server) return;
+
+  const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
+  const { url } = server;
+  console.log(
+    [
+      `Phone-link API (local) ready in ${seconds} s`,
+      `  Base URL:     ${url}`,
+      `  User domain:  ${settings.userDomain}`,
+      `  Secret:       ${settings.userDomainSecret}${settings.secretGenerated ? '  (new each start; set USER_DOMAIN_SECRET to fix it)' : ''}`,
+      `  Test user:    curl -X POST ${url}/_local/users   -> {"uid", "accessToken"}`,
+      `  Outbox:       ${url}/_local/outbox?phone=%2B8613800138000   (SMS also print here)`,
+      settings.dataDir
+        ? `  Data:         kept in ${settings.dataDir} (tokens and codes still end with each start)`
+        : `  Data:         in memory, gone on exit (npm start -- --persist keeps it in ${DEFAULT_DATA_DIR}/)`,
+      'Ctrl+C stops.',
+    ].join('\n'),
+  );
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    // Anything but "in use" is left for the real listen to report.
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code !== 'EADDRINUSE'));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof StartError ? error.message : error);
+  process.exit(1);
+});

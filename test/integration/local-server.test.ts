@@ -1,0 +1,320 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { createLocalApp, type LocalApp } from '../../local/app';
+import { createTables } from '../../local/dynamodb-local';
+import { startLocalServer, type LocalServer, type LocalServerApp } from '../../local/server';
+
+// The local server over real HTTP: requests become API Gateway events for the
+// real handlers, on fresh tables of the shared DynamoDB Local.
+
+const USER_DOMAIN = 'test.phonelink';
+const USER_DOMAIN_SECRET = 'local-server-test-secret';
+const PHONE = '13800138000';
+const OTHER_PHONE = '13900139000';
+const SEND_PATH = '/v2/sms/enduserapi/v2/sendPhoneSmsCode';
+const LINK_PATH = '/v2/enduser/enduserapi/relationPhone';
+const USER_INFO_PATH = '/v2/enduser/enduserapi/userInfo';
+const UNLINK_PATH = '/v2/enduser/enduserapi/deletePhoneRelation';
+
+const envelope = (code: number, msg: string) => ({ code, msg, extMsg: '', data: null });
+
+interface Started {
+  app: LocalApp;
+  server: LocalServer;
+  codesTableName: string;
+}
+
+async function start(env: Record<string, string> = {}): Promise<Started> {
+  const endpoint = process.env.DYNAMODB_ENDPOINT;
+  if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: run through the integration project');
+  const suffix = randomUUID().slice(0, 8);
+  const tables = { codesTableName: `local-server-codes-${suffix}`, usersTableName: `local-server-users-${suffix}` };
+  await createTables(endpoint, tables);
+  const app = await createLocalApp({
+    endpoint,
+    userDomain: USER_DOMAIN,
+    userDomainSecret: USER_DOMAIN_SECRET,
+    env: { CODES_TABLE_NAME: tables.codesTableName, USERS_TABLE_NAME: tables.usersTableName, CODE_PEPPER: 'test-pepper', ...env },
+  });
+  return { app, server: await startLocalServer({ app, port: 0 }), codesTableName: tables.codesTableName };
+}
+
+async function call(base: string, method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}) {
+  const response = await fetch(`${base}${path}`, { method, ...init });
+  return { status: response.status, contentType: response.headers.get('content-type'), body: (await response.json()) as Record<string, unknown> };
+}
+
+const nonce = (): string => randomBytes(12).toString('base64url').replace(/[-_]/g, 'x').slice(0, 16);
+
+/** The app's signed send request, as a client builds it: ts is now, the signature over the values as sent. */
+function sendQuery(phone: string, codeType = '6'): string {
+  const random = nonce();
+  const ts = String(Date.now());
+  const signature = createHash('sha256').update(`${phone}${codeType}${random}${ts}${USER_DOMAIN_SECRET}`).digest('hex');
+  return new URLSearchParams({ phone, internationalCode: '86', codeType, userDomain: USER_DOMAIN, random, ts, signature }).toString();
+}
+
+/** The code in the latest SMS to a number: the only run of six digits in its text. */
+function codeIn(messages: { text: string }[]): string {
+  const codes = messages.at(-1)?.text.match(/\d{6}/g) ?? [];
+  expect(codes).toHaveLength(1);
+  return codes[0]!;
+}
+
+describe('local server', () => {
+  let started: Started;
+  let base: string;
+  const get = (path: string, headers?: Record<string, string>) => call(base, 'GET', path, { headers });
+  const post = (path: string, body?: string, headers?: Record<string, string>) => call(base, 'POST', path, { body, headers });
+
+  beforeAll(async () => {
+    started = await start({ SMS_COOLDOWN_SECONDS: '0' });
+    base = started.server.url;
+  });
+  afterAll(() => started.server.close());
+
+  it('listens on loopback, on the port it was given (0: a free one)', () => {
+    expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(started.server.port).toBeGreaterThan(0);
+  });
+
+  it('answers GET /_local/health with 200', async () => {
+    expect(await get('/_local/health')).toMatchObject({ status: 200, body: { status: 'ok' } });
+  });
+
+  describe('POST /_local/users', () => {
+    it('makes a new user and a working token without a uid: no body, empty body, {}', async () => {
+      const uids = new Set<string>();
+      for (const body of [undefined, '', '  ', '{}']) {
+        const answer = await post('/_local/users', body);
+        expect(answer).toMatchObject({ status: 200, body: { uid: expect.stringMatching(/^[0-9a-f-]{36}$/), accessToken: expect.any(String) } });
+        const { uid, accessToken } = answer.body as { uid: string; accessToken: string };
+        uids.add(uid);
+        const info = await get(USER_INFO_PATH, { Authorization: `Bearer ${accessToken}` });
+        expect(info.body).toMatchObject({ code: 200, data: { uid, phone: null, internationalCode: null, phoneLinkedAt: null } });
+      }
+      expect(uids.size).toBe(4);
+    });
+
+    it('keeps an existing user for the same uid, whatever the content type', async () => {
+      const uid = `dev-${randomUUID()}@local:1.x_y`;
+      const first = await post('/_local/users', JSON.stringify({ uid }), { 'content-type': 'application/json' });
+      // curl -d sends application/x-www-form-urlencoded; the body is still read as JSON.
+      const second = await post('/_local/users', JSON.stringify({ uid }), { 'content-type': 'application/x-www-form-urlencoded' });
+      expect(first).toMatchObject({ status: 200, body: { uid } });
+      expect(second).toMatchObject({ status: 200, body: { uid } });
+      for (const answer of [first, second]) {
+        const info = await get(USER_INFO_PATH, { Authorization: `Bearer ${String(answer.body.accessToken)}` });
+        expect(info.body).toMatchObject({ code: 200, data: { uid } });
+      }
+    });
+
+    it.each([
+      ['a body that is not JSON', 'uid=alice'],
+      ['a JSON array', '[]'],
+      ['JSON null', 'null'],
+      ['a uid that is not a string', '{"uid": 42}'],
+      ['a null uid', '{"uid": null}'],
+      ['an empty uid', '{"uid": ""}'],
+      ['a uid with a space', '{"uid": "a b"}'],
+      ['a uid with a slash', '{"uid": "a/b"}'],
+      ['a uid of 129 characters', JSON.stringify({ uid: 'a'.repeat(129) })],
+    ])('answers 400 for %s', async (_case, body) => {
+      expect(await post('/_local/users', body)).toEqual({
+        status: 400,
+        contentType: 'application/json; charset=utf-8',
+        body: envelope(400, 'Invalid parameter: uid'),
+      });
+    });
+
+    it('accepts a uid of 128 characters', async () => {
+      const uid = 'u'.repeat(120) + randomBytes(4).toString('hex');
+      expect(await post('/_local/users', JSON.stringify({ uid }))).toMatchObject({ status: 200, body: { uid } });
+    });
+  });
+
+  it('runs the whole flow: user, signed send, code from the outbox, link, userInfo', async () => {
+    const { accessToken, uid } = (await post('/_local/users')).body as { uid: string; accessToken: string };
+
+    const sent = await post(`${SEND_PATH}?${sendQuery(PHONE)}`);
+    expect(sent).toEqual({ status: 200, contentType: 'application/json; charset=utf-8', body: { code: 200, msg: 'SMS verification code sent', extMsg: '', data: {} } });
+
+    const outbox = await get('/_local/outbox?phone=%2B8613800138000');
+    expect(outbox.status).toBe(200);
+    const messages = outbox.body.messages as { to: string; text: string; sentAt: string }[];
+    expect(messages).toHaveLength(1);
+    const [message] = messages;
+    expect(message).toEqual({ to: '+8613800138000', text: expect.any(String), sentAt: expect.any(String) });
+    expect(new Date(message!.sentAt).toISOString()).toBe(message!.sentAt);
+    const linked = await post(`${LINK_PATH}?${new URLSearchParams({ phone: PHONE, code: codeIn(messages), internationalCode: '86' })}`, undefined, {
+      Authorization: `Bearer ${accessToken}`,
+    });
+    expect(linked).toMatchObject({ status: 200, body: { code: 200, msg: 'Phone number linked successfully', extMsg: '', data: {} } });
+
+    const info = await get(USER_INFO_PATH, { Authorization: `Bearer ${accessToken}` });
+    expect(info).toMatchObject({ status: 200, body: { code: 200, msg: 'Success', extMsg: '' } });
+    const data = info.body.data as Record<string, unknown>;
+    expect(data).toMatchObject({ uid, phone: PHONE, internationalCode: '86' });
+    expect(new Date(String(data.phoneLinkedAt)).toISOString()).toBe(data.phoneLinkedAt);
+
+    // And back: a codeType 7 code to the same phone unlinks it.
+    expect((await post(`${SEND_PATH}?${sendQuery(PHONE, '7')}`)).body).toMatchObject({ code: 200 });
+    const unlinkCode = codeIn((await get('/_local/outbox?phone=%2B8613800138000')).body.messages as { text: string }[]);
+    const unlinked = await call(base, 'DELETE', `${UNLINK_PATH}?code=${unlinkCode}`, { headers: { Authorization: `Bearer ${accessToken}` } });
+    expect(unlinked).toMatchObject({ status: 200, body: { code: 200, extMsg: '', data: {} } });
+    expect((await get(USER_INFO_PATH, { Authorization: `Bearer ${accessToken}` })).body).toMatchObject({
+      code: 200,
+      data: { uid, phone: null, internationalCode: null, phoneLinkedAt: null },
+    });
+  });
+
+  it('answers business refusals with HTTP 200 and the code, as in the cloud', async () => {
+    expect(await get(USER_INFO_PATH)).toEqual({ status: 200, contentType: 'application/json; charset=utf-8', body: envelope(5106, 'Please enter token') });
+    expect((await post(LINK_PATH, undefined, { Authorization: 'Bearer not-a-jwt' })).body).toEqual(envelope(5032, 'Token verification failed'));
+  });
+
+  describe('GET /_local/outbox', () => {
+    // Two messages to one number (the cooldown is off in this suite).
+    beforeAll(async () => {
+      for (let i = 0; i < 2; i++) {
+        const sent = await post(`${SEND_PATH}?${sendQuery(OTHER_PHONE)}`);
+        if (sent.body.code !== 200) throw new Error(`send refused: ${JSON.stringify(sent.body)}`);
+      }
+    });
+
+    it.each([
+      ['an unencoded + (arrives as a space)', '+8613900139000'],
+      ['%2B', '%2B8613900139000'],
+      ['an encoded space', '%208613900139000'],
+    ])('finds the messages with %s, oldest first', async (_case, phone) => {
+      const answer = await get(`/_local/outbox?phone=${phone}`);
+      expect(answer.status).toBe(200);
+      const messages = answer.body.messages as { to: string; sentAt: string }[];
+      expect(messages.map((message) => message.to)).toEqual(['+8613900139000', '+8613900139000']);
+      expect(messages[0]!.sentAt <= messages[1]!.sentAt).toBe(true);
+    });
+
+    it('answers an empty list for a number nothing was sent to', async () => {
+      expect(await get('/_local/outbox?phone=%2B447700900123')).toMatchObject({ status: 200, body: { messages: [] } });
+    });
+
+    it.each([
+      ['no phone', '/_local/outbox'],
+      ['an empty phone', '/_local/outbox?phone='],
+      ['a phone that is no number', '/_local/outbox?phone=abc'],
+    ])('answers 400 for %s', async (_case, path) => {
+      expect(await get(path)).toMatchObject({ status: 400, body: envelope(400, 'Invalid parameter: phone') });
+    });
+  });
+
+  it.each([
+    ['an unknown path', 'GET', '/nope'],
+    ['a known path with another method', 'GET', SEND_PATH],
+    ['a known path with a trailing slash', 'GET', `${USER_INFO_PATH}/`],
+    ['unlink with POST', 'POST', UNLINK_PATH],
+    ['a local route with another method', 'GET', '/_local/users'],
+    ['the deployment stage prefix', 'GET', `/prod${USER_INFO_PATH}`],
+  ])('answers 404 with the envelope for %s', async (_case, method, path) => {
+    expect(await call(base, method, path)).toEqual({ status: 404, contentType: 'application/json; charset=utf-8', body: envelope(404, 'Not found') });
+  });
+
+  it('answers 413 for a body over 64 KiB and keeps serving', async () => {
+    expect(await post('/_local/users', JSON.stringify({ uid: 'x'.repeat(70_000) }))).toMatchObject({
+      status: 413,
+      body: envelope(413, 'Request body too large'),
+    });
+    expect((await get('/_local/health')).status).toBe(200);
+  });
+});
+
+describe('local server: the caller reaches the handler as sourceIp', () => {
+  let started: Started;
+
+  beforeAll(async () => {
+    started = await start({ SMS_MAX_PER_IP_PER_HOUR: '1' });
+  });
+  afterAll(() => started.server.close());
+
+  it('counts sends per source IP (127.0.0.1), across phones', async () => {
+    const base = started.server.url;
+    expect((await call(base, 'POST', `${SEND_PATH}?${sendQuery(PHONE)}`)).body).toMatchObject({ code: 200 });
+    expect((await call(base, 'POST', `${SEND_PATH}?${sendQuery(OTHER_PHONE)}`)).body).toEqual(envelope(5058, 'SMS sending exceeds frequency limit'));
+
+    const db = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: process.env.DYNAMODB_ENDPOINT, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    );
+    try {
+      const { Items = [] } = await db.send(new ScanCommand({ TableName: started.codesTableName }));
+      const ipCounters = Items.map((item) => String(item.pk)).filter((pk) => pk.startsWith('COUNT#IP#'));
+      expect(ipCounters).toEqual([expect.stringMatching(/^COUNT#IP#127\.0\.0\.1#/)]);
+    } finally {
+      db.destroy();
+    }
+  });
+});
+
+describe('local server: the event it builds', () => {
+  const events: APIGatewayProxyEventV2[] = [];
+  let server: LocalServer;
+  const stub: LocalServerApp = {
+    handlers: {
+      sendPhoneSmsCode: async (event) => {
+        events.push(event);
+        return { statusCode: 201, headers: { 'x-handler': 'send', 'content-type': 'text/plain' }, body: 'made' };
+      },
+      relationPhone: async () => {
+        throw new Error('handler blew up');
+      },
+      deletePhoneRelation: async () => ({ statusCode: 200, body: '{}' }),
+      userInfo: async () => ({ statusCode: 200, body: '{}' }),
+    },
+    users: {
+      ensure: async () => {
+        throw new Error('table gone: arn:aws:dynamodb:secret');
+      },
+    },
+    outbox: { messagesTo: () => [] },
+    tokenIssuer: { signAccessToken: async () => 'token' },
+  };
+
+  beforeAll(async () => {
+    server = await startLocalServer({ app: stub, port: 0 });
+  });
+  afterAll(() => server.close());
+
+  it('hands the handler an HTTP API 2.0 event with the caller, query and headers, and writes its result back', async () => {
+    const response = await fetch(`${server.url}${SEND_PATH}?phone=+86%20138&a=1&a=2`, {
+      method: 'POST',
+      headers: { 'X-Custom': 'Value', authorization: 'Bearer t' },
+      body: 'raw body',
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('x-handler')).toBe('send');
+    expect(await response.text()).toBe('made');
+
+    const [event] = events;
+    expect(event).toMatchObject({
+      version: '2.0',
+      routeKey: `POST ${SEND_PATH}`,
+      rawPath: SEND_PATH,
+      rawQueryString: 'phone=+86%20138&a=1&a=2',
+      queryStringParameters: { phone: ' 86 138', a: '1,2' },
+      headers: { 'x-custom': 'Value', authorization: 'Bearer t' },
+      body: 'raw body',
+      requestContext: { http: { method: 'POST', path: SEND_PATH, sourceIp: '127.0.0.1' } },
+    });
+  });
+
+  it('answers 500 with the bare envelope when a route fails, and keeps serving', async () => {
+    const fault = { code: 500, msg: 'Internal server error', extMsg: '', data: null };
+    expect(await call(server.url, 'POST', '/_local/users')).toMatchObject({ status: 500, body: fault });
+    expect(await call(server.url, 'POST', LINK_PATH)).toMatchObject({ status: 500, body: fault });
+    expect((await call(server.url, 'GET', '/_local/health')).status).toBe(200);
+  });
+
+  it('says plainly when its port is taken', async () => {
+    await expect(startLocalServer({ app: stub, port: server.port })).rejects.toThrow(`Port ${server.port} on 127.0.0.1 is already in use`);
+  });
+});
