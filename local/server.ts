@@ -132,7 +132,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, routes: Map<stri
     }
   } catch (error) {
     logger.error('Local server fault', error instanceof Error ? error : String(error));
-    result = fault();
+    result = fault('en');
   }
   try {
     writeResult(res, result, result.statusCode === 413);

@@ -1,17 +1,20 @@
-import { ResultCode, resultMessages } from './result-codes';
+import { messageText } from './messages';
+import { ResultCode } from './result-codes';
 
 type RuleCode = Exclude<ResultCode, 200 | 400 | 500>;
 
 /**
  * A business outcome other than success: the request was understood and
- * refused by a rule. The edge turns it into an HTTP 200 envelope with `code`.
+ * refused by a rule. The edge turns it into an HTTP 200 envelope with `code`,
+ * its `msg` in the request's language; `message` is the English text for logs.
  */
 export class DomainError extends Error {
   constructor(
-    readonly code: ResultCode,
-    message: string,
+    readonly code: RuleCode | 400,
+    /** Fills `{parameter}` in the message. */
+    readonly parameter?: string,
   ) {
-    super(message);
+    super(messageText('en', code, parameter));
     this.name = 'DomainError';
   }
 }
@@ -19,16 +22,16 @@ export class DomainError extends Error {
 /** Refusal by one of the platform's documented codes (5002, 5019, ...). */
 export class RuleViolation extends DomainError {
   constructor(code: RuleCode, options?: { cause: unknown }) {
-    super(code, resultMessages[code]);
-    if (options) this.cause = options.cause;
+    super(code);
     this.name = 'RuleViolation';
+    if (options) this.cause = options.cause;
   }
 }
 
 /** A parameter the platform documents no code for: `400 Invalid parameter: <name>`. */
 export class InvalidParameter extends DomainError {
-  constructor(readonly parameter: string) {
-    super(ResultCode.InvalidParameter, `Invalid parameter: ${parameter}`);
+  constructor(parameter: string) {
+    super(ResultCode.InvalidParameter, parameter);
     this.name = 'InvalidParameter';
   }
 }

@@ -1,7 +1,7 @@
 /**
- * Every envelope code this service answers, with its message. The code is
- * what app clients branch on; the rule behind each one lives in the use case
- * of its endpoint (see functions/use-cases/).
+ * Every envelope code this service answers. The code is what app clients
+ * branch on; the rule behind each one lives in the use case of its endpoint
+ * (functions/use-cases/), its text in ./messages.ts.
  */
 export const ResultCode = {
   Success: 200,
@@ -25,23 +25,3 @@ export const ResultCode = {
 } as const;
 
 export type ResultCode = (typeof ResultCode)[keyof typeof ResultCode];
-
-/** Messages of the codes whose text does not depend on the request. */
-export const resultMessages: Record<Exclude<ResultCode, 200 | 400>, string> = {
-  500: 'Internal server error',
-  5002: 'Phone number already registered',
-  5019: 'Phone number format incorrect',
-  5021: 'Please enter phone number',
-  5023: 'Please enter user domain',
-  5032: 'Token verification failed',
-  5033: 'User does not exist',
-  5037: 'SMS verification code failed',
-  5058: 'SMS sending exceeds frequency limit',
-  5059: 'SMS sending exception',
-  5064: 'Please enter verification code',
-  5106: 'Please enter token',
-  5116: 'Please enter international code',
-  5384: 'No phone number bound',
-  5420: 'Signature verification failed',
-  5550: 'Please enter signature',
-};

@@ -1,5 +1,7 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ResultCode, resultMessages } from '../domain/result-codes';
+import type { DomainError } from '../domain/errors';
+import { messageText, type Locale, type SuccessMessage } from '../domain/messages';
+import { ResultCode } from '../domain/result-codes';
 
 /** The platform's response body: always all four keys. */
 export interface Envelope {
@@ -18,12 +20,13 @@ const respond = (statusCode: number, envelope: Envelope): HttpResult => ({
 });
 
 /** Success: HTTP 200, code 200. */
-export const ok = (msg: string, data: object = {}): HttpResult =>
-  respond(200, { code: ResultCode.Success, msg, extMsg: '', data });
+export const ok = (locale: Locale, message: SuccessMessage, data: object = {}): HttpResult =>
+  respond(200, { code: ResultCode.Success, msg: messageText(locale, message), extMsg: '', data });
 
 /** A business refusal: HTTP 200 with its code; clients read `code`. */
-export const refused = (code: number, msg: string): HttpResult => respond(200, { code, msg, extMsg: '', data: null });
+export const refused = (locale: Locale, error: DomainError): HttpResult =>
+  respond(200, { code: error.code, msg: messageText(locale, error.code, error.parameter), extMsg: '', data: null });
 
 /** An unexpected fault: HTTP 500 and nothing of its internals. */
-export const fault = (): HttpResult =>
-  respond(500, { code: ResultCode.InternalError, msg: resultMessages[ResultCode.InternalError], extMsg: '', data: null });
+export const fault = (locale: Locale): HttpResult =>
+  respond(500, { code: ResultCode.InternalError, msg: messageText(locale, ResultCode.InternalError), extMsg: '', data: null });

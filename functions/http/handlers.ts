@@ -8,6 +8,7 @@ import { relationPhone, type RelationPhoneDependencies } from '../use-cases/rela
 import { sendPhoneSmsCode, type SendPhoneSmsCodeDependencies } from '../use-cases/send-phone-sms-code';
 import { userInfo } from '../use-cases/user-info';
 import { ok, type HttpResult } from './envelope';
+import { localeOf } from './locale';
 import { authenticate, type AuthenticatedContext } from './middleware/authenticate';
 import { envelopeErrors } from './middleware/envelope-errors';
 import { outcomeMetrics } from './middleware/outcome-metrics';
@@ -51,7 +52,7 @@ export const createSendPhoneSmsCodeHandler = (deps: Deferred<SendPhoneSmsCodeDep
       await deps(),
     );
     logger.info('SMS code sent', { phone: maskPhone(sent.phone.e164), codeType });
-    return ok('SMS verification code sent');
+    return ok(localeOf(event.headers), 'codeSent');
   });
 
 export const createRelationPhoneHandler = (tokens: TokenVerifier, deps: Deferred<RelationPhoneDependencies>) =>
@@ -59,15 +60,17 @@ export const createRelationPhoneHandler = (tokens: TokenVerifier, deps: Deferred
     const { phone, code, internationalCode } = queryOf(event);
     const linked = await relationPhone({ uid: context.uid, phone, code, internationalCode }, await deps());
     logger.info('Phone linked', { uid: context.uid, phone: maskPhone(linked.phone.e164) });
-    return ok('Phone number linked successfully');
+    return ok(localeOf(event.headers), 'linked');
   });
 
 export const createDeletePhoneRelationHandler = (tokens: TokenVerifier, deps: Deferred<DeletePhoneRelationDependencies>) =>
   authenticatedEndpoint(tokens, 'PhonesUnlinked').handler(async (event, context) => {
     const unlinked = await deletePhoneRelation({ uid: context.uid, code: queryOf(event).code }, await deps());
     logger.info('Phone unlinked', { uid: context.uid, phone: maskPhone(unlinked.phone.e164) });
-    return ok('Phone number unbound successfully');
+    return ok(localeOf(event.headers), 'unlinked');
   });
 
 export const createUserInfoHandler = (tokens: TokenVerifier, deps: Deferred<{ users: Users }>) =>
-  authenticatedEndpoint(tokens).handler(async (_event, context) => ok('Success', await userInfo(context.uid, await deps())));
+  authenticatedEndpoint(tokens).handler(async (event, context) =>
+    ok(localeOf(event.headers), 'success', await userInfo(context.uid, await deps())),
+  );

@@ -220,3 +220,17 @@ describe('POST /v2/enduser/enduserapi/relationPhone', () => {
     expect(racers.map((r) => r.uid)[answers.findIndex((a) => a.code === 200)]).toBe(claim?.uid);
   });
 });
+
+describe('messages in the language of the request', () => {
+  it('answers msg in Simplified Chinese when Accept-Language prefers zh, codes unchanged', async () => {
+    const h = await createHarness();
+    const { token } = await h.newUser();
+    expect(await h.link(token, { code: '123456' }, { 'Accept-Language': 'zh-CN,zh;q=0.9,en;q=0.8' })).toEqual(
+      refusal(5021, '请输入手机号'),
+    );
+    const code = await h.codeFor();
+    expect(await h.link(token, { phone: PHONE, code }, { 'Accept-Language': 'zh' })).toEqual({ ...linked, msg: '手机号绑定成功' });
+    expect((await h.link(token, { phone: PHONE, code }, { 'Accept-Language': 'en-GB' })).msg).toBe('SMS verification code failed');
+    h.close();
+  });
+});

@@ -1,38 +1,71 @@
+import { InvalidParameter, RuleViolation } from '../../functions/domain/errors';
+import { LOCALES, messages } from '../../functions/domain/messages';
+import { ResultCode } from '../../functions/domain/result-codes';
 import { fault, ok, refused } from '../../functions/http/envelope';
-import { resultMessages } from '../../functions/domain/result-codes';
+import { localeOf } from '../../functions/http/locale';
 
 const bodyOf = (result: { body: string }) => JSON.parse(result.body) as Record<string, unknown>;
 
 describe('envelope', () => {
   it('always carries code, msg, extMsg and data', () => {
-    for (const result of [ok('done'), refused(5002, resultMessages[5002]), fault()]) {
+    for (const result of [ok('en', 'linked'), refused('en', new RuleViolation(5002)), fault('en')]) {
       expect(Object.keys(bodyOf(result)).sort()).toEqual(['code', 'data', 'extMsg', 'msg']);
       expect(result.headers).toEqual({ 'content-type': 'application/json; charset=utf-8' });
     }
   });
 
   it('answers success with HTTP 200, code 200 and data', () => {
-    expect(ok('Phone number linked successfully')).toMatchObject({ statusCode: 200 });
-    expect(bodyOf(ok('Phone number linked successfully'))).toEqual({
-      code: 200,
-      msg: 'Phone number linked successfully',
-      extMsg: '',
-      data: {},
-    });
+    expect(ok('en', 'linked').statusCode).toBe(200);
+    expect(bodyOf(ok('en', 'linked'))).toEqual({ code: 200, msg: 'Phone number linked successfully', extMsg: '', data: {} });
   });
 
   it('answers a business refusal with HTTP 200 and its code', () => {
-    expect(refused(5037, 'SMS verification code failed').statusCode).toBe(200);
-    expect(bodyOf(refused(5037, 'SMS verification code failed'))).toEqual({
-      code: 5037,
-      msg: 'SMS verification code failed',
-      extMsg: '',
-      data: null,
-    });
+    expect(refused('en', new RuleViolation(5037)).statusCode).toBe(200);
+    expect(bodyOf(refused('en', new RuleViolation(5037)))).toEqual({ code: 5037, msg: 'SMS verification code failed', extMsg: '', data: null });
+    expect(bodyOf(refused('en', new InvalidParameter('ts')))).toMatchObject({ code: 400, msg: 'Invalid parameter: ts' });
   });
 
   it('answers a fault with HTTP 500 and nothing else', () => {
-    expect(fault().statusCode).toBe(500);
-    expect(bodyOf(fault())).toEqual({ code: 500, msg: 'Internal server error', extMsg: '', data: null });
+    expect(fault('en').statusCode).toBe(500);
+    expect(bodyOf(fault('en'))).toEqual({ code: 500, msg: 'Internal server error', extMsg: '', data: null });
+  });
+
+  it('speaks Simplified Chinese when asked', () => {
+    expect(bodyOf(refused('zh', new RuleViolation(5002))).msg).toBe('手机号已被注册');
+    expect(bodyOf(refused('zh', new InvalidParameter('random'))).msg).toBe('参数无效：random');
+  });
+});
+
+describe('messages', () => {
+  const codes = Object.values(ResultCode).filter((code) => code !== ResultCode.Success);
+
+  it.each(LOCALES)('has every code and success message in %s, and nothing else', (locale) => {
+    const expected = [...codes.map(String), 'codeSent', 'linked', 'unlinked', 'success'].sort();
+    expect(Object.keys(messages[locale]).sort()).toEqual(expected);
+    for (const text of Object.values(messages[locale])) expect(text.trim()).not.toBe('');
+  });
+
+  it('has the same {parameter} slots in every locale', () => {
+    for (const id of Object.keys(messages.en) as (keyof typeof messages.en)[]) {
+      for (const locale of LOCALES) expect(messages[locale][id].includes('{parameter}')).toBe(messages.en[id].includes('{parameter}'));
+    }
+  });
+});
+
+describe('localeOf', () => {
+  it.each([
+    [undefined, 'en'],
+    ['', 'en'],
+    ['zh-CN,zh;q=0.9,en;q=0.8', 'zh'],
+    ['zh', 'zh'],
+    ['ZH-hans', 'zh'],
+    ['en-US,en;q=0.9,zh;q=0.8', 'en'],
+    ['fr-FR,zh;q=0.5,en;q=0.4', 'zh'],
+    ['fr-FR', 'en'],
+    ['zh;q=0', 'en'],
+    ['*', 'en'],
+    ['zh;q=abc,en', 'en'],
+  ])('reads %p as %p', (header, expected) => {
+    expect(localeOf(header === undefined ? {} : { 'accept-language': header })).toBe(expected);
   });
 });
