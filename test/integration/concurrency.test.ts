@@ -1,0 +1,96 @@
+import { createHarness, type Harness } from '../support/harness';
+import { linkInvariantViolations } from '../support/invariants';
+
+/**
+ * Races against DynamoDB Local. Each test fires its requests at once, then
+ * checks the outcome and the link invariants over the tables.
+ */
+describe('concurrency', () => {
+  let h: Harness;
+
+  beforeEach(async () => {
+    h = await createHarness({ env: { SMS_MAX_PER_IP_PER_HOUR: '100000', SMS_MAX_PER_MINUTE: '100000' } });
+  });
+  afterEach(() => h.close());
+
+  const count = (answers: { code: number }[], code: number) => answers.filter((a) => a.code === code).length;
+
+  it('many users racing for one phone with its code: one wins, the code is used once', async () => {
+    const racers = await Promise.all(Array.from({ length: 25 }, () => h.newUser()));
+    const code = await h.codeFor('13700137000');
+    const answers = await Promise.all(racers.map((r) => h.link(r.token, { phone: '13700137000', code })));
+    expect(count(answers, 200)).toBe(1);
+    expect(count(answers, 5037)).toBe(24);
+    expect(await linkInvariantViolations(h)).toEqual([]);
+  });
+
+  it('many users racing for a phone already taken: none wins, nothing consumed', async () => {
+    const owner = await h.newUser();
+    await h.link(owner.token, { phone: '13700137000', code: await h.codeFor('13700137000') });
+    h.clock.advance(61_000);
+    const code = await h.codeFor('13700137000');
+    const racers = await Promise.all(Array.from({ length: 10 }, () => h.newUser()));
+    const answers = await Promise.all(racers.map((r) => h.link(r.token, { phone: '13700137000', code })));
+    expect(count(answers, 5002)).toBe(10);
+    expect(await h.link(owner.token, { phone: '13700137000', code })).toMatchObject({ code: 200 });
+    expect(await linkInvariantViolations(h)).toEqual([]);
+  });
+
+  it('one user linking several phones at once: exactly one phone ends up linked, with its claim', async () => {
+    const user = await h.newUser();
+    const phones = Array.from({ length: 8 }, (_, i) => `1390013900${i}`);
+    const codes = await Promise.all(phones.map((phone) => h.codeFor(phone)));
+    const answers = await Promise.all(phones.map((phone, i) => h.link(user.token, { phone, code: codes[i] })));
+    // Each link re-reads the user when another changed it, so all may succeed in turn;
+    // what must hold is that the last one standing is the only claim.
+    expect(answers.every((a) => a.status === 200 && [200, 5037].includes(a.code))).toBe(true);
+    const { users } = await h.snapshot();
+    expect(users.filter((i) => String(i.pk).startsWith('PHONE#'))).toHaveLength(1);
+    expect(await linkInvariantViolations(h)).toEqual([]);
+  });
+
+  it('link racing unlink for one user: the tables stay consistent whichever wins', async () => {
+    for (let round = 0; round < 5; round++) {
+      const user = await h.newUser();
+      await h.link(user.token, { phone: '13600136000', code: await h.codeFor('13600136000') });
+      const unlinkCode = await h.codeFor('13600136000', '86', '7');
+      const linkCode = await h.codeFor('13500135000');
+      const [unlinked, linked] = await Promise.all([
+        h.unlink(user.token, { code: unlinkCode }),
+        h.link(user.token, { phone: '13500135000', code: linkCode }),
+      ]);
+      expect([200, 5037, 5384]).toContain(unlinked.code);
+      expect(linked.code).toBe(200);
+      expect(await linkInvariantViolations(h)).toEqual([]);
+      // Free both phones for the next round.
+      h.clock.advance(61_000);
+      const info = await h.userInfo(user.token);
+      if (info.data?.phone) await h.unlink(user.token, { code: await h.codeFor(String(info.data.phone), '86', '7') });
+      const { users } = await h.snapshot();
+      expect(users.filter((i) => String(i.pk).startsWith('PHONE#'))).toHaveLength(0);
+    }
+  });
+
+  it('50 parallel sends to one phone: one code goes out, the cooldown holds, only it is valid', async () => {
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => h.send({ phone: '13400134000' }, `198.51.100.${i}`)));
+    expect(count(answers, 200)).toBe(1);
+    expect(count(answers, 5058)).toBe(49);
+    expect(h.app.outbox.messagesTo('+8613400134000')).toHaveLength(1);
+    const user = await h.newUser();
+    const code = h.latestCode('+8613400134000');
+    expect((await h.link(user.token, { phone: '13400134000', code })).code).toBe(200);
+    expect((await h.link(user.token, { phone: '13400134000', code })).code).toBe(5037);
+  });
+
+  it('parallel sends past the per-IP and global caps: the caps hold exactly', async () => {
+    const capped = await createHarness({ env: { SMS_MAX_PER_IP_PER_HOUR: '7', SMS_MAX_PER_MINUTE: '12' } });
+    const oneIp = await Promise.all(Array.from({ length: 30 }, (_, i) => capped.send({ phone: `133001330${String(i).padStart(2, '0')}` }, '192.0.2.77')));
+    expect(count(oneIp, 200)).toBe(7);
+    expect(count(oneIp, 5058)).toBe(23);
+    const manyIps = await Promise.all(Array.from({ length: 30 }, (_, i) => capped.send({ phone: `132001320${String(i).padStart(2, '0')}` }, `192.0.2.${i + 100}`)));
+    expect(count(manyIps, 200)).toBe(12 - 7);
+    const { codes } = await capped.snapshot();
+    expect(codes.find((i) => String(i.pk).startsWith('COUNT#ALL#'))?.count).toBe(12);
+    capped.close();
+  });
+});

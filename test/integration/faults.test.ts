@@ -1,0 +1,159 @@
+import { createHarness, PHONE, type Answer, type Harness } from '../support/harness';
+import { injectDynamoFault, type FaultKind } from '../support/faults';
+import { linkInvariantViolations } from '../support/invariants';
+
+const internalError = { status: 500, code: 500, msg: 'Internal server error', extMsg: '', data: null };
+const kinds: FaultKind[] = ['throttling', 'serverError', 'timeout', 'networkReset'];
+
+/**
+ * Each DynamoDB call of each path fails in turn. A fault the SDK cannot retry
+ * through answers a bare HTTP 500 and leaves the tables as they were (or, when
+ * the write landed and only its answer was lost, fully applied); a blip is
+ * retried through and the request succeeds.
+ */
+describe('DynamoDB faults', () => {
+  let h: Harness;
+
+  beforeEach(async () => {
+    h = await createHarness();
+  });
+  afterEach(() => h.close());
+
+  /** Every path, prepared, with the number of DynamoDB calls it makes. */
+  const paths: Record<string, { calls: number; run: (h: Harness) => Promise<() => Promise<Answer>> }> = {
+    'sendPhoneSmsCode success': { calls: 1, run: async (hh) => () => hh.send() },
+    'relationPhone success': {
+      calls: 2,
+      run: async (hh) => {
+        const { token } = await hh.newUser();
+        const code = await hh.codeFor();
+        return () => hh.link(token, { phone: PHONE, code });
+      },
+    },
+    'relationPhone wrong code': {
+      calls: 2,
+      run: async (hh) => {
+        const { token } = await hh.newUser();
+        const code = await hh.codeFor();
+        return () => hh.link(token, { phone: PHONE, code: code === '000000' ? '000001' : '000000' });
+      },
+    },
+    'deletePhoneRelation success': {
+      calls: 3,
+      run: async (hh) => {
+        const { token } = await hh.newUser();
+        await hh.link(token, { phone: PHONE, code: await hh.codeFor() });
+        const code = await hh.codeFor(PHONE, '86', '7');
+        return () => hh.unlink(token, { code });
+      },
+    },
+    userInfo: {
+      calls: 1,
+      run: async (hh) => {
+        const { token } = await hh.newUser();
+        return () => hh.userInfo(token);
+      },
+    },
+  };
+
+  const cases = Object.entries(paths).flatMap(([path, { calls }], p) =>
+    Array.from({ length: calls }, (_, i) => ({ path, call: i + 1, kind: kinds[(p + i) % kinds.length] as FaultKind })),
+  );
+
+  it.each(cases)('$path, call $call fails for good ($kind): HTTP 500, tables unchanged', async ({ path, call, kind }) => {
+    const request = await paths[path]!.run(h);
+    const before = await h.snapshot();
+    const fault = injectDynamoFault(h.app.db, { call, kind, mode: 'before', attempts: Infinity });
+    const answer = await request();
+    fault.remove();
+    expect(answer).toEqual(internalError);
+    expect(fault.failedAttempts()).toBe(3); // the SDK tried three times
+    expect(await h.snapshot()).toEqual(before);
+  });
+
+  it.each(cases)('$path, call $call fails once ($kind): retried through, answered as usual', async ({ path, call, kind }) => {
+    const request = await paths[path]!.run(h);
+    const fault = injectDynamoFault(h.app.db, { call, kind, mode: 'before', attempts: 1 });
+    const answer = await request();
+    fault.remove();
+    expect(answer.status).toBe(200);
+    expect([200, 5037]).toContain(answer.code);
+    expect(fault.failedAttempts()).toBe(1);
+  });
+
+  const loseEveryAnswer = (call: number) => injectDynamoFault(h.app.db, { call, kind: 'timeout', mode: 'after', attempts: Infinity });
+
+  it('a link whose transaction answer is lost is fully applied, never half', async () => {
+    const { uid, token } = await h.newUser();
+    const code = await h.codeFor();
+    const fault = loseEveryAnswer(2);
+    expect(await h.link(token, { phone: PHONE, code })).toEqual(internalError);
+    fault.remove();
+    expect(await linkInvariantViolations(h)).toEqual([]);
+    expect((await h.userInfo(token)).data).toMatchObject({ uid, phone: PHONE });
+    expect((await h.link(token, { phone: PHONE, code })).code).toBe(5037); // consumed with the link
+  });
+
+  it('an unlink whose transaction answer is lost is fully applied, never half', async () => {
+    const { token } = await h.newUser();
+    await h.link(token, { phone: PHONE, code: await h.codeFor() });
+    const code = await h.codeFor(PHONE, '86', '7');
+    const fault = loseEveryAnswer(3);
+    expect(await h.unlink(token, { code })).toEqual(internalError);
+    fault.remove();
+    expect(await linkInvariantViolations(h)).toEqual([]);
+    expect((await h.userInfo(token)).data).toMatchObject({ phone: null });
+  });
+
+  it('a send whose transaction answer is lost is issued and counted once, although sent three times', async () => {
+    const fault = loseEveryAnswer(1);
+    expect(await h.send()).toEqual(internalError);
+    fault.remove();
+    const { codes } = await h.snapshot();
+    // The SDK's idempotency token makes DynamoDB apply the retried transaction once.
+    expect(codes.filter((i) => String(i.pk).startsWith('COUNT#')).map((i) => i.count)).toEqual([1, 1, 1]);
+  });
+
+  it('a lost answer to the link is retried into success by the idempotency token', async () => {
+    const request = await paths['relationPhone success']!.run(h);
+    const fault = injectDynamoFault(h.app.db, { call: 2, kind: 'networkReset', mode: 'after', attempts: 1 });
+    const answer = await request();
+    fault.remove();
+    expect(answer.code).toBe(200);
+    expect(await linkInvariantViolations(h)).toEqual([]);
+  });
+});
+
+describe('SMS provider faults', () => {
+  it('answers 5059, withdraws the code and the counts, and keeps the random used', async () => {
+    const h = await createHarness();
+    const failing = { send: () => Promise.reject(Object.assign(new Error('Throttling'), { name: 'ThrottlingException' })) };
+    const original = h.app.outbox.send.bind(h.app.outbox);
+    h.app.outbox.send = failing.send;
+    const query = h.sendQuery();
+    const before = await h.snapshot();
+    expect(await h.sendRaw(query)).toEqual({ status: 200, code: 5059, msg: 'SMS sending exception', extMsg: '', data: null });
+    const after = await h.snapshot();
+    const added = after.codes.filter((item) => !before.codes.some((b) => b.pk === item.pk));
+    // No code; the counters back at 0; only the used random stays.
+    expect(added.map((i) => String(i.pk).split('#')[0]).sort()).toEqual(['COUNT', 'COUNT', 'COUNT', 'NONCE']);
+    expect(added.filter((i) => String(i.pk).startsWith('COUNT#')).map((i) => i.count)).toEqual([0, 0, 0]);
+    h.app.outbox.send = original;
+    expect((await h.sendRaw(query)).code).toBe(5420);
+    expect((await h.send()).code).toBe(200);
+    h.close();
+  });
+
+  it('when the SMS fails and so does the clean-up, answers 500 with the code fully issued, never half', async () => {
+    const h = await createHarness();
+    h.app.outbox.send = () => Promise.reject(new Error('provider down'));
+    const fault = injectDynamoFault(h.app.db, { call: 2, kind: 'serverError', mode: 'before', attempts: Infinity });
+    const answer = await h.send();
+    fault.remove();
+    expect(answer).toEqual(internalError);
+    const { codes } = await h.snapshot();
+    expect(codes.filter((i) => String(i.pk).startsWith('COUNT#')).every((i) => i.count === 1)).toBe(true);
+    expect(codes.filter((i) => String(i.pk).startsWith('CODE#'))).toHaveLength(1);
+    h.close();
+  });
+});
