@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 /**
- * The CDK app: one phone-link stack per stage.
+ * The CDK app: one phone-link stack per stage, checked against the AWS
+ * Solutions rule pack (cdk-nag) on every synth; a finding fails the synth.
  *
- *   npx cdk synth                      # dev, with placeholder secrets
- *   npx cdk synth -c stage=prod -c jwksUrl=https://... \
- *     -c userDomainSecrets='{"<domain>":"<secret>"}' -c codePepper=...
+ *   npx cdk synth                                   # dev, no context needed
+ *   npx cdk deploy -c stage=prod \
+ *     -c jwksUrl=https://login.example.com/.well-known/jwks.json \
+ *     -c userDomains=C.DM.5903.1 -c alarmEmail=oncall@example.com
  *
- * All settings come from context; see lib/stage-config.ts for the keys.
+ * All settings come from context; docs/DEPLOY.md lists the keys
+ * (lib/stage-config.ts reads and checks them).
  */
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { PhoneLinkStack } from '../lib/phone-link-stack';
 import { readStageConfig, stackName, StageConfigError, type StageConfig } from '../lib/stage-config';
 
@@ -31,3 +35,6 @@ new PhoneLinkStack(app, stackName(config.stage), {
   // deploying credentials (and synth needs no AWS access at all).
   tags: { project: 'phone-link', stage: config.stage },
 });
+
+// Every unacknowledged finding interrupts `cdk synth` and `cdk deploy`.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -1,150 +1,329 @@
-import { Annotations, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod, HttpStage, PayloadFormatVersion } from 'aws-cdk-lib/aws-apigatewayv2';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  CorsHttpMethod,
+  DomainName,
+  HttpApi,
+  HttpMethod,
+  HttpStage,
+  LogGroupLogDestination,
+  PayloadFormatVersion,
+  SecurityPolicy,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, Policy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 // Pure data shared with the local server and the tests: the same key schema everywhere.
 import { codesTable, usersTable, type TableDefinition } from '../functions/adapters/dynamodb/table-definitions';
-import { ApiFunction } from './constructs/api-function';
-import type { StageConfig, ThrottleConfig } from './stage-config';
+import { ApiFunction, ENTRY_DIR } from './constructs/api-function';
+import { ServiceAlarms } from './constructs/service-alarms';
+import type { StageConfig } from './stage-config';
 
 export interface PhoneLinkStackProps extends StackProps {
   readonly config: StageConfig;
+  /** Where the handlers are. @default functions/entry (tests point it at stand-ins) */
+  readonly entryDir?: string;
 }
 
-/** Stage-wide API Gateway throttling unless context overrides it. */
-export const DEFAULT_THROTTLE: ThrottleConfig = { rateLimit: 50, burstLimit: 100 };
+interface Route {
+  readonly method: HttpMethod;
+  readonly path: string;
+  /** Handler file in the entry directory. */
+  readonly entry: string;
+}
 
+/** The contract's routes (docs: /work/shared/spec/API.md); nothing under /_local ever deploys. */
 export const ROUTES = {
-  sendPhoneSmsCode: { method: HttpMethod.POST, path: '/v2/sms/enduserapi/v2/sendPhoneSmsCode' },
-  relationPhone: { method: HttpMethod.POST, path: '/v2/enduser/enduserapi/relationPhone' },
-  userInfo: { method: HttpMethod.GET, path: '/v2/enduser/enduserapi/userInfo' },
+  sendPhoneSmsCode: { method: HttpMethod.POST, path: '/v2/sms/enduserapi/v2/sendPhoneSmsCode', entry: 'send-phone-sms-code.ts' },
+  relationPhone: { method: HttpMethod.POST, path: '/v2/enduser/enduserapi/relationPhone', entry: 'relation-phone.ts' },
+  userInfo: { method: HttpMethod.GET, path: '/v2/enduser/enduserapi/userInfo', entry: 'user-info.ts' },
+  deletePhoneRelation: { method: HttpMethod.DELETE, path: '/v2/enduser/enduserapi/deletePhoneRelation', entry: 'delete-phone-relation.ts' },
+} as const satisfies Record<string, Route>;
+
+export const routeKey = (route: Route): string => `${route.method} ${route.path}`;
+
+/**
+ * One JSON object per request. Only the path and route key, never the query
+ * string: parameters travel there (codes, phone numbers, signatures), so
+ * $context.requestUri and friends are deliberately absent.
+ */
+export const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  sourceIp: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+  method: '$context.httpMethod',
+  routeKey: '$context.routeKey',
+  path: '$context.path',
+  protocol: '$context.protocol',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationStatus: '$context.integrationStatus',
+  integrationLatency: '$context.integrationLatency',
+  integrationError: '$context.integrationErrorMessage',
+  error: '$context.error.message',
 } as const;
 
 /**
- * The phone-link API: two DynamoDB tables, one Lambda function per route and
- * an HTTP API in front. Only the contract's routes are deployed; the local
- * server's /_local routes never are.
+ * The phone-link API: two DynamoDB tables, two secrets, one Lambda function
+ * per route behind an HTTP API, access logs and alarms. Each function gets
+ * exactly the tables, secrets and settings it reads.
  */
 export class PhoneLinkStack extends Stack {
   readonly api: HttpApi;
   readonly codesTable: Table;
   readonly usersTable: Table;
+  readonly codePepperSecret: Secret;
+  readonly userDomainSecrets: ISecret;
+  readonly functions: readonly ApiFunction[];
+  readonly alarms: ServiceAlarms;
+
+  private readonly config: StageConfig;
+  private readonly entryDir: string;
+  private readonly isProd: boolean;
 
   constructor(scope: Construct, id: string, props: PhoneLinkStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const isProd = config.stage === 'prod';
-    // Prod data outlives a deleted stack; dev stacks clean up after themselves.
-    const removalPolicy = isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    this.config = config;
+    this.entryDir = props.entryDir ?? ENTRY_DIR;
+    this.isProd = config.stage === 'prod';
 
-    if (config.usesPlaceholders) {
+    if (config.placeholders.length > 0) {
       Annotations.of(this).addWarningV2(
         'phone-link:placeholders',
-        'Dev placeholders stand in for codePepper/userDomainSecrets/jwksUrl: signed requests and tokens will not verify. ' +
-          'Pass -c codePepper=... -c userDomainSecrets=... -c jwksUrl=... for a usable deployment.',
+        `Dev placeholders stand in for ${config.placeholders.join(', ')}: tokens will not verify and no user domain is served. ` +
+          'Pass -c jwksUrl=... -c userDomains=... for a usable deployment (docs/DEPLOY.md).',
+      );
+    }
+    if (this.isProd && config.alarms.email === undefined && config.alarms.topicArn === undefined) {
+      Annotations.of(this).addWarningV2(
+        'phone-link:alarms-unrouted',
+        'No alarmEmail or alarmTopicArn: the alarms will show in the CloudWatch console but notify nobody.',
       );
     }
 
-    // Codes, used nonces and send counters: short-lived, expired by TTL, nothing worth restoring.
-    this.codesTable = this.table('CodesTable', codesTable, removalPolicy, false);
-    // Users and phone claims: the data that matters, so point-in-time recovery.
-    this.usersTable = this.table('UsersTable', usersTable, removalPolicy, true);
+    // Codes, used nonces and send counters: nothing in it outlives a day, so
+    // no backups and nothing worth keeping when the stack goes.
+    this.codesTable = this.table('CodesTable', codesTable, { keep: false });
+    Validations.of(this.codesTable).acknowledge({
+      id: 'AwsSolutions-DDB3',
+      reason:
+        'No point-in-time recovery for the codes table: every item expires by TTL within a day (codes 5 minutes, used nonces ' +
+        '20 minutes, send counters a day), so a restore could only bring back void codes and stale counters.',
+    });
+    // Users and phone claims: the data that matters.
+    this.usersTable = this.table('UsersTable', usersTable, { keep: true });
 
-    const functionDefaults = {
-      logRetention: isProd ? RetentionDays.THREE_MONTHS : RetentionDays.ONE_WEEK,
-      logRemovalPolicy: removalPolicy,
-    };
+    // HMAC key of the stored codes. Generated by Secrets Manager, so the value
+    // never appears in the template, the CLI or the environment. Losing it
+    // voids only codes in flight (5 minutes), so it goes with the stack.
+    this.codePepperSecret = new Secret(this, 'CodePepperSecret', {
+      description: `phone-link ${config.stage}: HMAC key of stored verification codes (generated; never shown)`,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.codePepperSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Not rotated: a new pepper would void every code in flight, and nothing long-lived is derived from it (codes live 5 minutes). ' +
+        'Replace it by hand if it may have leaked.',
+    });
+    this.userDomainSecrets = this.userDomainSecretsSecret();
 
-    // Each function gets only the variables functions/config.ts reads for it.
-    // Secrets sit in plain environment variables for now; a later issue moves them to Secrets Manager.
     const codeRules = {
-      CODE_PEPPER: config.secrets.codePepper,
       CODE_TTL_SECONDS: optionalNumber(config.code.ttlSeconds),
       CODE_MAX_WRONG_TRIES: optionalNumber(config.code.maxWrongTries),
       DOMESTIC_CALLING_CODE: config.code.domesticCallingCode,
     };
     const auth = { JWKS_URL: config.auth.jwksUrl, JWT_ISSUER: config.auth.issuer };
+    const allowedCountries = { SMS_ALLOWED_COUNTRIES: config.sms.allowedCountries?.join(',') };
 
-    const sendPhoneSmsCode = new ApiFunction(this, 'SendPhoneSmsCode', {
-      ...functionDefaults,
-      entry: 'send-phone-sms-code.ts',
-      description: `${routeKey(ROUTES.sendPhoneSmsCode)} (${config.stage})`,
-    })
+    const sendPhoneSmsCode = this.apiFunction('SendPhoneSmsCode', ROUTES.sendPhoneSmsCode)
       .bindTable(this.codesTable, 'CODES_TABLE_NAME', 'RW')
+      .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
+      .bindSecret(this.userDomainSecrets, 'USER_DOMAIN_SECRETS_SECRET_ARN')
       .addEnvironment({
         ...codeRules,
+        ...allowedCountries,
+        USER_DOMAINS: config.userDomains.join(','),
         SMS_COOLDOWN_SECONDS: optionalNumber(config.sendLimits.cooldownSeconds),
         SMS_MAX_PER_PHONE_PER_DAY: optionalNumber(config.sendLimits.maxPerPhonePerDay),
         SMS_MAX_PER_IP_PER_HOUR: optionalNumber(config.sendLimits.maxPerIpPerHour),
         SMS_MAX_PER_MINUTE: optionalNumber(config.sendLimits.maxPerMinute),
-        USER_DOMAIN_SECRETS: config.secrets.userDomainSecrets,
         SIGNATURE_MAX_SKEW_SECONDS: optionalNumber(config.signature.maxSkewSeconds),
         NONCE_TTL_SECONDS: optionalNumber(config.signature.nonceTtlSeconds),
-        SMS_SENDER_ID: config.smsSenderId,
-        // Name only, no grant: functions/entry/wiring.ts reads both table names
-        // (readTablesConfig) even though this function never touches users.
-        USERS_TABLE_NAME: this.usersTable.tableName,
+        SMS_SENDER_ID: config.sms.senderId,
       });
-    sendPhoneSmsCode.function.addToRolePolicy(
-      // SMS straight to a phone number has no resource ARN, so '*' is the only resource that works.
-      new PolicyStatement({ sid: 'SendSmsToPhoneNumbers', actions: ['sns:Publish'], resources: ['*'] }),
-    );
-    sendPhoneSmsCode.function.addToRolePolicy(
-      // ...and publishing to topics, which do have ARNs, is ruled out.
-      new PolicyStatement({
-        sid: 'NoPublishToTopics',
-        effect: Effect.DENY,
-        actions: ['sns:Publish'],
-        resources: [`arn:${this.partition}:sns:*:*:*`],
-      }),
-    );
+    this.allowSmsToPhoneNumbers(sendPhoneSmsCode);
 
     // Links atomically across both tables (TransactWriteItems) after one BatchGetItem over both.
-    const relationPhone = new ApiFunction(this, 'RelationPhone', {
-      ...functionDefaults,
-      entry: 'relation-phone.ts',
-      description: `${routeKey(ROUTES.relationPhone)} (${config.stage})`,
-    })
+    const relationPhone = this.apiFunction('RelationPhone', ROUTES.relationPhone)
       .bindTable(this.codesTable, 'CODES_TABLE_NAME', 'RW')
       .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'RW')
-      .addEnvironment({ ...codeRules, ...auth });
+      .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
+      .addEnvironment({ ...codeRules, ...allowedCountries, ...auth });
 
-    const userInfo = new ApiFunction(this, 'UserInfo', {
-      ...functionDefaults,
-      entry: 'user-info.ts',
-      description: `${routeKey(ROUTES.userInfo)} (${config.stage})`,
-    })
+    const userInfo = this.apiFunction('UserInfo', ROUTES.userInfo)
       .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'RO')
-      .addEnvironment({
-        ...auth,
-        // Name only, no grant: see the note on SendPhoneSmsCode.
-        CODES_TABLE_NAME: this.codesTable.tableName,
-      });
+      .addEnvironment(auth);
 
-    // The default stage is made here rather than by HttpApi, which cannot throttle it.
-    this.api = new HttpApi(this, 'Api', {
-      apiName: `phone-link-${config.stage}`,
-      description: `Phone-link end-user API (${config.stage})`,
-      createDefaultStage: false,
-    });
-    const throttle = { ...DEFAULT_THROTTLE, ...definedOnly(config.throttle ?? {}) };
-    const stage = new HttpStage(this, 'DefaultStage', {
-      httpApi: this.api,
-      stageName: '$default',
-      autoDeploy: true,
-      throttle,
-    });
-
-    const routes: ReadonlyArray<[{ method: HttpMethod; path: string }, ApiFunction]> = [
+    const routed: Array<[Route, ApiFunction]> = [
       [ROUTES.sendPhoneSmsCode, sendPhoneSmsCode],
       [ROUTES.relationPhone, relationPhone],
       [ROUTES.userInfo, userInfo],
     ];
+    // Unlinking ships with its handler: the route appears once the file exists.
+    if (fs.existsSync(path.join(this.entryDir, ROUTES.deletePhoneRelation.entry))) {
+      const deletePhoneRelation = this.apiFunction('DeletePhoneRelation', ROUTES.deletePhoneRelation)
+        .bindTable(this.codesTable, 'CODES_TABLE_NAME', 'RW')
+        .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'RW')
+        .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
+        .addEnvironment({ ...codeRules, ...auth });
+      routed.push([ROUTES.deletePhoneRelation, deletePhoneRelation]);
+    } else {
+      Annotations.of(this).addWarningV2(
+        'phone-link:route-missing',
+        `${routeKey(ROUTES.deletePhoneRelation)} is not deployed: functions/entry/${ROUTES.deletePhoneRelation.entry} does not exist yet.`,
+      );
+    }
+    this.functions = routed.map(([, fn]) => fn);
+
+    const { api, stage } = this.httpApi(routed);
+    this.api = api;
+
+    this.alarms = new ServiceAlarms(this, 'Alarms', {
+      api: this.api,
+      functions: this.functions,
+      thresholds: config.alarms,
+      topics: this.alarmTopics(),
+      namePrefix: this.stackName,
+    });
+
+    const domain = config.api.customDomain;
+    new CfnOutput(this, 'ApiUrl', {
+      value: domain ? `https://${domain.domainName}/` : stage.url,
+      description: 'Base URL of the phone-link API',
+    });
+  }
+
+  /** Every function: the stage's log retention, tracing choice and removal policy. */
+  private apiFunction(id: string, route: Route): ApiFunction {
+    return new ApiFunction(this, id, {
+      entry: route.entry,
+      entryDir: this.entryDir,
+      description: `${routeKey(route)} (${this.config.stage})`,
+      logRetention: this.isProd ? RetentionDays.THREE_MONTHS : RetentionDays.ONE_WEEK,
+      // Prod logs outlive a deleted stack (an investigation may need them); their retention still applies.
+      logRemovalPolicy: this.isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      tracing: this.config.tracing,
+    });
+  }
+
+  private table(id: string, definition: TableDefinition, { keep }: { keep: boolean }): Table {
+    // Only prod data is kept: dev stacks clean up after themselves.
+    const keepInThisStage = keep && this.isProd;
+    return new Table(this, id, {
+      partitionKey: { name: definition.partitionKey, type: AttributeType.STRING },
+      timeToLiveAttribute: definition.timeToLiveAttribute,
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      // Encrypted at rest with the AWS-managed key aws/dynamodb: auditable in
+      // CloudTrail, and the functions need no KMS grant.
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: keep },
+      deletionProtection: keepInThisStage,
+      removalPolicy: keepInThisStage ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+  }
+
+  /**
+   * JSON `{"<userDomain>": "<secret>"}`: an existing secret (context
+   * userDomainSecretsArn), or one created here whose value the operator puts
+   * in after the first deploy. Its initial value is `{"_unset": <random>}`, so
+   * no served domain has a secret and sends fail fast until it is set.
+   */
+  private userDomainSecretsSecret(): ISecret {
+    const existingArn = this.config.userDomainSecretsArn;
+    if (existingArn !== undefined) {
+      new CfnOutput(this, 'UserDomainSecretsArn', { value: existingArn, description: 'User-domain secrets (existing secret)' });
+      return Secret.fromSecretCompleteArn(this, 'UserDomainSecrets', existingArn);
+    }
+    const secret = new Secret(this, 'UserDomainSecrets', {
+      description: `phone-link ${this.config.stage}: JSON {"<userDomain>": "<secret>"} of the app signatures; set with put-secret-value`,
+      // A generated placeholder key: a value of our own would sit in the template.
+      generateSecretString: { secretStringTemplate: JSON.stringify({}), generateStringKey: '_unset', excludePunctuation: true },
+      // The operator's values are in it: keep them in prod if the stack goes.
+      removalPolicy: this.isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Not rotatable by us: each value is the signing secret of a user domain, issued by the platform and built into the app ' +
+        'that signs sendPhoneSmsCode requests. It changes when the platform re-issues it, via put-secret-value.',
+    });
+    new CfnOutput(this, 'UserDomainSecretsArn', {
+      value: secret.secretArn,
+      description: 'Set the user-domain secrets: aws secretsmanager put-secret-value --secret-id <this> --secret-string \'{"<userDomain>":"<secret>"}\'',
+    });
+    return secret;
+  }
+
+  /** SMS straight to a phone number, and nothing else SNS can publish to. */
+  private allowSmsToPhoneNumbers(fn: ApiFunction): void {
+    const policy = new Policy(fn, 'SmsPolicy', {
+      roles: [fn.role],
+      statements: [
+        // A phone number has no ARN, so '*' is the only resource that allows SMS.
+        new PolicyStatement({ sid: 'SendSmsToPhoneNumbers', actions: ['sns:Publish'], resources: ['*'] }),
+        // ...and publishing to topics and platform endpoints, which do have ARNs, is ruled out.
+        new PolicyStatement({
+          sid: 'NoPublishToTopics',
+          effect: Effect.DENY,
+          actions: ['sns:Publish'],
+          resources: [`arn:${this.partition}:sns:*:*:*`],
+        }),
+      ],
+    });
+    // No request may reach the function before it can send.
+    fn.function.node.addDependency(policy);
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'sns:Publish with PhoneNumber has no resource ARN, so "*" is the only resource that permits SMS; a Deny in the same ' +
+        'policy removes every topic and endpoint ARN, leaving only direct SMS.',
+    });
+  }
+
+  /** The $default stage: throttled, access-logged without query strings, optionally on a custom domain. */
+  private httpApi(routes: ReadonlyArray<[Route, ApiFunction]>): { api: HttpApi; stage: HttpStage } {
+    const { api: settings, stage: stageName } = this.config;
+    const domain = settings.customDomain;
+    const api = new HttpApi(this, 'Api', {
+      apiName: `phone-link-${stageName}`,
+      description: `Phone-link end-user API (${stageName})`,
+      // The default stage is made below: HttpApi's own cannot be throttled or logged.
+      createDefaultStage: false,
+      // With a custom domain, that is the only way in (its TLS policy, its logs).
+      disableExecuteApiEndpoint: domain !== undefined,
+      corsPreflight: settings.corsAllowedOrigins && {
+        allowOrigins: [...settings.corsAllowedOrigins],
+        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.DELETE],
+        allowHeaders: ['authorization'],
+        maxAge: Duration.days(1),
+      },
+    });
+
     for (const [route, fn] of routes) {
-      this.api.addRoutes({
+      api.addRoutes({
         path: route.path,
         methods: [route.method],
         integration: new HttpLambdaIntegration(`${fn.node.id}Integration`, fn.function, {
@@ -152,25 +331,76 @@ export class PhoneLinkStack extends Stack {
         }),
       });
     }
+    Validations.of(api).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'Authorization is in the functions, as the contract requires: relationPhone, userInfo and deletePhoneRelation verify ' +
+        'the RS256/ES256 JWT against the JWKS in middleware (and must answer the platform codes 5106/5032 in the envelope, ' +
+        'which an API Gateway authorizer cannot); sendPhoneSmsCode has no user yet and is authenticated by the app signature ' +
+        '(SHA-256 over the parameters and the user-domain secret, with a single-use nonce and a 10-minute clock window).',
+    });
 
-    new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'Base URL of the phone-link API' });
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: this.isProd ? RetentionDays.THREE_MONTHS : RetentionDays.ONE_WEEK,
+      removalPolicy: this.isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    const domainName = domain && this.customDomain(domain.domainName, domain.certificateArn);
+    const stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { ...settings.throttle },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+      domainMapping: domainName && { domainName },
+    });
+    return { api, stage };
   }
 
-  private table(id: string, definition: TableDefinition, removalPolicy: RemovalPolicy, pointInTimeRecovery: boolean): Table {
-    return new Table(this, id, {
-      partitionKey: { name: definition.partitionKey, type: AttributeType.STRING },
-      timeToLiveAttribute: definition.timeToLiveAttribute,
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: pointInTimeRecovery },
-      removalPolicy,
+  private customDomain(name: string, certificateArn: string): DomainName {
+    const domainName = new DomainName(this, 'CustomDomain', {
+      domainName: name,
+      certificate: Certificate.fromCertificateArn(this, 'Certificate', certificateArn),
+      securityPolicy: SecurityPolicy.TLS_1_2,
     });
+    new CfnOutput(this, 'CustomDomainTarget', {
+      value: domainName.regionalDomainName,
+      description: `Point ${name} here: a CNAME, or a Route 53 alias (hosted zone: CustomDomainHostedZoneId)`,
+    });
+    new CfnOutput(this, 'CustomDomainHostedZoneId', { value: domainName.regionalHostedZoneId, description: 'For a Route 53 alias record' });
+    return domainName;
+  }
+
+  /** A topic with the alarm email subscribed, and/or an existing topic. */
+  private alarmTopics(): ITopic[] {
+    const { email, topicArn } = this.config.alarms;
+    const topics: ITopic[] = [];
+    if (email !== undefined) {
+      // Not KMS-encrypted: notifications carry alarm names and numbers, no user data, and CloudWatch could
+      // publish to an encrypted topic only under a customer-managed key of our own.
+      const topic = new Topic(this, 'AlarmTopic', { displayName: `phone-link ${this.config.stage} alarms`, enforceSSL: true });
+      topic.addSubscription(new EmailSubscription(email));
+      // The topic has a policy of its own (enforceSSL), so CloudWatch needs saying it may publish.
+      topic.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'CloudWatchAlarmsPublish',
+          principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['sns:Publish'],
+          resources: [topic.topicArn],
+          conditions: {
+            ArnLike: { 'aws:SourceArn': `arn:${this.partition}:cloudwatch:${this.region}:${this.account}:alarm:*` },
+            StringEquals: { 'aws:SourceAccount': this.account },
+          },
+        }),
+      );
+      new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn, description: `Alarms; ${email} must confirm the subscription email` });
+      topics.push(topic);
+    }
+    if (topicArn !== undefined) topics.push(Topic.fromTopicArn(this, 'ExistingAlarmTopic', topicArn));
+    return topics;
   }
 }
-
-const routeKey = (route: { method: HttpMethod; path: string }): string => `${route.method} ${route.path}`;
 
 const optionalNumber = (value: number | undefined): string | undefined => (value === undefined ? undefined : String(value));
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

@@ -1,25 +1,22 @@
+import { isSupportedCountry } from 'libphonenumber-js';
 import type { Node } from 'constructs';
 
 /**
  * Per-deployment configuration, read once from CDK context
  * (`-c stage=prod -c jwksUrl=...`, or `context` in cdk.json) and validated at
  * synth time, so a bad value fails `cdk synth` instead of a Lambda cold start.
+ * docs/DEPLOY.md lists every key.
  *
- * Only values set in context reach the functions: where a tunable (a limit, a
- * TTL) is absent, functions/config.ts applies its own default, so that file
- * stays the single source of truth for defaults.
+ * Secrets are never configuration: the stack creates them in Secrets Manager
+ * (or imports an existing one by ARN) and the functions read them at cold start.
+ *
+ * Only tunables set in context reach the functions: where one is absent,
+ * functions/config.ts applies its own default, so that file stays the single
+ * source of truth for defaults.
  */
 
 export const STAGES = ['dev', 'prod'] as const;
 export type Stage = (typeof STAGES)[number];
-
-/** Values that are secret; a later issue moves them to Secrets Manager. */
-export interface StageSecrets {
-  /** HMAC key verification codes are stored under (CODE_PEPPER). */
-  readonly codePepper: string;
-  /** JSON object `{"<userDomain>": "<secret>"}` (USER_DOMAIN_SECRETS). */
-  readonly userDomainSecrets: string;
-}
 
 export interface AuthSettings {
   /** The login service's key set (JWKS_URL). */
@@ -47,6 +44,13 @@ export interface SignatureSettings {
   readonly nonceTtlSeconds?: number;
 }
 
+export interface SmsSettings {
+  /** Alphanumeric sender id (SMS_SENDER_ID), where the destination country supports one. */
+  readonly senderId?: string;
+  /** ISO 3166 alpha-2 countries codes may be sent to (SMS_ALLOWED_COUNTRIES); undefined = all. */
+  readonly allowedCountries?: readonly string[];
+}
+
 export interface ThrottleConfig {
   /** Steady-state requests per second, across all routes of the stage. */
   readonly rateLimit: number;
@@ -54,31 +58,70 @@ export interface ThrottleConfig {
   readonly burstLimit: number;
 }
 
+export interface CustomDomain {
+  /** e.g. `api.example.com`; DNS is the operator's (a CNAME/alias to the output target). */
+  readonly domainName: string;
+  /** An ACM certificate for `domainName`, in the stack's region. */
+  readonly certificateArn: string;
+}
+
+export interface ApiSettings {
+  readonly throttle: ThrottleConfig;
+  /** Browser origins allowed by CORS; undefined = no CORS (the app clients are not browsers). */
+  readonly corsAllowedOrigins?: readonly string[];
+  readonly customDomain?: CustomDomain;
+}
+
+export interface AlarmSettings {
+  /** Subscribed to a topic the stack creates. */
+  readonly email?: string;
+  /** An existing SNS topic the alarms also notify. */
+  readonly topicArn?: string;
+  /** Codes sent in 5 minutes at or above which the send-rate (SMS pumping) alarm fires. */
+  readonly codesSentPer5Minutes: number;
+  /** SMS the provider refused in 5 minutes at or above which the SMS-failure alarm fires. */
+  readonly smsFailuresPer5Minutes: number;
+}
+
 export interface StageConfig {
   readonly stage: Stage;
-  readonly secrets: StageSecrets;
   readonly auth: AuthSettings;
+  /** The user domains this deployment serves (USER_DOMAINS). */
+  readonly userDomains: readonly string[];
+  /** An existing secret with the user-domain secrets; undefined = the stack creates one. */
+  readonly userDomainSecretsArn?: string;
   readonly code: CodeSettings;
   readonly sendLimits: SendLimitSettings;
   readonly signature: SignatureSettings;
-  /** Alphanumeric SMS sender id (SMS_SENDER_ID), where countries support one. */
-  readonly smsSenderId?: string;
-  readonly throttle?: Partial<ThrottleConfig>;
-  /** True when dev placeholders stand in for secrets or the key set. */
-  readonly usesPlaceholders: boolean;
+  readonly sms: SmsSettings;
+  readonly api: ApiSettings;
+  readonly alarms: AlarmSettings;
+  /** X-Ray active tracing on the functions. */
+  readonly tracing: boolean;
+  /** Context keys a dev placeholder stands in for (never in prod). */
+  readonly placeholders: readonly string[];
 }
+
+/** Stage-wide API Gateway throttling unless context overrides it. */
+export const DEFAULT_THROTTLE: ThrottleConfig = { rateLimit: 50, burstLimit: 100 };
+
+/**
+ * Alarm thresholds unless context overrides them. A send-rate alarm at 100
+ * codes in 5 minutes fires long before the send breaker (300 a minute by
+ * default) stops spending; raise it to about three times the normal peak.
+ */
+export const DEFAULT_ALARM_THRESHOLDS = { codesSentPer5Minutes: 100, smsFailuresPer5Minutes: 5 } as const;
 
 /**
  * Stand-ins that let `cdk synth` run for dev without any context. Named so
  * that nobody mistakes them for real values; never accepted for prod.
  */
 export const DEV_PLACEHOLDERS = {
-  codePepper: 'DEV-PLACEHOLDER-code-pepper-not-secret',
-  userDomainSecrets: JSON.stringify({ 'dev-placeholder-domain': 'DEV-PLACEHOLDER-domain-secret-not-secret' }),
   jwksUrl: 'https://dev-placeholder.invalid/.well-known/jwks.json',
+  userDomains: 'dev-placeholder-domain',
 } as const;
 
-const REQUIRED_FOR_PROD = ['jwksUrl', 'userDomainSecrets', 'codePepper'] as const;
+const REQUIRED_FOR_PROD = ['jwksUrl', 'userDomains'] as const;
 
 export class StageConfigError extends Error {
   constructor(message: string) {
@@ -93,22 +136,22 @@ type Context = Pick<Node, 'tryGetContext'>;
 export function readStageConfig(node: Context): StageConfig {
   const stage = readStage(node);
   const missing = REQUIRED_FOR_PROD.filter((key) => optionalString(node, key) === undefined);
-  if (stage !== 'dev' && missing.length > 0) {
+  if (stage === 'prod' && missing.length > 0) {
     throw new StageConfigError(
       `Stage "${stage}" needs context ${missing.map((key) => `"${key}"`).join(', ')}; e.g. ` +
-        `npx cdk synth -c stage=${stage} -c jwksUrl=https://login.example.com/.well-known/jwks.json ` +
-        `-c userDomainSecrets='{"<userDomain>":"<secret>"}' -c codePepper=<random string>`,
+        `npx cdk deploy -c stage=${stage} -c jwksUrl=https://login.example.com/.well-known/jwks.json ` +
+        `-c userDomains=<userDomain>[,<userDomain>...]  (see docs/DEPLOY.md)`,
     );
   }
 
-  const codePepper = optionalString(node, 'codePepper') ?? DEV_PLACEHOLDERS.codePepper;
-  const userDomainSecrets = validDomainSecrets(optionalString(node, 'userDomainSecrets') ?? DEV_PLACEHOLDERS.userDomainSecrets);
-  const jwksUrl = validUrl(optionalString(node, 'jwksUrl') ?? DEV_PLACEHOLDERS.jwksUrl, 'jwksUrl');
-
   return {
     stage,
-    secrets: { codePepper, userDomainSecrets },
-    auth: { jwksUrl, issuer: optionalString(node, 'jwtIssuer') },
+    auth: {
+      jwksUrl: httpsUrl(optionalString(node, 'jwksUrl') ?? DEV_PLACEHOLDERS.jwksUrl, 'jwksUrl'),
+      issuer: optionalString(node, 'jwtIssuer'),
+    },
+    userDomains: userDomains(optionalString(node, 'userDomains') ?? DEV_PLACEHOLDERS.userDomains),
+    userDomainSecretsArn: optionalMatch(node, 'userDomainSecretsArn', SECRET_COMPLETE_ARN, 'the complete ARN of a Secrets Manager secret (ending in -xxxxxx)'),
     code: {
       ttlSeconds: optionalInteger(node, 'codeTtlSeconds', 1),
       maxWrongTries: optionalInteger(node, 'codeMaxWrongTries', 1),
@@ -124,14 +167,38 @@ export function readStageConfig(node: Context): StageConfig {
       maxSkewSeconds: optionalInteger(node, 'signatureMaxSkewSeconds', 1),
       nonceTtlSeconds: optionalInteger(node, 'nonceTtlSeconds', 1),
     },
-    smsSenderId: optionalString(node, 'smsSenderId'),
-    throttle: {
-      rateLimit: optionalInteger(node, 'throttleRateLimit', 1),
-      burstLimit: optionalInteger(node, 'throttleBurstLimit', 1),
+    sms: {
+      senderId: optionalMatch(node, 'smsSenderId', SENDER_ID, '1-11 letters and digits, at least one letter'),
+      allowedCountries: optionalCountries(node, 'smsAllowedCountries'),
     },
-    usesPlaceholders: missing.length > 0,
+    api: {
+      throttle: {
+        rateLimit: optionalInteger(node, 'throttleRateLimit', 1) ?? DEFAULT_THROTTLE.rateLimit,
+        burstLimit: optionalInteger(node, 'throttleBurstLimit', 1) ?? DEFAULT_THROTTLE.burstLimit,
+      },
+      corsAllowedOrigins: optionalOrigins(node, 'corsAllowedOrigins'),
+      customDomain: optionalCustomDomain(node),
+    },
+    alarms: {
+      email: optionalMatch(node, 'alarmEmail', EMAIL, 'an email address'),
+      topicArn: optionalMatch(node, 'alarmTopicArn', TOPIC_ARN, 'an SNS topic ARN'),
+      codesSentPer5Minutes: optionalInteger(node, 'codesSentAlarmThreshold', 1) ?? DEFAULT_ALARM_THRESHOLDS.codesSentPer5Minutes,
+      smsFailuresPer5Minutes: optionalInteger(node, 'smsFailuresAlarmThreshold', 1) ?? DEFAULT_ALARM_THRESHOLDS.smsFailuresPer5Minutes,
+    },
+    tracing: optionalBoolean(node, 'tracing') ?? false,
+    placeholders: missing,
   };
 }
+
+const SECRET_COMPLETE_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/;
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
+const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/;
+const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+// SNS alphanumeric sender ids: up to 11 characters, not all digits.
+const SENDER_ID = /^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// The platform's user domains look like `C.DM.5903.1`; commas separate them, so none may hold one.
+const USER_DOMAIN = /^[\w.:-]+$/;
 
 function readStage(node: Context): Stage {
   const raw = optionalString(node, 'stage') ?? 'dev';
@@ -141,15 +208,18 @@ function readStage(node: Context): Stage {
   return raw as Stage;
 }
 
-/** Context from the command line is always a string; from cdk.json it may be a number. */
+/** Context from the command line is always a string; from cdk.json it may be a number or boolean. */
 function optionalString(node: Context, key: string): string | undefined {
   const value: unknown = node.tryGetContext(key);
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' && typeof value !== 'number') {
-    throw new StageConfigError(`Context "${key}" must be a string, got ${JSON.stringify(value)}`);
-  }
   const text = String(value).trim();
   return text === '' ? undefined : text;
+}
+
+function optionalMatch(node: Context, key: string, pattern: RegExp, expected: string): string | undefined {
+  const raw = optionalString(node, key);
+  if (raw !== undefined && !pattern.test(raw)) throw new StageConfigError(`Context "${key}" must be ${expected}, got "${raw}"`);
+  return raw;
 }
 
 function optionalInteger(node: Context, key: string, min: number): number | undefined {
@@ -162,6 +232,15 @@ function optionalInteger(node: Context, key: string, min: number): number | unde
   return value;
 }
 
+function optionalBoolean(node: Context, key: string): boolean | undefined {
+  const raw = optionalString(node, key);
+  if (raw === undefined) return undefined;
+  if (raw !== 'true' && raw !== 'false') throw new StageConfigError(`Context "${key}" must be true or false, got "${raw}"`);
+  return raw === 'true';
+}
+
+const list = (raw: string): string[] => raw.split(',').map((item) => item.trim()).filter(Boolean);
+
 function optionalCallingCode(node: Context, key: string): string | undefined {
   const raw = optionalString(node, key);
   if (raw === undefined) return undefined;
@@ -172,24 +251,57 @@ function optionalCallingCode(node: Context, key: string): string | undefined {
   return digits;
 }
 
-/** Same shape functions/config.ts accepts, checked here so a typo fails the synth. */
-function validDomainSecrets(raw: string): string {
-  const usage = 'Context "userDomainSecrets" must be a JSON object {"<userDomain>":"<secret>"} naming at least one domain';
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new StageConfigError(usage);
+function userDomains(raw: string): string[] {
+  const domains = list(raw);
+  const bad = domains.find((domain) => !USER_DOMAIN.test(domain));
+  if (domains.length === 0 || bad !== undefined) {
+    throw new StageConfigError(`Context "userDomains" must be comma-separated user domains such as C.DM.5903.1, got "${raw}"`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new StageConfigError(usage);
-  const entries = Object.entries(parsed);
-  if (entries.length === 0 || entries.some(([, secret]) => typeof secret !== 'string' || secret === '')) {
-    throw new StageConfigError(usage);
-  }
-  return JSON.stringify(parsed);
+  return [...new Set(domains)];
 }
 
-function validUrl(raw: string, key: string): string {
+/** ISO 3166 alpha-2 codes that libphonenumber knows (the functions parse numbers with it): `UK` fails, `GB` passes. */
+function optionalCountries(node: Context, key: string): string[] | undefined {
+  const raw = optionalString(node, key);
+  if (raw === undefined) return undefined;
+  const countries = list(raw).map((country) => country.toUpperCase());
+  const bad = countries.find((country) => !/^[A-Z]{2}$/.test(country) || !isSupportedCountry(country));
+  if (countries.length === 0 || bad !== undefined) {
+    throw new StageConfigError(`Context "${key}" must be comma-separated ISO 3166 alpha-2 codes such as CN,HK; "${bad ?? raw}" is not one`);
+  }
+  return [...new Set(countries)];
+}
+
+/** Exact origins only (`https://app.example.com`): a wildcard would let any web page call the API. */
+function optionalOrigins(node: Context, key: string): string[] | undefined {
+  const raw = optionalString(node, key);
+  if (raw === undefined) return undefined;
+  const origins = list(raw);
+  const bad = origins.find((origin) => {
+    try {
+      const url = new URL(origin);
+      return url.origin !== origin || (url.protocol !== 'https:' && url.hostname !== 'localhost');
+    } catch {
+      return true;
+    }
+  });
+  if (origins.length === 0 || bad !== undefined) {
+    throw new StageConfigError(`Context "${key}" must be comma-separated origins such as https://app.example.com; "${bad ?? raw}" is not one`);
+  }
+  return origins;
+}
+
+function optionalCustomDomain(node: Context): CustomDomain | undefined {
+  const domainName = optionalMatch(node, 'domainName', DOMAIN_NAME, 'a lower-case DNS name such as api.example.com');
+  const certificateArn = optionalMatch(node, 'certificateArn', CERTIFICATE_ARN, 'an ACM certificate ARN');
+  if (domainName === undefined && certificateArn === undefined) return undefined;
+  if (domainName === undefined || certificateArn === undefined) {
+    throw new StageConfigError('Context "domainName" and "certificateArn" go together: give both or neither');
+  }
+  return { domainName, certificateArn };
+}
+
+function httpsUrl(raw: string, key: string): string {
   let url: URL;
   try {
     url = new URL(raw);

@@ -1,81 +1,176 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
-import { TABLE_ACTIONS } from '../../lib/constructs/api-function';
-import { DEFAULT_THROTTLE } from '../../lib/phone-link-stack';
-import { allStatements, arnOf, functionBehind, PROD_CONTEXT, refOf, statementsOf, synthesize, type Statement } from './synth';
+import { ENTRY_DIR, SECRET_ACTIONS, TABLE_ACTIONS } from '../../lib/constructs/api-function';
+import { ACCESS_LOG_FIELDS, ROUTES, routeKey } from '../../lib/phone-link-stack';
+import { DEFAULT_ALARM_THRESHOLDS, DEFAULT_THROTTLE } from '../../lib/stage-config';
+import {
+  allStatements,
+  arnOf,
+  CERTIFICATE_ARN,
+  ENTRY_DIR_WITHOUT_DELETE,
+  environmentOf,
+  EXISTING_SECRET_ARN,
+  EXISTING_TOPIC_ARN,
+  FULL_CONTEXT,
+  functionBehind,
+  PROD_CONTEXT,
+  refOf,
+  statementsOf,
+  synthesize,
+  type Statement,
+} from './synth';
 
-const SEND = 'POST /v2/sms/enduserapi/v2/sendPhoneSmsCode';
-const LINK = 'POST /v2/enduser/enduserapi/relationPhone';
-const USER_INFO = 'GET /v2/enduser/enduserapi/userInfo';
+const SEND = routeKey(ROUTES.sendPhoneSmsCode);
+const LINK = routeKey(ROUTES.relationPhone);
+const USER_INFO = routeKey(ROUTES.userInfo);
+const UNLINK = routeKey(ROUTES.deletePhoneRelation);
 
-const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+const DEPLOYED = [SEND, LINK, USER_INFO, UNLINK];
+
+const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem'];
 
 let dev: Template;
 let prod: Template;
+let full: Template;
 
 beforeAll(() => {
   dev = synthesize().template;
   prod = synthesize(PROD_CONTEXT).template;
+  full = synthesize(FULL_CONTEXT).template;
 });
 
-const environmentOf = (template: Template, routeKey: string): Record<string, unknown> =>
-  functionBehind(template, routeKey).properties.Environment.Variables;
+const stages = [
+  ['dev', () => dev],
+  ['prod', () => prod],
+] as const;
 
-/** The logical id of the table a function's environment variable names. */
-const tableNamedBy = (template: Template, routeKey: string, variable: string): string =>
-  refOf(environmentOf(template, routeKey)[variable]);
+const resourcesOf = (template: Template, type: string) => Object.values(template.findResources(type));
+
+const tableIds = (template: Template) => {
+  const codes = Object.keys(template.findResources('AWS::DynamoDB::Table', { Properties: { TimeToLiveSpecification: Match.anyValue() } }));
+  const users = Object.keys(template.findResources('AWS::DynamoDB::Table')).filter((id) => !codes.includes(id));
+  if (codes.length !== 1 || users.length !== 1) throw new Error('expected one codes and one users table');
+  return { codes: codes[0]!, users: users[0]! };
+};
+
+const secretIds = (template: Template) => {
+  const pepper = Object.keys(template.findResources('AWS::SecretsManager::Secret', { Properties: { GenerateSecretString: { PasswordLength: 64 } } }));
+  const domains = Object.keys(template.findResources('AWS::SecretsManager::Secret')).filter((id) => !pepper.includes(id));
+  return { pepper: pepper[0], domains: domains[0] };
+};
 
 const dynamoStatements = (statements: Statement[]): Statement[] =>
   statements.filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
 
 /** DynamoDB actions a function is allowed on one table. */
-const actionsOn = (template: Template, routeKey: string, tableId: string): string[] =>
-  dynamoStatements(statementsOf(template, functionBehind(template, routeKey).id))
+const actionsOn = (template: Template, route: string, tableId: string): string[] =>
+  dynamoStatements(statementsOf(template, functionBehind(template, route).id))
     .filter((statement) => statement.Effect === 'Allow' && statement.Resource.some((resource) => arnOf(resource) === tableId))
     .flatMap((statement) => statement.Action);
 
+/** A function's Secrets Manager statements, as `action on resource` lines. */
+const secretsReadBy = (template: Template, route: string): Array<{ effect: string; actions: string[]; resource: unknown }> =>
+  statementsOf(template, functionBehind(template, route).id)
+    .filter((statement) => statement.Action.some((action) => action.startsWith('secretsmanager:')))
+    .flatMap((statement) => statement.Resource.map((resource) => ({ effect: statement.Effect, actions: statement.Action, resource })));
+
+const reads = (...resources: unknown[]) => resources.map((resource) => ({ effect: 'Allow', actions: [...SECRET_ACTIONS], resource }));
+
+const warnings = (context: Record<string, unknown>, options?: { entryDir?: string }) =>
+  Annotations.fromStack(synthesize(context, options).stack)
+    .findWarning('*', Match.anyValue())
+    .map((warning) => String(warning.entry.data));
+
 describe('HTTP API', () => {
-  it.each([
-    ['dev', () => dev],
-    ['prod', () => prod],
-  ])('%s serves exactly the three contract routes, and no /_local route', (_stage, template) => {
-    const routeKeys = Object.values(template().findResources('AWS::ApiGatewayV2::Route')).map(
-      (route) => route.Properties.RouteKey as string,
-    );
+  it.each(stages)('%s serves exactly the contract routes, each by its own function with payload format 2.0', (_stage, template) => {
+    const routeKeys = resourcesOf(template(), 'AWS::ApiGatewayV2::Route').map((route) => route.Properties.RouteKey as string);
 
-    expect(routeKeys.sort()).toEqual([USER_INFO, LINK, SEND].sort());
+    expect(routeKeys.sort()).toEqual([...DEPLOYED].sort());
     expect(routeKeys.filter((key) => key.includes('/_local'))).toEqual([]);
-  });
-
-  it('routes each path to its own function with payload format 2.0', () => {
-    const functionIds = [SEND, LINK, USER_INFO].map((routeKey) => functionBehind(dev, routeKey).id);
-
-    expect(new Set(functionIds).size).toBe(3);
-    const integrations = Object.values(dev.findResources('AWS::ApiGatewayV2::Integration'));
-    expect(integrations).toHaveLength(3);
-    for (const integration of integrations) {
+    expect(new Set(DEPLOYED.map((route) => functionBehind(template(), route).id)).size).toBe(DEPLOYED.length);
+    for (const integration of resourcesOf(template(), 'AWS::ApiGatewayV2::Integration')) {
       expect(integration.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
     }
+  });
+
+  it('routes DELETE deletePhoneRelation because functions/entry/delete-phone-relation.ts exists', () => {
+    expect(fs.existsSync(path.join(ENTRY_DIR, ROUTES.deletePhoneRelation.entry))).toBe(true);
+    expect(functionBehind(prod, UNLINK).properties.Description).toBe(`${UNLINK} (prod)`);
+    expect(warnings(PROD_CONTEXT).filter((text) => /is not deployed/.test(text))).toEqual([]);
+  });
+
+  it('leaves deletePhoneRelation out, with a warning, while its handler does not exist', () => {
+    const { template } = synthesize(PROD_CONTEXT, { entryDir: ENTRY_DIR_WITHOUT_DELETE });
+    const routeKeys = resourcesOf(template, 'AWS::ApiGatewayV2::Route').map((route) => route.Properties.RouteKey);
+
+    expect(routeKeys.sort()).toEqual([SEND, LINK, USER_INFO].sort());
+    expect(warnings(PROD_CONTEXT, { entryDir: ENTRY_DIR_WITHOUT_DELETE })).toEqual(
+      expect.arrayContaining([expect.stringContaining(`${UNLINK} is not deployed`)]),
+    );
   });
 
   it('throttles the auto-deployed $default stage, with defaults unless context overrides them', () => {
     const overridden = synthesize({ throttleRateLimit: '5', throttleBurstLimit: '7' }).template;
 
-    expect(Object.values(dev.findResources('AWS::ApiGatewayV2::Stage'))).toEqual([
+    expect(resourcesOf(dev, 'AWS::ApiGatewayV2::Stage')).toEqual([
       expect.objectContaining({
         Properties: expect.objectContaining({
           StageName: '$default',
           AutoDeploy: true,
-          DefaultRouteSettings: {
-            ThrottlingRateLimit: DEFAULT_THROTTLE.rateLimit,
-            ThrottlingBurstLimit: DEFAULT_THROTTLE.burstLimit,
-          },
+          DefaultRouteSettings: { ThrottlingRateLimit: DEFAULT_THROTTLE.rateLimit, ThrottlingBurstLimit: DEFAULT_THROTTLE.burstLimit },
         }),
       }),
     ]);
-    expect(Object.values(overridden.findResources('AWS::ApiGatewayV2::Stage'))[0]?.Properties.DefaultRouteSettings).toEqual({
+    expect(resourcesOf(overridden, 'AWS::ApiGatewayV2::Stage')[0]?.Properties.DefaultRouteSettings).toEqual({
       ThrottlingRateLimit: 5,
       ThrottlingBurstLimit: 7,
     });
+  });
+
+  it.each([...stages, ['full', () => full] as const])(
+    '%s: writes JSON access logs with the path and route key, never the query string',
+    (_stage, template) => {
+      const [stage] = resourcesOf(template(), 'AWS::ApiGatewayV2::Stage');
+      const { Format: format, DestinationArn: destination } = stage?.Properties.AccessLogSettings ?? {};
+
+      expect(JSON.parse(format)).toEqual(ACCESS_LOG_FIELDS);
+      expect(format).toContain('$context.path');
+      expect(format).toContain('$context.routeKey');
+      // Every variable that carries the raw query string or the full URI.
+      expect(format).not.toMatch(/requestUri|rawQueryString|querystring|queryString|\$input|\$request|\$method\.request/i);
+      expect(template().toJSON().Resources[arnOf(destination)!]).toMatchObject({ Type: 'AWS::Logs::LogGroup' });
+    },
+  );
+
+  it('has no CORS and the execute-api endpoint by default', () => {
+    const [api] = resourcesOf(prod, 'AWS::ApiGatewayV2::Api');
+
+    expect(api?.Properties.CorsConfiguration).toBeUndefined();
+    expect(api?.Properties.DisableExecuteApiEndpoint).toBe(false);
+    expect(resourcesOf(prod, 'AWS::ApiGatewayV2::DomainName')).toEqual([]);
+  });
+
+  it('allows exactly the configured origins when CORS is asked for', () => {
+    expect(resourcesOf(full, 'AWS::ApiGatewayV2::Api')[0]?.Properties.CorsConfiguration).toEqual({
+      AllowOrigins: ['https://app.example.com', 'https://admin.example.com'],
+      AllowMethods: ['GET', 'POST', 'DELETE'],
+      AllowHeaders: ['authorization'],
+      MaxAge: 86400,
+    });
+  });
+
+  it('serves a custom domain over TLS 1.2 as the only way in, and says where DNS must point', () => {
+    const [domain] = resourcesOf(full, 'AWS::ApiGatewayV2::DomainName');
+
+    expect(domain?.Properties).toEqual({
+      DomainName: 'api.example.com',
+      DomainNameConfigurations: [{ CertificateArn: CERTIFICATE_ARN, EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' }],
+    });
+    expect(resourcesOf(full, 'AWS::ApiGatewayV2::ApiMapping')).toHaveLength(1);
+    expect(resourcesOf(full, 'AWS::ApiGatewayV2::Api')[0]?.Properties.DisableExecuteApiEndpoint).toBe(true);
+    expect(full.findOutputs('ApiUrl').ApiUrl?.Value).toBe('https://api.example.com/');
+    expect(Object.keys(full.findOutputs('*'))).toEqual(expect.arrayContaining(['CustomDomainTarget', 'CustomDomainHostedZoneId']));
   });
 
   it('outputs the API URL', () => {
@@ -87,11 +182,11 @@ describe('functions', () => {
   it.each([
     ['dev', 7, () => dev],
     ['prod', 90, () => prod],
-  ])('%s: Node.js 22 on arm64, 256 MB, 10 s, source maps, own log group kept %i days', (_stage, days, template) => {
-    const functions = Object.values(template().findResources('AWS::Lambda::Function'));
+  ])('%s: Node.js 22 on arm64, 256 MB, 10 s, source maps, Powertools names, own log group kept %i days', (_stage, days, template) => {
+    const functions = resourcesOf(template(), 'AWS::Lambda::Function');
     const logGroups = template().findResources('AWS::Logs::LogGroup');
 
-    expect(functions).toHaveLength(3);
+    expect(functions).toHaveLength(DEPLOYED.length);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -99,31 +194,41 @@ describe('functions', () => {
         MemorySize: 256,
         Timeout: 10,
         Handler: 'index.handler',
-        Environment: { Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps' }) },
+        Environment: {
+          Variables: expect.objectContaining({
+            NODE_OPTIONS: '--enable-source-maps',
+            POWERTOOLS_SERVICE_NAME: 'phone-link',
+            POWERTOOLS_METRICS_NAMESPACE: 'PhoneLink',
+            POWERTOOLS_LOG_LEVEL: 'INFO',
+          }),
+        },
       });
-      const logGroupId = refOf(fn.Properties.LoggingConfig.LogGroup);
-      expect(logGroups[logGroupId]?.Properties.RetentionInDays).toBe(days);
+      expect(fn.Properties.TracingConfig).toBeUndefined();
+      expect(logGroups[refOf(fn.Properties.LoggingConfig.LogGroup)]?.Properties.RetentionInDays).toBe(days);
     }
   });
 
+  it('traces every function with X-Ray when asked', () => {
+    const functions = resourcesOf(full, 'AWS::Lambda::Function');
+
+    expect(functions.map((fn) => fn.Properties.TracingConfig)).toEqual(functions.map(() => ({ Mode: 'Active' })));
+  });
+
   it('gives each function only the settings it reads', () => {
-    expect(Object.keys(environmentOf(prod, SEND)).sort()).toEqual(
-      ['CODES_TABLE_NAME', 'CODE_PEPPER', 'NODE_OPTIONS', 'USERS_TABLE_NAME', 'USER_DOMAIN_SECRETS'].sort(),
-    );
-    expect(Object.keys(environmentOf(prod, LINK)).sort()).toEqual(
-      ['CODES_TABLE_NAME', 'CODE_PEPPER', 'JWKS_URL', 'NODE_OPTIONS', 'USERS_TABLE_NAME'].sort(),
-    );
-    expect(Object.keys(environmentOf(prod, USER_INFO)).sort()).toEqual(
-      ['CODES_TABLE_NAME', 'JWKS_URL', 'NODE_OPTIONS', 'USERS_TABLE_NAME'].sort(),
-    );
-    expect(environmentOf(prod, SEND)).toMatchObject({ CODE_PEPPER: 'x', USER_DOMAIN_SECRETS: '{"d":"s"}' });
+    const common = ['NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
+    const keysOf = (route: string) => Object.keys(environmentOf(prod, route)).sort();
+
+    expect(keysOf(SEND)).toEqual([...common, 'CODES_TABLE_NAME', 'CODE_PEPPER_SECRET_ARN', 'USER_DOMAINS', 'USER_DOMAIN_SECRETS_SECRET_ARN'].sort());
+    expect(keysOf(LINK)).toEqual([...common, 'CODES_TABLE_NAME', 'CODE_PEPPER_SECRET_ARN', 'JWKS_URL', 'USERS_TABLE_NAME'].sort());
+    expect(keysOf(UNLINK)).toEqual([...common, 'CODES_TABLE_NAME', 'CODE_PEPPER_SECRET_ARN', 'JWKS_URL', 'USERS_TABLE_NAME'].sort());
+    expect(keysOf(USER_INFO)).toEqual([...common, 'JWKS_URL', 'USERS_TABLE_NAME'].sort());
+    expect(environmentOf(prod, SEND)).toMatchObject({ USER_DOMAINS: 'C.DM.5903.1,C.DM.5903.2' });
     expect(environmentOf(prod, USER_INFO)).toMatchObject({ JWKS_URL: PROD_CONTEXT.jwksUrl });
   });
 
   it('passes overrides from context only to the functions that read them', () => {
     const template = synthesize({
-      ...PROD_CONTEXT,
-      jwtIssuer: 'https://login.example.com',
+      ...FULL_CONTEXT,
       domesticCallingCode: '+1',
       codeTtlSeconds: '120',
       codeMaxWrongTries: 3,
@@ -133,9 +238,9 @@ describe('functions', () => {
       smsMaxPerMinute: '100',
       signatureMaxSkewSeconds: '300',
       nonceTtlSeconds: '900',
-      smsSenderId: 'PhoneLink',
     }).template;
     const codeRules = { CODE_TTL_SECONDS: '120', CODE_MAX_WRONG_TRIES: '3', DOMESTIC_CALLING_CODE: '1' };
+    const auth = { JWKS_URL: PROD_CONTEXT.jwksUrl, JWT_ISSUER: 'https://login.example.com' };
 
     expect(environmentOf(template, SEND)).toMatchObject({
       ...codeRules,
@@ -146,139 +251,280 @@ describe('functions', () => {
       SIGNATURE_MAX_SKEW_SECONDS: '300',
       NONCE_TTL_SECONDS: '900',
       SMS_SENDER_ID: 'PhoneLink',
+      SMS_ALLOWED_COUNTRIES: 'CN,HK',
     });
     expect(environmentOf(template, SEND)).not.toHaveProperty('JWT_ISSUER');
-    expect(environmentOf(template, LINK)).toMatchObject({ ...codeRules, JWT_ISSUER: 'https://login.example.com' });
+    expect(environmentOf(template, LINK)).toMatchObject({ ...codeRules, ...auth, SMS_ALLOWED_COUNTRIES: 'CN,HK' });
     expect(environmentOf(template, LINK)).not.toHaveProperty('SMS_MAX_PER_MINUTE');
-    expect(environmentOf(template, USER_INFO)).toMatchObject({ JWT_ISSUER: 'https://login.example.com' });
+    expect(environmentOf(template, LINK)).not.toHaveProperty('SMS_SENDER_ID');
+    expect(environmentOf(template, UNLINK)).toMatchObject({ ...codeRules, ...auth });
+    expect(environmentOf(template, UNLINK)).not.toHaveProperty('SMS_ALLOWED_COUNTRIES');
+    expect(environmentOf(template, USER_INFO)).toMatchObject(auth);
     expect(environmentOf(template, USER_INFO)).not.toHaveProperty('CODE_TTL_SECONDS');
   });
 
-  it('warns when dev placeholders stand in for secrets, and only then', () => {
-    const placeholderWarnings = (context: Record<string, unknown>) =>
-      Annotations.fromStack(synthesize(context).stack).findWarning('*', Match.stringLikeRegexp('placeholders'));
+  it('warns when dev placeholders stand in for the key set and user domains, and only then', () => {
+    const placeholderWarnings = (context: Record<string, unknown>) => warnings(context).filter((text) => /placeholders/.test(text));
 
     expect(placeholderWarnings({})).toHaveLength(1);
+    expect(placeholderWarnings({ jwksUrl: PROD_CONTEXT.jwksUrl, userDomains: 'C.DM.1.1' })).toHaveLength(0);
     expect(placeholderWarnings(PROD_CONTEXT)).toHaveLength(0);
   });
 });
 
-describe('tables', () => {
-  it('keeps codes in a pay-per-request table keyed by pk that expires items by their ttl attribute', () => {
-    const codesTable = dev.toJSON().Resources[tableNamedBy(dev, SEND, 'CODES_TABLE_NAME')];
+describe('secrets', () => {
+  /** Values that look like key material: long runs of base64/hex characters with both letters and digits. */
+  const looksLikeSecret = (value: string) => /^[A-Za-z0-9+/=_-]{16,}$/.test(value) && /\d/.test(value) && /[A-Za-z]/.test(value);
 
-    expect(codesTable.Type).toBe('AWS::DynamoDB::Table');
-    expect(codesTable.Properties).toMatchObject({
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+  it.each([...stages, ['full', () => full] as const])('%s: no environment variable holds a secret, only *_SECRET_ARN references', (_stage, template) => {
+    const secretsInTemplate = Object.keys(template().findResources('AWS::SecretsManager::Secret'));
+    const variables = resourcesOf(template(), 'AWS::Lambda::Function').flatMap((fn) => Object.entries<unknown>(fn.Properties.Environment.Variables));
+    const secretish = variables.filter(([name]) => /SECRET|PEPPER|PASSWORD|PRIVATE|KEY/.test(name));
+    const namesSecret = (value: unknown) => value === EXISTING_SECRET_ARN || secretsInTemplate.includes(refOf(value));
+
+    expect(secretish.length).toBeGreaterThan(0);
+    expect(secretish.filter(([name, value]) => !name.endsWith('_SECRET_ARN') || !namesSecret(value))).toEqual([]);
+    expect(variables.filter(([, value]) => typeof value === 'string' && looksLikeSecret(value))).toEqual([]);
+    expect(variables.map(([name]) => name).filter((name) => name === 'CODE_PEPPER' || name === 'USER_DOMAIN_SECRETS')).toEqual([]);
+  });
+
+  it('keeps secret values out of the template: Secrets Manager generates them', () => {
+    const secrets = resourcesOf(dev, 'AWS::SecretsManager::Secret');
+
+    expect(secrets).toHaveLength(2);
+    for (const secret of secrets) expect(secret.Properties.SecretString).toBeUndefined();
+    const { pepper, domains } = secretIds(dev);
+    expect(dev.toJSON().Resources[pepper!].Properties.GenerateSecretString).toEqual({ PasswordLength: 64, ExcludePunctuation: true });
+    expect(dev.toJSON().Resources[domains!].Properties.GenerateSecretString).toEqual({
+      SecretStringTemplate: '{}',
+      GenerateStringKey: '_unset',
+      ExcludePunctuation: true,
     });
   });
 
-  it('keeps users in a pay-per-request table keyed by pk with point-in-time recovery', () => {
-    const usersTable = dev.toJSON().Resources[tableNamedBy(dev, USER_INFO, 'USERS_TABLE_NAME')];
+  it('ignores the retired context keys codePepper and userDomainSecrets', () => {
+    const template = synthesize({ ...PROD_CONTEXT, codePepper: 'old-context-pepper-value', userDomainSecrets: '{"old-domain":"old-domain-secret"}' }).template;
 
-    expect(usersTable.Properties).toMatchObject({
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/old-context-pepper-value|old-domain/);
+  });
+
+  it('lets each function read exactly the secrets it uses, and only with GetSecretValue', () => {
+    const { pepper, domains } = secretIds(prod);
+
+    expect(secretsReadBy(prod, SEND)).toEqual(reads({ Ref: pepper }, { Ref: domains }));
+    expect(secretsReadBy(prod, LINK)).toEqual(reads({ Ref: pepper }));
+    expect(secretsReadBy(prod, UNLINK)).toEqual(reads({ Ref: pepper }));
+    expect(secretsReadBy(prod, USER_INFO)).toEqual([]);
+    expect(environmentOf(prod, SEND)).toMatchObject({
+      CODE_PEPPER_SECRET_ARN: { Ref: pepper },
+      USER_DOMAIN_SECRETS_SECRET_ARN: { Ref: domains },
     });
   });
 
-  it('all functions name the same two tables', () => {
-    const codes = tableNamedBy(dev, SEND, 'CODES_TABLE_NAME');
-    const users = tableNamedBy(dev, USER_INFO, 'USERS_TABLE_NAME');
-
-    expect(codes).not.toBe(users);
-    for (const route of [SEND, LINK, USER_INFO]) {
-      expect(tableNamedBy(dev, route, 'CODES_TABLE_NAME')).toBe(codes);
-      expect(tableNamedBy(dev, route, 'USERS_TABLE_NAME')).toBe(users);
-    }
-    expect(Object.keys(dev.findResources('AWS::DynamoDB::Table')).sort()).toEqual([codes, users].sort());
+  it('uses an existing user-domain secret instead of creating one, when given its ARN', () => {
+    expect(resourcesOf(full, 'AWS::SecretsManager::Secret')).toHaveLength(1);
+    expect(environmentOf(full, SEND).USER_DOMAIN_SECRETS_SECRET_ARN).toBe(EXISTING_SECRET_ARN);
+    expect(secretsReadBy(full, SEND)).toEqual(reads({ Ref: secretIds(full).pepper }, EXISTING_SECRET_ARN));
+    expect(full.findOutputs('UserDomainSecretsArn').UserDomainSecretsArn?.Value).toBe(EXISTING_SECRET_ARN);
   });
 
   it.each([
     ['prod', 'Retain', () => prod],
     ['dev', 'Delete', () => dev],
-  ])('%s: tables and log groups have deletion policy %s', (_stage, policy, template) => {
-    const kept = [
-      ...Object.values(template().findResources('AWS::DynamoDB::Table')),
-      ...Object.values(template().findResources('AWS::Logs::LogGroup')),
-    ];
+  ])('%s: the user-domain secret has deletion policy %s; the pepper always goes with the stack', (_stage, policy, template) => {
+    const { pepper, domains } = secretIds(template());
 
-    expect(kept).toHaveLength(5);
-    for (const resource of kept) {
-      expect(resource).toMatchObject({ DeletionPolicy: policy, UpdateReplacePolicy: policy });
-    }
+    expect(template().toJSON().Resources[domains!]).toMatchObject({ DeletionPolicy: policy });
+    expect(template().toJSON().Resources[pepper!]).toMatchObject({ DeletionPolicy: 'Delete' });
+    expect(template().findOutputs('UserDomainSecretsArn').UserDomainSecretsArn?.Value).toEqual({ Ref: domains });
+  });
+});
+
+describe('tables', () => {
+  it.each(stages)('%s: codes in an on-demand, encrypted table keyed by pk that expires items by their ttl attribute', (_stage, template) => {
+    const { codes } = tableIds(template());
+
+    expect(template().toJSON().Resources[codes].Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+
+  it.each([
+    ['prod', true, 'Retain', () => prod],
+    ['dev', false, 'Delete', () => dev],
+  ])('%s: users in an on-demand, encrypted table with PITR; deletion protection %s, deletion policy %s', (_stage, protect, policy, template) => {
+    const { users } = tableIds(template());
+
+    expect(template().toJSON().Resources[users]).toMatchObject({
+      DeletionPolicy: policy,
+      UpdateReplacePolicy: policy,
+      Properties: {
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: protect,
+        SSESpecification: { SSEEnabled: true },
+      },
+    });
+  });
+
+  it.each(stages)('%s: the codes table (nothing in it outlives a day) goes with the stack', (_stage, template) => {
+    expect(template().toJSON().Resources[tableIds(template()).codes]).toMatchObject({ DeletionPolicy: 'Delete' });
+  });
+
+  it.each([
+    ['prod', 'Retain', () => prod],
+    ['dev', 'Delete', () => dev],
+  ])('%s: log groups have deletion policy %s', (_stage, policy, template) => {
+    const logGroups = resourcesOf(template(), 'AWS::Logs::LogGroup');
+
+    expect(logGroups).toHaveLength(DEPLOYED.length + 1); // one per function, and the access logs
+    for (const logGroup of logGroups) expect(logGroup).toMatchObject({ DeletionPolicy: policy, UpdateReplacePolicy: policy });
+  });
+
+  it('hands each function only the tables it uses', () => {
+    const { codes, users } = tableIds(prod);
+    const tableVariables = (route: string) =>
+      Object.fromEntries(Object.entries(environmentOf(prod, route)).filter(([name]) => name.endsWith('_TABLE_NAME')));
+
+    expect(tableVariables(SEND)).toEqual({ CODES_TABLE_NAME: { Ref: codes } });
+    expect(tableVariables(USER_INFO)).toEqual({ USERS_TABLE_NAME: { Ref: users } });
+    for (const route of [LINK, UNLINK]) expect(tableVariables(route)).toEqual({ CODES_TABLE_NAME: { Ref: codes }, USERS_TABLE_NAME: { Ref: users } });
   });
 });
 
 describe('IAM', () => {
-  it.each([
-    ['dev', () => dev],
-    ['prod', () => prod],
-  ])('%s: no statement uses a wildcard action', (_stage, template) => {
+  it.each([...stages, ['full', () => full] as const])('%s: no statement uses a wildcard action', (_stage, template) => {
     const actions = allStatements(template()).flatMap((statement) => statement.Action);
 
     expect(actions.length).toBeGreaterThan(0);
     expect(actions.filter((action) => action.includes('*'))).toEqual([]);
   });
 
-  it('allows DynamoDB actions on the two tables only, and "*" only for sns:Publish', () => {
-    const tables = Object.keys(prod.findResources('AWS::DynamoDB::Table'));
-    const allows = allStatements(prod).filter((statement) => statement.Effect === 'Allow');
+  it.each(stages)('%s: no role has a managed policy', (_stage, template) => {
+    for (const role of resourcesOf(template(), 'AWS::IAM::Role')) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('allows DynamoDB actions on the two tables only, and "*" only for sns:Publish (and X-Ray when tracing)', () => {
+    const { codes, users } = tableIds(full);
+    const allows = allStatements(full).filter((statement) => statement.Effect === 'Allow');
 
     for (const statement of dynamoStatements(allows)) {
       expect(statement.Action.every((action) => action.startsWith('dynamodb:'))).toBe(true);
-      expect(statement.Resource.map(arnOf).filter((id) => id === undefined || !tables.includes(id))).toEqual([]);
+      expect(statement.Resource.map(arnOf).filter((id) => id !== codes && id !== users)).toEqual([]);
     }
-    const unscoped = allows.filter((statement) => statement.Resource.includes('*'));
-    expect(unscoped.flatMap((statement) => statement.Action)).toEqual(['sns:Publish']);
+    const unscoped = [...new Set(allows.filter((statement) => statement.Resource.includes('*')).flatMap((statement) => statement.Action))];
+    expect(unscoped.sort()).toEqual(['sns:Publish', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    expect(allStatements(prod).filter((statement) => statement.Effect === 'Allow' && statement.Resource.includes('*')).flatMap((s) => s.Action)).toEqual([
+      'sns:Publish',
+    ]);
+  });
+
+  it('lets each function write only its own log group', () => {
+    for (const route of DEPLOYED) {
+      const { id, properties } = functionBehind(prod, route);
+      const logStatements = statementsOf(prod, id).filter((statement) => statement.Action.some((action) => action.startsWith('logs:')));
+
+      expect(logStatements).toEqual([
+        { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [{ 'Fn::GetAtt': [refOf(properties.LoggingConfig.LogGroup), 'Arn'] }] },
+      ]);
+    }
   });
 
   it('lets userInfo read the users table and nothing else', () => {
-    const users = tableNamedBy(prod, USER_INFO, 'USERS_TABLE_NAME');
-    const codes = tableNamedBy(prod, USER_INFO, 'CODES_TABLE_NAME');
-    const statements = statementsOf(prod, functionBehind(prod, USER_INFO).id);
+    const { codes, users } = tableIds(prod);
+    const actions = statementsOf(prod, functionBehind(prod, USER_INFO).id).flatMap((statement) => statement.Action);
 
     expect(actionsOn(prod, USER_INFO, users).sort()).toEqual([...TABLE_ACTIONS.RO].sort());
     expect(actionsOn(prod, USER_INFO, codes)).toEqual([]);
-    const actions = statements.flatMap((statement) => statement.Action);
-    expect(actions.filter((action) => WRITE_ACTIONS.includes(action) || action === 'dynamodb:ConditionCheckItem')).toEqual([]);
-    expect(actions.filter((action) => !action.startsWith('dynamodb:'))).toEqual([]);
+    expect(actions.filter((action) => WRITE_ACTIONS.includes(action))).toEqual([]);
+    expect(actions.filter((action) => !action.startsWith('dynamodb:') && !action.startsWith('logs:'))).toEqual([]);
   });
 
-  it('lets relationPhone read and write both tables (one transaction spans them)', () => {
-    for (const variable of ['CODES_TABLE_NAME', 'USERS_TABLE_NAME']) {
-      const actions = actionsOn(prod, LINK, tableNamedBy(prod, LINK, variable));
+  it.each([LINK, UNLINK])('lets %s read and write both tables (one transaction spans them), and send no SMS', (route) => {
+    const { codes, users } = tableIds(prod);
 
-      expect(actions).toEqual(
-        expect.arrayContaining(['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
-      );
-    }
-    const actions = statementsOf(prod, functionBehind(prod, LINK).id).flatMap((statement) => statement.Action);
+    for (const table of [codes, users]) expect(actionsOn(prod, route, table).sort()).toEqual([...TABLE_ACTIONS.RW].sort());
+    const actions = statementsOf(prod, functionBehind(prod, route).id).flatMap((statement) => statement.Action);
     expect(actions.filter((action) => action.startsWith('sns:'))).toEqual([]);
   });
 
-  it('lets sendPhoneSmsCode write the codes table, publish SMS, and not touch users or topics', () => {
-    const codes = tableNamedBy(prod, SEND, 'CODES_TABLE_NAME');
-    const users = tableNamedBy(prod, SEND, 'USERS_TABLE_NAME');
+  it('lets sendPhoneSmsCode write the codes table and text phone numbers, but not touch users or publish to topics', () => {
+    const { codes, users } = tableIds(prod);
     const statements = statementsOf(prod, functionBehind(prod, SEND).id);
 
-    expect(actionsOn(prod, SEND, codes)).toEqual(
-      expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
-    );
+    expect(actionsOn(prod, SEND, codes).sort()).toEqual([...TABLE_ACTIONS.RW].sort());
     expect(actionsOn(prod, SEND, users)).toEqual([]);
-    expect(statements).toEqual(
+    expect(statements.filter((statement) => statement.Action.includes('sns:Publish'))).toEqual([
+      { Sid: 'SendSmsToPhoneNumbers', Effect: 'Allow', Action: ['sns:Publish'], Resource: ['*'] },
+      {
+        Sid: 'NoPublishToTopics',
+        Effect: 'Deny',
+        Action: ['sns:Publish'],
+        Resource: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sns:*:*:*']] }],
+      },
+    ]);
+  });
+});
+
+describe('alarms', () => {
+  const alarmsOf = (template: Template) =>
+    Object.fromEntries(resourcesOf(template, 'AWS::CloudWatch::Alarm').map((alarm) => [alarm.Properties.AlarmName as string, alarm.Properties]));
+
+  it.each(stages)('%s: watches API 5xx, each function\'s errors and throttles, SMS failures and the send rate', (stage, template) => {
+    const alarms = alarmsOf(template());
+    const functionNames = DEPLOYED.map((route) => functionBehind(template(), route).id.replace(/Function[0-9A-F]{8}$/, ''));
+
+    expect(Object.keys(alarms).sort()).toEqual(
+      [
+        'Api5xx',
+        'SmsFailures',
+        'SendRateSpike',
+        ...functionNames.flatMap((name) => [`${name}Errors`, `${name}Throttles`]),
+      ]
+        .map((name) => `PhoneLink-${stage}-${name}`)
+        .sort(),
+    );
+    expect(alarms[`PhoneLink-${stage}-Api5xx`]).toMatchObject({ Namespace: 'AWS/ApiGateway', MetricName: '5xx', Statistic: 'Sum', Period: 300 });
+    for (const alarm of Object.values(alarms)) expect(alarm).toMatchObject({ TreatMissingData: 'notBreaching', EvaluationPeriods: 1 });
+  });
+
+  it('builds the SMS alarms on the functions\' EMF metrics, with the configured thresholds', () => {
+    const defaults = alarmsOf(prod);
+    const tuned = alarmsOf(synthesize({ ...PROD_CONTEXT, codesSentAlarmThreshold: '1000', smsFailuresAlarmThreshold: '20' }).template);
+    const emf = { Namespace: 'PhoneLink', Dimensions: [{ Name: 'service', Value: 'phone-link' }], Statistic: 'Sum', Period: 300 };
+
+    expect(defaults['PhoneLink-prod-SmsFailures']).toMatchObject({ ...emf, MetricName: 'SmsFailures', Threshold: DEFAULT_ALARM_THRESHOLDS.smsFailuresPer5Minutes });
+    expect(defaults['PhoneLink-prod-SendRateSpike']).toMatchObject({ ...emf, MetricName: 'CodesSent', Threshold: DEFAULT_ALARM_THRESHOLDS.codesSentPer5Minutes });
+    expect(tuned['PhoneLink-prod-SmsFailures']?.Threshold).toBe(20);
+    expect(tuned['PhoneLink-prod-SendRateSpike']?.Threshold).toBe(1000);
+  });
+
+  it('notifies nobody unless told, and warns about that in prod', () => {
+    for (const alarm of Object.values(alarmsOf(prod))) expect(alarm.AlarmActions).toBeUndefined();
+    expect(resourcesOf(prod, 'AWS::SNS::Topic')).toEqual([]);
+    expect(warnings(PROD_CONTEXT).filter((text) => /notify nobody/.test(text))).toHaveLength(1);
+    expect(warnings({ ...PROD_CONTEXT, alarmEmail: 'oncall@example.com' }).filter((text) => /notify nobody/.test(text))).toHaveLength(0);
+  });
+
+  it('notifies the alarm email (through a TLS-only topic CloudWatch may publish to) and the existing topic, on alarm and on recovery', () => {
+    const [topicId] = Object.keys(full.findResources('AWS::SNS::Topic'));
+    const [policy] = resourcesOf(full, 'AWS::SNS::TopicPolicy');
+
+    full.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: { Ref: topicId } });
+    expect(policy?.Properties.PolicyDocument.Statement).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ Effect: 'Allow', Action: ['sns:Publish'], Resource: ['*'] }),
-        expect.objectContaining({
-          Effect: 'Deny',
-          Action: ['sns:Publish'],
-          Resource: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sns:*:*:*']] }],
-        }),
+        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        expect.objectContaining({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' }),
       ]),
     );
+    for (const alarm of Object.values(alarmsOf(full))) {
+      expect(alarm.AlarmActions).toEqual([{ Ref: topicId }, EXISTING_TOPIC_ARN]);
+      expect(alarm.OKActions).toEqual([{ Ref: topicId }, EXISTING_TOPIC_ARN]);
+    }
   });
 });

@@ -1,54 +1,87 @@
 import { App } from 'aws-cdk-lib';
-import { DEV_PLACEHOLDERS, readStageConfig, StageConfigError } from '../../lib/stage-config';
-import { PROD_CONTEXT, synthesize } from './synth';
+import { DEFAULT_ALARM_THRESHOLDS, DEFAULT_THROTTLE, DEV_PLACEHOLDERS, readStageConfig, StageConfigError } from '../../lib/stage-config';
+import { CERTIFICATE_ARN, EXISTING_SECRET_ARN, FULL_CONTEXT, PROD_CONTEXT, synthesize } from './synth';
 
 const configFrom = (context: Record<string, unknown>) => readStageConfig(new App({ context }).node);
 
 describe('stage configuration from context', () => {
-  it('defaults to dev, with clearly named placeholders for the secrets', () => {
+  it('defaults to dev, with clearly named placeholders for the key set and the user domains', () => {
     const config = configFrom({});
 
     expect(config.stage).toBe('dev');
-    expect(config.usesPlaceholders).toBe(true);
-    expect(config.secrets).toEqual({
-      codePepper: DEV_PLACEHOLDERS.codePepper,
-      userDomainSecrets: DEV_PLACEHOLDERS.userDomainSecrets,
-    });
+    expect(config.placeholders).toEqual(['jwksUrl', 'userDomains']);
     expect(config.auth.jwksUrl).toBe(DEV_PLACEHOLDERS.jwksUrl);
+    expect(config.userDomains).toEqual([DEV_PLACEHOLDERS.userDomains]);
     expect(Object.values(DEV_PLACEHOLDERS).every((value) => /placeholder/i.test(value))).toBe(true);
+    expect(config.api.throttle).toEqual(DEFAULT_THROTTLE);
+    expect(config.alarms).toEqual(DEFAULT_ALARM_THRESHOLDS);
+    expect(config.tracing).toBe(false);
+    expect(config.userDomainSecretsArn).toBeUndefined();
   });
 
   it('fails a prod synth without the required context, naming what is missing', () => {
     expect(() => synthesize({ stage: 'prod' })).toThrow(StageConfigError);
-    expect(() => configFrom({ stage: 'prod' })).toThrow(/"jwksUrl", "userDomainSecrets", "codePepper"/);
-    expect(() => configFrom({ ...PROD_CONTEXT, codePepper: '' })).toThrow(/needs context "codePepper";/);
+    expect(() => configFrom({ stage: 'prod' })).toThrow(/needs context "jwksUrl", "userDomains"/);
+    expect(() => configFrom({ ...PROD_CONTEXT, userDomains: ' ' })).toThrow(/needs context "userDomains";/);
   });
 
   it('never lets a placeholder into prod', () => {
-    const config = configFrom({ ...PROD_CONTEXT });
+    const config = configFrom(PROD_CONTEXT);
 
-    expect(config.usesPlaceholders).toBe(false);
-    expect(config.secrets).toEqual({ codePepper: 'x', userDomainSecrets: '{"d":"s"}' });
+    expect(config.placeholders).toEqual([]);
     expect(config.auth.jwksUrl).toBe(PROD_CONTEXT.jwksUrl);
+    expect(config.userDomains).toEqual(['C.DM.5903.1', 'C.DM.5903.2']);
+  });
+
+  it('reads every optional setting', () => {
+    const config = configFrom({ ...FULL_CONTEXT, throttleRateLimit: '20', throttleBurstLimit: 40, codesSentAlarmThreshold: '500', smsFailuresAlarmThreshold: 2 });
+
+    expect(config).toMatchObject({
+      auth: { issuer: 'https://login.example.com' },
+      userDomainSecretsArn: EXISTING_SECRET_ARN,
+      sms: { senderId: 'PhoneLink', allowedCountries: ['CN', 'HK'] },
+      api: {
+        throttle: { rateLimit: 20, burstLimit: 40 },
+        corsAllowedOrigins: ['https://app.example.com', 'https://admin.example.com'],
+        customDomain: { domainName: 'api.example.com', certificateArn: CERTIFICATE_ARN },
+      },
+      alarms: { email: 'oncall@example.com', topicArn: FULL_CONTEXT.alarmTopicArn, codesSentPer5Minutes: 500, smsFailuresPer5Minutes: 2 },
+      tracing: true,
+    });
   });
 
   it.each([
     [{ stage: 'staging' }, /Unknown stage "staging"/],
-    [{ userDomainSecrets: 'd=s' }, /userDomainSecrets/],
-    [{ userDomainSecrets: '{}' }, /userDomainSecrets/],
-    [{ userDomainSecrets: '{"d":""}' }, /userDomainSecrets/],
     [{ jwksUrl: 'http://login.example.com/jwks.json' }, /jwksUrl" must be an https URL/],
+    [{ userDomains: 'a b' }, /userDomains" must be comma-separated user domains/],
+    [{ userDomainSecretsArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:domains' }, /userDomainSecretsArn" must be the complete ARN/],
+    [{ smsAllowedCountries: 'CN,UK' }, /"UK" is not one/],
+    [{ smsAllowedCountries: 'CHN' }, /"CHN" is not one/],
+    [{ smsSenderId: '12345' }, /smsSenderId" must be 1-11 letters and digits/],
+    [{ smsSenderId: 'PhoneLinkService' }, /smsSenderId"/],
+    [{ corsAllowedOrigins: '*' }, /corsAllowedOrigins" must be comma-separated origins/],
+    [{ corsAllowedOrigins: 'https://app.example.com/path' }, /corsAllowedOrigins"/],
+    [{ corsAllowedOrigins: 'http://app.example.com' }, /corsAllowedOrigins"/],
+    [{ domainName: 'api.example.com' }, /"domainName" and "certificateArn" go together/],
+    [{ certificateArn: CERTIFICATE_ARN }, /go together/],
+    [{ domainName: 'API.example.com', certificateArn: CERTIFICATE_ARN }, /domainName" must be a lower-case DNS name/],
+    [{ alarmEmail: 'oncall' }, /alarmEmail" must be an email address/],
+    [{ alarmTopicArn: 'oncall' }, /alarmTopicArn" must be an SNS topic ARN/],
+    [{ tracing: 'yes' }, /tracing" must be true or false/],
     [{ smsMaxPerMinute: 'many' }, /smsMaxPerMinute" must be a whole number >= 1/],
     [{ codeMaxWrongTries: '0' }, /codeMaxWrongTries" must be a whole number >= 1/],
+    [{ throttleRateLimit: '0' }, /throttleRateLimit" must be a whole number >= 1/],
+    [{ codesSentAlarmThreshold: '-5' }, /codesSentAlarmThreshold" must be a whole number >= 1/],
     [{ domesticCallingCode: '0086x' }, /domesticCallingCode" must be a country calling code/],
   ])('rejects bad context %j at synth', (context, message) => {
     expect(() => configFrom(context)).toThrow(message);
   });
 
-  it('reads numbers given as strings (command line) or numbers (cdk.json)', () => {
-    const config = configFrom({ smsCooldownSeconds: '0', smsMaxPerMinute: 120, domesticCallingCode: '+44' });
+  it('reads numbers and booleans given as strings (command line) or as such (cdk.json)', () => {
+    const config = configFrom({ smsCooldownSeconds: '0', smsMaxPerMinute: 120, domesticCallingCode: '+44', tracing: true });
 
     expect(config.sendLimits).toMatchObject({ cooldownSeconds: 0, maxPerMinute: 120 });
     expect(config.code.domesticCallingCode).toBe('44');
+    expect(config.tracing).toBe(true);
   });
 });

@@ -1,25 +1,50 @@
+import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { PhoneLinkStack } from '../../lib/phone-link-stack';
 import { readStageConfig, stackName } from '../../lib/stage-config';
 
-/** Context a prod synth needs. */
+/** The context docs/DEPLOY.md asks of a prod deployment. */
 export const PROD_CONTEXT = {
   stage: 'prod',
   jwksUrl: 'https://login.example.com/.well-known/jwks.json',
-  userDomainSecrets: '{"d":"s"}',
-  codePepper: 'x',
+  userDomains: 'C.DM.5903.1,C.DM.5903.2',
 } as const;
+
+export const EXISTING_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:phone-link/domains-AbC123';
+export const EXISTING_TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:oncall';
+export const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/0b5e4c1a-1111-2222-3333-444455556666';
+
+/** Prod with every optional feature on: what the security checks must hold for too. */
+export const FULL_CONTEXT = {
+  ...PROD_CONTEXT,
+  jwtIssuer: 'https://login.example.com',
+  userDomainSecretsArn: EXISTING_SECRET_ARN,
+  smsSenderId: 'PhoneLink',
+  smsAllowedCountries: 'cn, HK',
+  alarmEmail: 'oncall@example.com',
+  alarmTopicArn: EXISTING_TOPIC_ARN,
+  tracing: 'true',
+  corsAllowedOrigins: 'https://app.example.com,https://admin.example.com',
+  domainName: 'api.example.com',
+  certificateArn: CERTIFICATE_ARN,
+} as const;
+
+/** Stand-ins for the three original handlers only: a checkout where deletePhoneRelation is not written yet. */
+export const ENTRY_DIR_WITHOUT_DELETE = path.join(__dirname, 'fixtures', 'entry-without-delete');
 
 /**
  * Synthesises the stack the way bin/app.ts does, from context, but with
  * bundling skipped (`aws:cdk:bundling-stacks: []`): no esbuild, fast tests.
  */
-export function synthesize(context: Record<string, unknown> = {}): { stack: PhoneLinkStack; template: Template } {
+export function synthesize(
+  context: Record<string, unknown> = {},
+  options: { entryDir?: string } = {},
+): { app: App; stack: PhoneLinkStack; template: Template } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
   const config = readStageConfig(app.node);
-  const stack = new PhoneLinkStack(app, stackName(config.stage), { config });
-  return { stack, template: Template.fromStack(stack) };
+  const stack = new PhoneLinkStack(app, stackName(config.stage), { config, entryDir: options.entryDir });
+  return { app, stack, template: Template.fromStack(stack) };
 }
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -33,6 +58,9 @@ export interface Statement {
 
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
+const normalise = (statement: Json): Statement =>
+  ({ ...statement, Action: asArray(statement.Action), Resource: asArray(statement.Resource) }) as Statement;
+
 /** The Lambda function an HTTP API route invokes, followed route -> integration -> function. */
 export function functionBehind(template: Template, routeKey: string): { id: string; properties: Json } {
   const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: routeKey } }));
@@ -43,20 +71,24 @@ export function functionBehind(template: Template, routeKey: string): { id: stri
   return { id: functionId, properties: template.toJSON().Resources[functionId].Properties };
 }
 
+/** The environment variables of the function behind a route. */
+export const environmentOf = (template: Template, routeKey: string): Record<string, unknown> =>
+  functionBehind(template, routeKey).properties.Environment.Variables;
+
 /** Every statement of the inline policies attached to a function's execution role. */
 export function statementsOf(template: Template, functionId: string): Statement[] {
   const roleId: string = template.toJSON().Resources[functionId].Properties.Role['Fn::GetAtt'][0];
   return Object.values(template.findResources('AWS::IAM::Policy'))
     .filter((policy) => policy.Properties.Roles.some((role: Json) => role.Ref === roleId))
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Json[])
-    .map((statement) => ({ ...statement, Action: asArray(statement.Action), Resource: asArray(statement.Resource) }) as Statement);
+    .map(normalise);
 }
 
 /** Every statement in the template's inline IAM policies. */
 export const allStatements = (template: Template): Statement[] =>
   Object.values(template.findResources('AWS::IAM::Policy'))
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Json[])
-    .map((statement) => ({ ...statement, Action: asArray(statement.Action), Resource: asArray(statement.Resource) }) as Statement);
+    .map(normalise);
 
 /** The logical id of the resource an environment variable `{ Ref: id }` names. */
 export function refOf(value: unknown): string {

@@ -1,0 +1,85 @@
+import { Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { ENTRY_DIR_WITHOUT_DELETE, FULL_CONTEXT, PROD_CONTEXT, synthesize } from './synth';
+
+const variants: ReadonlyArray<[string, { context: Record<string, unknown>; entryDir?: string }]> = [
+  ['dev, no context', { context: {} }],
+  ['prod', { context: PROD_CONTEXT }],
+  ['prod with every option (existing secret, alarm email and topic, tracing, CORS, custom domain)', { context: FULL_CONTEXT }],
+  ['prod before deletePhoneRelation exists', { context: PROD_CONTEXT, entryDir: ENTRY_DIR_WITHOUT_DELETE }],
+];
+
+/** Every acknowledgement recorded in the tree: rule id (as cdk-nag matches it), where, and why. */
+function acknowledgements(root: IConstruct): Array<{ id: string; path: string; reason: string }> {
+  return root.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+          id: id.replace(/^Annotation::/, ''),
+          path: construct.node.path,
+          reason,
+        })),
+      ),
+  );
+}
+
+describe('AWS Solutions rule pack (cdk-nag), as bin/app.ts runs it on every synth', () => {
+  it.each(variants)('%s: no unacknowledged finding', (_name, { context, entryDir }) => {
+    const { app } = synthesize(context, { entryDir });
+
+    const report = new AwsSolutionsChecks(app).validateScope(app);
+
+    expect(report.violations.map((violation) => `${violation.ruleName}: ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it.each(variants)('%s: every acknowledgement names an AwsSolutions rule and says why, at length', (_name, { context, entryDir }) => {
+    const { app } = synthesize(context, { entryDir });
+
+    const acknowledged = acknowledgements(app);
+
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const { id, reason } of acknowledged) {
+      expect(id).toMatch(/^AwsSolutions-[A-Z]+\d+(\[.+\])?$/);
+      expect(reason.length).toBeGreaterThan(80);
+    }
+  });
+
+  it('acknowledges exactly the expected rules, on the resources they concern', () => {
+    const { app } = synthesize(FULL_CONTEXT);
+
+    const byRule = acknowledgements(app).reduce<Record<string, string[]>>((groups, { id, path }) => {
+      (groups[id] ??= []).push(path.replace(/^PhoneLink-prod\//, ''));
+      return groups;
+    }, {});
+
+    expect(byRule).toEqual({
+      'AwsSolutions-DDB3': ['CodesTable'],
+      'AwsSolutions-SMG4': ['CodePepperSecret'],
+      'AwsSolutions-L1': ['SendPhoneSmsCode/Function', 'RelationPhone/Function', 'UserInfo/Function', 'DeletePhoneRelation/Function'],
+      'AwsSolutions-IAM5[Resource::*]': [
+        'SendPhoneSmsCode/Role/DefaultPolicy',
+        'SendPhoneSmsCode/SmsPolicy',
+        'RelationPhone/Role/DefaultPolicy',
+        'UserInfo/Role/DefaultPolicy',
+        'DeletePhoneRelation/Role/DefaultPolicy',
+      ],
+      'AwsSolutions-APIG4': ['Api'],
+    });
+  });
+
+  it('needs each acknowledgement: without them, the pack finds exactly those rules', () => {
+    const acknowledge = jest.spyOn(Validations.prototype, 'acknowledge').mockImplementation(() => undefined);
+    try {
+      const { app } = synthesize(FULL_CONTEXT);
+
+      const rules = new AwsSolutionsChecks(app).validateScope(app).violations.map((violation) => violation.ruleName);
+
+      expect(rules.sort()).toEqual(['AwsSolutions-APIG4', 'AwsSolutions-DDB3', 'AwsSolutions-IAM5[Resource::*]', 'AwsSolutions-L1', 'AwsSolutions-SMG4']);
+    } finally {
+      acknowledge.mockRestore();
+    }
+  });
+});
