@@ -6,6 +6,7 @@ import { ResultCode } from '../domain/result-codes';
 import { CODE_PATTERN, hashCode, type CodeType } from '../domain/verification-code';
 import type { PhoneLinks, Users, VerificationCodes } from '../ports';
 import { checkCode } from './check-code';
+import { backOff, MAX_CONFLICT_ATTEMPTS as MAX_ATTEMPTS } from '../backoff';
 import { given } from './parameters';
 
 export interface DeletePhoneRelationRequest {
@@ -22,8 +23,6 @@ export interface DeletePhoneRelationDependencies {
 }
 
 const UNLINK_CODE_TYPE: CodeType = '7';
-/** Re-reads after a concurrent change to the same user before giving up. */
-const MAX_ATTEMPTS = 5;
 
 /**
  * DELETE /v2/enduser/enduserapi/deletePhoneRelation: unlinks the signed-in
@@ -57,6 +56,7 @@ export async function deletePhoneRelation(
     });
     if (outcome === 'unlinked') return { phone };
     if (outcome === 'code-rejected') refuse(ResultCode.SmsCodeFailed);
+    await backOff(attempt);
   }
   throw new Error(`deletePhoneRelation: user ${request.uid} kept changing over ${MAX_ATTEMPTS} attempts`);
 }

@@ -6,6 +6,7 @@ import { ResultCode } from '../domain/result-codes';
 import { CODE_PATTERN, hashCode, type CodeType } from '../domain/verification-code';
 import type { PhoneLinks, VerificationCodes } from '../ports';
 import { checkCode } from './check-code';
+import { backOff, MAX_CONFLICT_ATTEMPTS as MAX_ATTEMPTS } from '../backoff';
 import { given } from './parameters';
 
 export interface RelationPhoneRequest {
@@ -23,8 +24,6 @@ export interface RelationPhoneDependencies {
 }
 
 const LINK_CODE_TYPE: CodeType = '6';
-/** Re-reads after a concurrent change to the same user before giving up. */
-const MAX_ATTEMPTS = 5;
 
 /**
  * POST /v2/enduser/enduserapi/relationPhone: links a phone to the signed-in
@@ -67,6 +66,7 @@ export async function relationPhone(
     if (outcome === 'linked') return { phone };
     if (outcome === 'code-rejected') refuse(ResultCode.SmsCodeFailed);
     if (outcome === 'phone-taken') refuse(ResultCode.PhoneAlreadyRegistered);
+    await backOff(attempt);
   }
   throw new Error(`relationPhone: user ${request.uid} kept changing over ${MAX_ATTEMPTS} attempts`);
 }

@@ -6,6 +6,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { backOff, MAX_CONFLICT_ATTEMPTS } from '../../backoff';
 import type { SendLimits } from '../../config';
 import type { PhoneNumber } from '../../domain/phone';
 import type { CodeType, StoredCode } from '../../domain/verification-code';
@@ -15,7 +16,7 @@ import { keys, ttlSeconds, windowEnd } from './keys';
 
 type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 
-const COLLISION_RETRIES = 4;
+const COLLISION_RETRIES = MAX_CONFLICT_ATTEMPTS - 1;
 
 interface Cap {
   readonly pk: string;
@@ -45,7 +46,7 @@ export class DynamoVerificationCodes implements VerificationCodes {
           return (await this.useNonceAlone(issue)) ? 'rate-limited' : 'replayed';
         }
         if (!collided(reasons)) throw error;
-        await pause(attempt);
+        await backOff(attempt);
       }
     }
   }
@@ -83,7 +84,7 @@ export class DynamoVerificationCodes implements VerificationCodes {
           await this.db.send(new TransactWriteCommand({ TransactItems: uncount }));
           return;
         }
-        await pause(attempt);
+        await backOff(attempt);
       }
     }
   }
@@ -197,7 +198,3 @@ const counterKeys = ({ phone, sourceIp, issuedAt }: CodeIssue): [string, string,
   keys.ipHourCount(sourceIp, issuedAt),
   keys.globalMinuteCount(issuedAt),
 ];
-
-/** Short jittered back-off before re-trying a collided transaction. */
-export const pause = (attempt: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
