@@ -20,6 +20,8 @@ module.exports = {
       ...shared,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      setupFiles: [...shared.setupFiles, '<rootDir>/test/support/log-capture.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/log-hygiene.ts'],
       globalSetup: '<rootDir>/test/support/dynamodb-global-setup.ts',
       globalTeardown: '<rootDir>/test/support/dynamodb-global-teardown.ts',
     },

@@ -2,9 +2,11 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../functions/clock';
+import type { HttpResult } from '../../functions/http/envelope';
 import { createLocalApp, type HttpHandler } from '../../local/app';
 import { lambdaContext, toApiGatewayEvent } from '../../local/api-gateway-event';
 import { createTables } from '../../local/dynamodb-local';
+import { neverLog } from './log-hygiene';
 
 export const USER_DOMAIN = 'test.phonelink';
 export const USER_DOMAIN_SECRET = 'test-domain-secret';
@@ -39,6 +41,13 @@ export interface Answer extends Envelope {
 
 type Query = Record<string, string | undefined>;
 
+/** A request the harness made and the handler's raw result (status, headers, body), for `onAnswer`. */
+export interface Exchange {
+  readonly method: string;
+  readonly path: string;
+  readonly result: HttpResult;
+}
+
 const queryString = (query: Query): string =>
   new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined)).toString();
 
@@ -52,7 +61,7 @@ export const signatureOf = (phone: string, codeType: string, random: string, ts:
  * Local, with a clock the test controls. Calls go through API Gateway-shaped
  * events exactly as the cloud delivers them.
  */
-export async function createHarness(options: { env?: Record<string, string> } = {}) {
+export async function createHarness(options: { env?: Record<string, string>; onAnswer?: (exchange: Exchange) => void } = {}) {
   const endpoint = process.env.DYNAMODB_ENDPOINT;
   if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: run through the integration project');
   const suffix = randomUUID().slice(0, 8);
@@ -71,6 +80,8 @@ export async function createHarness(options: { env?: Record<string, string> } = 
       ...options.env,
     },
   });
+  neverLog(USER_DOMAIN_SECRET);
+  neverLog('test-pepper');
   const db = DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
   );
@@ -78,6 +89,7 @@ export async function createHarness(options: { env?: Record<string, string> } = 
   const invoke = async (handler: HttpHandler, method: string, path: string, query: Query, headers: Record<string, string> = {}, sourceIp = '203.0.113.7'): Promise<Answer> => {
     const event = toApiGatewayEvent({ method, path, rawQueryString: queryString(query), headers, sourceIp });
     const result = await handler(event, lambdaContext(path));
+    options.onAnswer?.({ method, path, result });
     return { status: result.statusCode, ...(JSON.parse(result.body) as Envelope) };
   };
   const bearer = (token: string | undefined): Record<string, string> => (token === undefined ? {} : { Authorization: `Bearer ${token}` });
@@ -101,10 +113,12 @@ export async function createHarness(options: { env?: Record<string, string> } = 
     },
 
     sendRaw(query: Query, sourceIp?: string): Promise<Answer> {
+      neverLog(query.phone?.replace(/\D/g, ''));
       return invoke(app.handlers.sendPhoneSmsCode, 'POST', '/v2/sms/enduserapi/v2/sendPhoneSmsCode', query, {}, sourceIp);
     },
 
     link(token: string | undefined, query: Query, headers: Record<string, string> = {}): Promise<Answer> {
+      neverLog(query.phone?.replace(/\D/g, ''));
       return invoke(app.handlers.relationPhone, 'POST', '/v2/enduser/enduserapi/relationPhone', query, { ...bearer(token), ...headers });
     },
 
@@ -119,12 +133,14 @@ export async function createHarness(options: { env?: Record<string, string> } = 
     /** A user in the users table and an access token for it. */
     async newUser(uid: string = randomUUID()): Promise<{ uid: string; token: string }> {
       await app.users.ensure(uid);
-      return { uid, token: await app.tokenIssuer.signAccessToken(uid) };
+      return { uid, token: await harness.tokenWithoutUser(uid) };
     },
 
     /** A token for a uid that has no user item. */
-    tokenWithoutUser(uid: string = randomUUID()): Promise<string> {
-      return app.tokenIssuer.signAccessToken(uid);
+    async tokenWithoutUser(uid: string = randomUUID()): Promise<string> {
+      const token = await app.tokenIssuer.signAccessToken(uid);
+      neverLog(token);
+      return token;
     },
 
     /** The code in the latest SMS to a phone. */
@@ -133,6 +149,7 @@ export async function createHarness(options: { env?: Record<string, string> } = 
       const text = messages[messages.length - 1]?.text ?? '';
       const code = /\d{6}/.exec(text)?.[0];
       if (!code) throw new Error(`no code was sent to ${e164}`);
+      neverLog(code);
       return code;
     },
 
