@@ -94,3 +94,18 @@ describe('concurrency', () => {
     capped.close();
   });
 });
+
+describe('brute force in parallel', () => {
+  it('a burst of wrong guesses is counted in full: the code is void after it, the right code included', async () => {
+    const h = await createHarness();
+    const { token } = await h.newUser();
+    const code = await h.codeFor();
+    const wrongs = Array.from({ length: 30 }, (_, i) => String((Number(code) + 1 + i) % 1_000_000).padStart(6, '0'));
+    const answers = await Promise.all(wrongs.map((guess) => h.link(token, { phone: '13800138000', code: guess })));
+    expect(answers.every((a) => a.code === 5037)).toBe(true);
+    const { codes } = await h.snapshot();
+    expect(codes.find((i) => i.pk === 'CODE#6#+8613800138000')?.wrongTries).toBe(30);
+    expect((await h.link(token, { phone: '13800138000', code })).code).toBe(5037);
+    h.close();
+  });
+});

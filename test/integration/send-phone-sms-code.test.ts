@@ -132,6 +132,17 @@ describe('POST /v2/sms/enduserapi/v2/sendPhoneSmsCode', () => {
     limited.close();
   });
 
+  it('refuses a number outside the country allow-list with 5019, sending nothing and storing nothing', async () => {
+    const cnOnly = await createHarness({ env: { SMS_ALLOWED_COUNTRIES: 'CN' } });
+    const before = await cnOnly.snapshot();
+    expect((await cnOnly.send({ phone: '2025550123', internationalCode: '1' })).code).toBe(5019);
+    expect((await cnOnly.send({ phone: '+447911123456' })).code).toBe(5019);
+    expect(cnOnly.app.outbox.messagesTo('+12025550123')).toEqual([]);
+    expect(await cnOnly.snapshot()).toEqual(before);
+    expect((await cnOnly.send()).code).toBe(200);
+    cnOnly.close();
+  });
+
   describe('when the SMS provider fails', () => {
     const failingSend = (harness: Harness) =>
       createSendPhoneSmsCodeHandler(
