@@ -5,12 +5,13 @@ import { fault, type Envelope, type HttpResult } from '../functions/http/envelop
 import { logger } from '../functions/observability';
 import { lambdaContext, toApiGatewayEvent } from './api-gateway-event';
 import type { HttpHandler, LocalApp } from './app';
+import { docsRoutes } from './docs';
 
 /**
  * The local stand-in for API Gateway: a plain node:http server on loopback
  * that turns each request into the HTTP API event the cloud would build and
  * hands it to the very same handler. The `/_local/` routes (health, users,
- * outbox) exist only here.
+ * outbox, API docs) exist only here.
  */
 
 /** What the server needs of the local app (a stub will do in tests). */
@@ -107,6 +108,7 @@ function routeTable(app: LocalServerApp): Map<string, Route> {
     ['GET /_local/health', async () => json(200, { status: 'ok' })],
     ['POST /_local/users', (request) => createUser(app, request.body)],
     ['GET /_local/outbox', async (request) => outbox(app, request.rawQueryString)],
+    ...docsRoutes(),
   ]);
 }
 
