@@ -3,7 +3,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -11,6 +11,38 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry';
 
 /** Where the Lambda entry points live; each exports `handler`. */
 export const ENTRY_DIR = path.join(__dirname, '..', '..', 'functions', 'entry');
+
+/** The runtime every function runs on. */
+export const RUNTIME = Runtime.NODEJS_22_X;
+
+/**
+ * How every function is bundled (esbuild, through NodejsFunction). Exported
+ * so that `npm run bench` builds and measures exactly what deploys.
+ */
+export const BUNDLING: BundlingOptions = {
+  // ESM: top-level await is available and esbuild tree-shakes ESM best.
+  format: OutputFormat.ESM,
+  // Prefer packages' ESM builds (the AWS SDK ships both) for tree-shaking.
+  mainFields: ['module', 'main'],
+  // Some bundled dependencies still call require(); give ESM one.
+  banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+  minify: true,
+  // Keep class and function names through minification: logs and
+  // error names (e.g. ConditionalCheckFailedException) rely on them.
+  keepNames: true,
+  sourceMap: true,
+  // The map only needs line mappings; leaving sources out keeps the bundle small.
+  sourcesContent: false,
+  // Bundle the AWS SDK rather than use the runtime's copy: the version
+  // deployed is the one in package-lock.json (the one tested), and only
+  // the commands used are shipped, which shortens cold starts.
+  externalModules: [],
+  esbuildArgs: {
+    // Lambda hands the role's credentials over in environment variables: the
+    // SDK's default chain (SSO, INI, STS, IMDS...) is ~140 KiB never run there.
+    '--alias': [`@aws-sdk/credential-provider-node=${path.join(__dirname, '..', '..', 'functions', 'adapters', 'aws', 'lambda-credentials.ts')}`],
+  },
+};
 
 export type TableAccess = 'RO' | 'RW';
 
@@ -95,7 +127,7 @@ export class ApiFunction extends Construct {
       handler: 'handler',
       description: props.description,
       role: this.role,
-      runtime: Runtime.NODEJS_22_X,
+      runtime: RUNTIME,
       // Graviton: about 20% cheaper per GB-second than x86, and every dependency is pure JS.
       architecture: Architecture.ARM_64,
       // CPU scales with memory: 256 MB gives enough of it for a quick cold
@@ -116,25 +148,7 @@ export class ApiFunction extends Construct {
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
         ...props.environment,
       },
-      bundling: {
-        // ESM: top-level await is available and esbuild tree-shakes ESM best.
-        format: OutputFormat.ESM,
-        // Prefer packages' ESM builds (the AWS SDK ships both) for tree-shaking.
-        mainFields: ['module', 'main'],
-        // Some bundled dependencies still call require(); give ESM one.
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        minify: true,
-        // Keep class and function names through minification: logs and
-        // error names (e.g. ConditionalCheckFailedException) rely on them.
-        keepNames: true,
-        sourceMap: true,
-        // The map only needs line mappings; leaving sources out keeps the bundle small.
-        sourcesContent: false,
-        // Bundle the AWS SDK rather than use the runtime's copy: the version
-        // deployed is the one in package-lock.json (the one tested), and only
-        // the commands used are shipped, which shortens cold starts.
-        externalModules: [],
-      },
+      bundling: BUNDLING,
     });
 
     Validations.of(this.function).acknowledge({

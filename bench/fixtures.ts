@@ -1,0 +1,79 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { computeSignature } from '../functions/domain/signature';
+import { lambdaContext, toApiGatewayEvent } from '../local/api-gateway-event';
+import type { LocalApp } from '../local/app';
+
+export const USER_DOMAIN = 'bench.phonelink';
+export const USER_DOMAIN_SECRET = 'bench-domain-secret';
+export const CODE_PEPPER = 'bench-pepper-0123456789abcdef';
+export const CALLING_CODE = '86';
+
+export const RELATION_PHONE_PATH = '/v2/enduser/enduserapi/relationPhone';
+export const SEND_CODE_PATH = '/v2/sms/enduserapi/v2/sendPhoneSmsCode';
+
+/** Limits out of the way, for apps that prepare many codes quickly (the cooldown and caps still run). */
+export const GENEROUS_LIMITS = {
+  SMS_COOLDOWN_SECONDS: '0',
+  SMS_MAX_PER_PHONE_PER_DAY: '1000000',
+  SMS_MAX_PER_IP_PER_HOUR: '1000000',
+  SMS_MAX_PER_MINUTE: '1000000',
+};
+
+/** A user with a token and a fresh, unused code for a phone nobody holds: one successful link. */
+export interface LinkFixture {
+  readonly uid: string;
+  readonly token: string;
+  /** National number, as the app sends it. */
+  readonly phone: string;
+  readonly e164: string;
+  readonly code: string;
+}
+
+/** Distinct mobile numbers: `<prefix><8 digits>`, e.g. 138 00000001 (a valid CN mobile range). */
+export class PhoneNumbers {
+  private next = 1;
+  constructor(private readonly prefix: '137' | '138' | '139' | '150') {}
+  take(): string {
+    return `${this.prefix}${String(this.next++).padStart(8, '0')}`;
+  }
+}
+
+export const randomNonce = (): string => randomBytes(12).toString('hex').slice(0, 16);
+
+/** The query of a signed sendPhoneSmsCode request, as the app builds it. */
+export function sendQuery(phone: string, now = Date.now()): string {
+  const parts = { phone, codeType: '6', random: randomNonce(), ts: String(now) };
+  const signature = computeSignature(parts, USER_DOMAIN_SECRET);
+  return new URLSearchParams({ ...parts, internationalCode: CALLING_CODE, userDomain: USER_DOMAIN, signature }).toString();
+}
+
+export const relationPhoneQuery = (query: { phone: string; code?: string }): string =>
+  new URLSearchParams({ ...query, internationalCode: CALLING_CODE }).toString();
+
+/**
+ * Prepares link fixtures through the real paths: the user is created as
+ * `POST /_local/users` does, the code is sent by the real sendPhoneSmsCode
+ * handler and read back from the local outbox.
+ */
+export async function prepareLinks(app: LocalApp, phones: PhoneNumbers, count: number, concurrency = 8): Promise<LinkFixture[]> {
+  const fixtures: LinkFixture[] = new Array(count);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const index = next++;
+      const uid = `bench-${randomUUID()}`;
+      const phone = phones.take();
+      const e164 = `+${CALLING_CODE}${phone}`;
+      await app.users.ensure(uid);
+      const event = toApiGatewayEvent({ method: 'POST', path: SEND_CODE_PATH, rawQueryString: sendQuery(phone), headers: {}, sourceIp: '198.51.100.1' });
+      const result = await app.handlers.sendPhoneSmsCode(event, lambdaContext('sendPhoneSmsCode'));
+      const answer = JSON.parse(result.body) as { code: number };
+      if (answer.code !== 200) throw new Error(`Could not prepare a code for ${e164}: ${result.body}`);
+      const code = /\d{6}/.exec(app.outbox.messagesTo(e164).at(-1)?.text ?? '')?.[0];
+      if (!code) throw new Error(`No code in the outbox for ${e164}`);
+      fixtures[index] = { uid, token: await app.tokenIssuer.signAccessToken(uid), phone, e164, code };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return fixtures;
+}

@@ -1,0 +1,69 @@
+import { BatchGetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../functions/adapters/dynamodb/keys';
+
+export interface FloorLink {
+  readonly uid: string;
+  /** National number, with calling code 86. */
+  readonly phone: string;
+}
+
+/**
+ * The floor of relationPhone's success path: what it cannot avoid. The same
+ * BatchGetItem (user and code, strongly consistent) and the same
+ * TransactWriteItems (use the code, claim the phone, set the user's phone)
+ * that DynamoPhoneLinks issues, sent straight through a document client.
+ */
+export async function floorLink(
+  db: DynamoDBDocumentClient,
+  tables: { readonly codesTableName: string; readonly usersTableName: string },
+  link: FloorLink,
+  maxWrongTries = 5,
+): Promise<void> {
+  const e164 = `+86${link.phone}`;
+  const userKey = keys.user(link.uid);
+  const codeKey = keys.code('6', e164);
+  const { Responses } = await db.send(
+    new BatchGetCommand({
+      RequestItems: {
+        [tables.usersTableName]: { Keys: [{ pk: userKey }], ConsistentRead: true },
+        [tables.codesTableName]: { Keys: [{ pk: codeKey }], ConsistentRead: true },
+      },
+    }),
+  );
+  const codeHash = Responses?.[tables.codesTableName]?.[0]?.codeHash as string | undefined;
+  if (!codeHash || !Responses?.[tables.usersTableName]?.[0]) throw new Error('floor: user or code not found');
+  const now = Date.now();
+  const linkedAt = new Date(now).toISOString();
+  await db.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        {
+          Update: {
+            TableName: tables.codesTableName,
+            Key: { pk: codeKey },
+            UpdateExpression: 'SET consumedAt = :now REMOVE codeHash',
+            ConditionExpression: 'codeHash = :hash AND expiresAt > :now AND wrongTries < :maxWrongTries',
+            ExpressionAttributeValues: { ':hash': codeHash, ':now': now, ':maxWrongTries': maxWrongTries },
+          },
+        },
+        {
+          Put: {
+            TableName: tables.usersTableName,
+            Item: { pk: keys.phoneClaim(e164), uid: link.uid, linkedAt },
+            ConditionExpression: 'attribute_not_exists(pk) OR uid = :uid',
+            ExpressionAttributeValues: { ':uid': link.uid },
+          },
+        },
+        {
+          Update: {
+            TableName: tables.usersTableName,
+            Key: { pk: userKey },
+            UpdateExpression: 'SET phone = :phone, callingCode = :callingCode, nationalNumber = :nationalNumber, phoneLinkedAt = :linkedAt',
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(phone)',
+            ExpressionAttributeValues: { ':phone': e164, ':callingCode': '86', ':nationalNumber': link.phone, ':linkedAt': linkedAt },
+          },
+        },
+      ],
+    }),
+  );
+}

@@ -1,0 +1,25 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { buildBundle } from '../../bench/bundles';
+import { ApiFunction, ENTRY_DIR } from '../../lib/constructs/api-function';
+
+/** `npm run bench` measures bundles it builds itself: they must be the ones the stack deploys. */
+describe('bench bundles', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-bundles-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('are byte for byte what NodejsFunction bundles for the stack', async () => {
+    const app = new App({ outdir: path.join(dir, 'cdk.out') });
+    new ApiFunction(new Stack(app, 'Bundled'), 'Fn', { entry: 'user-info.ts', logRetention: RetentionDays.ONE_DAY });
+    const assembly = app.synth();
+    const assets = readdirSync(assembly.directory).filter((name) => name.startsWith('asset.'));
+    expect(assets).toHaveLength(1);
+
+    const bench = await buildBundle(path.join(ENTRY_DIR, 'user-info.ts'), path.join(dir, 'bench'));
+
+    expect(readFileSync(bench.file).equals(readFileSync(path.join(assembly.directory, assets[0] as string, 'index.mjs')))).toBe(true);
+  });
+});
