@@ -62,7 +62,7 @@ export async function measureColdStarts(endpoint: string, stub: AwsStub, bundles
   const env = lambdaEnv(endpoint, app.tokenIssuer.jwksJson, stub.endpoint);
   const { CODE_PEPPER: _plainPepper, ...withoutPepper } = env;
   const pepperFromSecretsManager = { ...withoutPepper, CODE_PEPPER_SECRET_ARN: stub.pepperArn, AWS_ENDPOINT_URL_SECRETS_MANAGER: stub.endpoint };
-  const { NODE_OPTIONS: _sourceMaps, ...withoutSourceMaps } = env;
+  const withSourceMaps = { ...env, NODE_OPTIONS: `--enable-source-maps ${env.NODE_OPTIONS ?? ''}`.trim() };
 
   const link = (bundle: string, childEnv: Record<string, string>, name = 'relationPhone') => async () => {
     const fixture = links.pop() as fixtures.LinkFixture;
@@ -87,7 +87,7 @@ export async function measureColdStarts(endpoint: string, stub: AwsStub, bundles
       return expectSuccess(run, 'sendPhoneSmsCode');
     },
     relationPhoneWithSecret: link(bundles.relationPhone, pepperFromSecretsManager),
-    relationPhoneWithoutSourceMaps: link(bundles.relationPhone, withoutSourceMaps),
+    relationPhoneWithSourceMaps: link(bundles.relationPhone, withSourceMaps),
     sdkFloor: link(bundles.sdkFloor, env, 'sdkFloor'),
   };
 
@@ -121,7 +121,6 @@ function lambdaEnv(endpoint: string, jwksJson: string, stubEndpoint: string): Re
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     // The construct's.
-    NODE_OPTIONS: '--enable-source-maps',
     POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -134,7 +133,7 @@ function lambdaEnv(endpoint: string, jwksJson: string, stubEndpoint: string): Re
     // The bench's: DynamoDB Local and the SNS stub instead of AWS.
     DYNAMODB_ENDPOINT: endpoint,
     AWS_ENDPOINT_URL_SNS: stubEndpoint,
-    // Node 20 here: the SDK would print its "Node 22 soon required" warning, which Lambda's Node 22 never does.
+    // Node 20 here: the SDK floor would print the SDK's "Node 22 soon required" warning, which Lambda's Node 22 never does.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 }
@@ -147,7 +146,8 @@ function lambdaEnv(endpoint: string, jwksJson: string, stubEndpoint: string): Re
 function spawnOnce(script: string, args: readonly string[], env: Record<string, string>): Promise<ColdStart> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    const profile = process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] : [];
+    const child = spawn(process.execPath, [...profile, script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     let report = '';
     let output = '';
     let reportedAt: number | undefined;

@@ -4,9 +4,10 @@
  * in production (POWERTOOLS_LOG_LEVEL=INFO, metrics on) without burying the
  * report. Measures, against the DynamoDB Local at DYNAMODB_ENDPOINT:
  *
- *  - DynamoDB calls per request, counted by a middleware on the handlers' client;
+ *  - DynamoDB calls per request, counted on the handlers' client;
  *  - handler latency against the floor (the same DynamoDB calls issued
- *    directly), interleaved: handler, floor, parameter error, handler, ...;
+ *    directly with the AWS SDK, and with the functions' own client),
+ *    interleaved: handler, floor, own-client floor, parameter error, ...;
  *  - throughput of the local server under autocannon.
  *
  * Codes are prepared beforehand through the real sendPhoneSmsCode handler
@@ -34,7 +35,8 @@ import {
   USER_DOMAIN_SECRET,
   type LinkFixture,
 } from './fixtures';
-import { floorLink } from './floor';
+import { recordCalls } from '../test/support/faults';
+import { floorLink, ownFloorClient, sdkFloorClient } from './floor';
 import { p50p99, round } from './stats';
 
 const settings = {
@@ -63,9 +65,9 @@ async function main(): Promise<void> {
   const phones = new PhoneNumbers('139');
 
   const ddbCallsPerRequest = await countCalls(app, phones);
-  const { latencyMs, sendPhoneSmsCodeWithoutSns } = await measureLatency(app, phones);
+  const { latencyMs, floorOwnClient, sendPhoneSmsCodeWithoutSns } = await measureLatency(app, phones, endpoint);
   const throughput = await measureThroughput(app, phones);
-  writeSync(3, `${JSON.stringify({ ddbCallsPerRequest, latencyMs, throughput, sendPhoneSmsCodeWithoutSns })}\n`);
+  writeSync(3, `${JSON.stringify({ ddbCallsPerRequest, latencyMs, throughput, floorOwnClient, sendPhoneSmsCodeWithoutSns })}\n`);
   app.db.destroy();
 }
 
@@ -83,20 +85,13 @@ function expectCode(actual: number, expected: number, what: string): void {
   if (actual !== expected) throw new Error(`${what} answered ${actual}, expected ${expected}`);
 }
 
-/** DynamoDB commands per request, by an SDK middleware on the client the handlers use (one count per command, retries aside). */
+/** DynamoDB calls per request, recorded on the client the handlers use (one count per call, retries aside). */
 async function countCalls(app: LocalApp, phones: PhoneNumbers): Promise<Record<string, number>> {
-  let calls = 0;
-  app.db.middlewareStack.add(
-    (next) => async (args) => {
-      calls += 1;
-      return next(args);
-    },
-    { step: 'initialize', name: 'benchCountCalls' },
-  );
+  const recorder = recordCalls(app.db);
   const counted = async (run: () => Promise<number>, expected: number, what: string): Promise<number> => {
-    calls = 0;
+    recorder.operations.length = 0;
     expectCode(await run(), expected, what);
-    return calls;
+    return recorder.operations.length;
   };
   const [success, wrong] = await prepareLinks(app, phones, 2);
   if (!success || !wrong) throw new Error('no fixtures');
@@ -116,7 +111,7 @@ async function countCalls(app: LocalApp, phones: PhoneNumbers): Promise<Record<s
     ),
     'sendPhoneSmsCode.success': await counted(() => invoke(app.handlers.sendPhoneSmsCode, SEND_CODE_PATH, sendQuery(sendPhone)), 200, 'sendPhoneSmsCode'),
   };
-  app.db.middlewareStack.remove('benchCountCalls');
+  recorder.stop();
   return counts;
 }
 
@@ -125,12 +120,15 @@ async function countCalls(app: LocalApp, phones: PhoneNumbers): Promise<Record<s
  * the cost estimate), each timed on its own; the first `warmup` rounds are
  * dropped. Events are built before the clock starts: that is API Gateway's work.
  */
-async function measureLatency(app: LocalApp, phones: PhoneNumbers) {
+async function measureLatency(app: LocalApp, phones: PhoneNumbers, endpoint: string) {
   const rounds = settings.warmup + settings.samples;
   const forHandler = await prepareLinks(app, phones, rounds);
   const forFloor = await prepareLinks(app, phones, rounds);
+  const forOwnFloor = await prepareLinks(app, phones, rounds);
   const maxWrongTries = readCodeSettings({}).maxWrongTries;
-  const times = { success: [] as number[], floor: [] as number[], validationError: [] as number[], send: [] as number[] };
+  const sdk = sdkFloorClient(endpoint);
+  const own = ownFloorClient(app.db);
+  const times = { success: [] as number[], floor: [] as number[], floorOwnClient: [] as number[], validationError: [] as number[], send: [] as number[] };
   const event = (path: string, rawQueryString: string, headers: Record<string, string> = {}) =>
     toApiGatewayEvent({ method: 'POST', path, rawQueryString, headers, sourceIp: '203.0.113.9' });
   const timed = async <T>(samples: number[], run: () => Promise<T>, keep: boolean): Promise<T> => {
@@ -153,16 +151,19 @@ async function measureLatency(app: LocalApp, phones: PhoneNumbers) {
     const sendContext = lambdaContext('sendPhoneSmsCode');
 
     answered(await timed(times.success, () => app.handlers.relationPhone(linkEvent, context), keep), 200, 'relationPhone');
-    await timed(times.floor, () => floorLink(app.db, TABLES, forFloor[round] as LinkFixture, maxWrongTries), keep);
+    await timed(times.floor, () => floorLink(sdk, TABLES, forFloor[round] as LinkFixture, maxWrongTries), keep);
+    await timed(times.floorOwnClient, () => floorLink(own, TABLES, forOwnFloor[round] as LinkFixture, maxWrongTries), keep);
     answered(await timed(times.validationError, () => app.handlers.relationPhone(invalidEvent, context), keep), 5019, 'relationPhone, invalid phone');
     answered(await timed(times.send, () => app.handlers.sendPhoneSmsCode(sendEvent, sendContext), keep), 200, 'sendPhoneSmsCode');
   }
+  sdk.destroy();
   return {
     latencyMs: {
       'relationPhone.success': p50p99(times.success),
       floor: p50p99(times.floor),
       'relationPhone.validationError': p50p99(times.validationError),
     },
+    floorOwnClient: p50p99(times.floorOwnClient),
     // The local outbox stands in for SNS: the DynamoDB part of a send, without the SMS provider's round trip.
     sendPhoneSmsCodeWithoutSns: p50p99(times.send),
   };

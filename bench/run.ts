@@ -8,6 +8,8 @@
  *   BENCH_ROUNDS               cold starts per function (default 15, at least 10)
  *   BENCH_WARMUP, BENCH_SAMPLES latency rounds dropped and kept (default 100, 400)
  *   BENCH_THROUGHPUT_SECONDS   autocannon run per path (default 5)
+ *   BENCH_CPU_PROFILE_DIR      write a V8 CPU profile of every cold-start process there
+ *                              (open in Chrome DevTools; the bundles' .map files name the sources)
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,6 +44,8 @@ interface InProcessResults {
   ddbCallsPerRequest: Record<'relationPhone.success' | 'relationPhone.validationError' | 'relationPhone.wrongCode' | 'sendPhoneSmsCode.success', number>;
   latencyMs: Record<'relationPhone.success' | 'floor' | 'relationPhone.validationError', P50P99>;
   throughput: Record<'relationPhone.validationError' | 'relationPhone.success', Throughput>;
+  /** Not in the results file: the floor's calls through the functions' own client. */
+  floorOwnClient: P50P99;
   /** Not in the results file: for the cost estimate in docs/PERFORMANCE.md. */
   sendPhoneSmsCodeWithoutSns: P50P99;
 }
@@ -103,7 +107,7 @@ async function main(): Promise<void> {
     const calls = results.ddbCallsPerRequest;
     const callRow = (label: string, key: keyof typeof calls, budget?: number) =>
       [label, calls[key], budget === undefined ? '' : `<= ${budget}`, budget === undefined ? '' : verdict(calls[key] <= budget)];
-    print('DynamoDB calls per request (counted by an SDK middleware)', ['path', 'calls', 'budget', ''], [
+    print("DynamoDB calls per request (recorded on the handlers' client)", ['path', 'calls', 'budget', ''], [
       callRow('relationPhone success', 'relationPhone.success', BUDGET.successCalls),
       callRow('relationPhone parameter error', 'relationPhone.validationError', BUDGET.validationErrorCalls),
       callRow('relationPhone wrong code', 'relationPhone.wrongCode', BUDGET.wrongCodeCalls),
@@ -114,8 +118,10 @@ async function main(): Promise<void> {
     const ratio = latency['relationPhone.success'].p50 / latency.floor.p50;
     print('Latency in process against DynamoDB Local, interleaved, ms', ['path', 'p50', 'p99', ''], [
       ['relationPhone success (the handler)', latency['relationPhone.success'].p50, latency['relationPhone.success'].p99, ''],
-      ['floor (its DynamoDB calls, issued directly)', latency.floor.p50, latency.floor.p99, ''],
+      ['floor (its DynamoDB calls, issued directly with the AWS SDK)', latency.floor.p50, latency.floor.p99, ''],
       ['handler / floor at p50', round(ratio, 2), '', `${verdict(ratio <= BUDGET.latencyRatio)} (budget <= ${BUDGET.latencyRatio})`],
+      ["the same calls through the functions' own client", inProcess.floorOwnClient.p50, inProcess.floorOwnClient.p99, ''],
+      ['handler / own-client floor at p50', round(latency['relationPhone.success'].p50 / inProcess.floorOwnClient.p50, 2), '', 'what the handler adds to its own calls'],
       ['relationPhone parameter error', latency['relationPhone.validationError'].p50, latency['relationPhone.validationError'].p99, ''],
       ['sendPhoneSmsCode success, outbox for SNS', inProcess.sendPhoneSmsCodeWithoutSns.p50, inProcess.sendPhoneSmsCodeWithoutSns.p99, 'for the cost estimate'],
     ]);
@@ -128,7 +134,7 @@ async function main(): Promise<void> {
       coldRow('relationPhone', 'relationPhone', coldVerdict('relationPhone')),
       coldRow('sendPhoneSmsCode', 'sendPhoneSmsCode', coldVerdict('sendPhoneSmsCode')),
       coldRow('relationPhone, pepper from Secrets Manager (stub)', 'relationPhoneWithSecret', 'as deployed: one more round trip'),
-      coldRow('relationPhone without --enable-source-maps', 'relationPhoneWithoutSourceMaps', 'what the source maps cost'),
+      coldRow('relationPhone with --enable-source-maps', 'relationPhoneWithSourceMaps', 'what turning source maps on would cost'),
       coldRow('SDK floor: SDK and the two DynamoDB calls only', 'sdkFloor', `${kib(sdkFloor.bytes)}: what the AWS SDK alone costs`),
     ]);
 

@@ -22,26 +22,21 @@ export const RUNTIME = Runtime.NODEJS_22_X;
 export const BUNDLING: BundlingOptions = {
   // ESM: top-level await is available and esbuild tree-shakes ESM best.
   format: OutputFormat.ESM,
-  // Prefer packages' ESM builds (the AWS SDK ships both) for tree-shaking.
+  // Prefer packages' ESM builds where they ship both, for tree-shaking.
   mainFields: ['module', 'main'],
-  // Some bundled dependencies still call require(); give ESM one.
+  // Some bundled dependencies (aws4) still call require(); give ESM one.
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
   minify: true,
   // Keep class and function names through minification: logs and
-  // error names (e.g. ConditionalCheckFailedException) rely on them.
+  // error names rely on them.
   keepNames: true,
   sourceMap: true,
   // The map only needs line mappings; leaving sources out keeps the bundle small.
   sourcesContent: false,
-  // Bundle the AWS SDK rather than use the runtime's copy: the version
-  // deployed is the one in package-lock.json (the one tested), and only
-  // the commands used are shipped, which shortens cold starts.
+  // Bundle everything, and use nothing from the runtime's copy of the AWS
+  // SDK: the functions talk to AWS through functions/adapters/aws (see
+  // docs/PERFORMANCE.md), and what deploys is what package-lock.json pins.
   externalModules: [],
-  esbuildArgs: {
-    // Lambda hands the role's credentials over in environment variables: the
-    // SDK's default chain (SSO, INI, STS, IMDS...) is ~140 KiB never run there.
-    '--alias': [`@aws-sdk/credential-provider-node=${path.join(__dirname, '..', '..', 'functions', 'adapters', 'aws', 'lambda-credentials.ts')}`],
-  },
 };
 
 export type TableAccess = 'RO' | 'RW';
@@ -139,9 +134,12 @@ export class ApiFunction extends Construct {
       timeout: props.timeout ?? Duration.seconds(10),
       tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
       logGroup: this.logGroup,
+      // No NODE_OPTIONS=--enable-source-maps: Node would read and index the
+      // map at every cold start (~40 ms, docs/PERFORMANCE.md). Names survive
+      // minification (keepNames), and the .map beside each bundle in cdk.out
+      // decodes a stack trace offline; pass the option in `environment` to
+      // turn it on for a debugging session.
       environment: {
-        // Stack traces point at functions/*.ts, not at the minified bundle.
-        NODE_OPTIONS: '--enable-source-maps',
         // Logs and EMF metrics carry the names the alarms and dashboards look for.
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

@@ -32,7 +32,6 @@ describe('ApiFunction', () => {
     const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
 
     expect(fn?.Properties.Environment.Variables).toEqual({
-      NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: 'phone-link',
       POWERTOOLS_METRICS_NAMESPACE: 'PhoneLink',
       POWERTOOLS_LOG_LEVEL: 'INFO',

@@ -196,7 +196,6 @@ describe('functions', () => {
         Handler: 'index.handler',
         Environment: {
           Variables: expect.objectContaining({
-            NODE_OPTIONS: '--enable-source-maps',
             POWERTOOLS_SERVICE_NAME: 'phone-link',
             POWERTOOLS_METRICS_NAMESPACE: 'PhoneLink',
             POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -215,7 +214,7 @@ describe('functions', () => {
   });
 
   it('gives each function only the settings it reads', () => {
-    const common = ['NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
+    const common = ['POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
     const keysOf = (route: string) => Object.keys(environmentOf(prod, route)).sort();
 
     expect(keysOf(SEND)).toEqual([...common, 'CODES_TABLE_NAME', 'CODE_PEPPER_SECRET_ARN', 'USER_DOMAINS', 'USER_DOMAIN_SECRETS_SECRET_ARN'].sort());

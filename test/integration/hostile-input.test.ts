@@ -107,7 +107,17 @@ describe('hostile input', () => {
           );
         },
       ),
-      { numRuns: 150 },
+      {
+        numRuns: 150,
+        // One sure case per code the assertion below needs, so the coverage check cannot miss by chance.
+        examples: [
+          [[], undefined, 'x', true], // 200
+          [[['phone', undefined]], undefined, 'x', true], // 5021
+          [[['codeType', 'x']], undefined, 'x', true], // 400
+          [[['phone', '123456']], undefined, 'x', true], // 5019
+          [[], undefined, 'x', false], // 5420
+        ],
+      },
     );
     expect([...seen]).toEqual(expect.arrayContaining([200, 400, 5019, 5021, 5420]));
   });
@@ -133,7 +143,17 @@ describe('hostile input', () => {
           );
         },
       ),
-      { numRuns: 150 },
+      {
+        numRuns: 150,
+        examples: [
+          [[['phone', '12345']], undefined, 'x'], // 5019
+          [[['phone', undefined]], undefined, 'x'], // 5021
+          [[['authorization', 'Bearer x']], undefined, 'x'], // 5032
+          [[], undefined, 'x'], // 5037
+          [[['code', undefined]], undefined, 'x'], // 5064
+          [[['authorization', undefined]], undefined, 'x'], // 5106
+        ],
+      },
     );
     expect([...seen]).toEqual(expect.arrayContaining([5019, 5021, 5032, 5037, 5064, 5106]));
   });

@@ -19,13 +19,10 @@ describe('token attacks', () => {
   beforeAll(async () => {
     h = await createHarness();
     ({ uid } = await h.newUser());
-    h.app.db.middlewareStack.add(
-      (next) => async (args) => {
-        calls++;
-        return next(args);
-      },
-      { step: 'initialize', name: 'countCalls' },
-    );
+    h.app.db.aws.intercept((call, next) => {
+      calls++;
+      return next(call);
+    });
     const jwks = JSON.parse(h.app.tokenIssuer.jwksJson) as { keys: Record<string, string>[] };
     const localKey = jwks.keys[0]!;
     const valid = await h.app.tokenIssuer.signAccessToken(uid);

@@ -1,4 +1,4 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { isAwsError } from '../aws/aws-http-client';
 
 /**
  * Per-item reason codes of a cancelled transaction, in the order of its
@@ -6,8 +6,9 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
  * undefined when the error is not a cancellation.
  */
 export function cancellationReasons(error: unknown): string[] | undefined {
-  if (!(error instanceof TransactionCanceledException)) return undefined;
-  return (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
+  if (!isAwsError(error, 'TransactionCanceledException')) return undefined;
+  const reasons = error.details.CancellationReasons;
+  return Array.isArray(reasons) ? reasons.map((reason: { Code?: string } | null) => reason?.Code ?? 'None') : [];
 }
 
 export const failedCondition = (reasons: string[], index: number): boolean =>

@@ -1,11 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { isAwsError } from '../aws/aws-http-client';
+import type { DocumentClient } from './client';
 import type { PhoneNumber } from '../../domain/phone';
 import type { CodeType, StoredCode } from '../../domain/verification-code';
 import type { LinkAttempt, LinkOutcome, PhoneLinks, UnlinkAttempt, UnlinkOutcome, User, Users } from '../../ports';
@@ -14,35 +9,31 @@ import { keys } from './keys';
 import { toStoredCode } from './verification-codes';
 
 type Item = Record<string, unknown>;
-type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 const BATCH_READ_ATTEMPTS = 5;
 
 /** Users in the users table. */
 export class DynamoUsers implements Users {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly usersTableName: string,
   ) {}
 
   async find(uid: string): Promise<User | undefined> {
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.usersTableName, Key: { pk: keys.user(uid) }, ConsistentRead: true }),
-    );
+    const { Item } = await this.db.get({ TableName: this.usersTableName, Key: { pk: keys.user(uid) }, ConsistentRead: true });
     return Item ? toUser(Item) : undefined;
   }
 
   async ensure(uid: string): Promise<void> {
     try {
-      await this.db.send(
-        new PutCommand({
+      await this.db.put({
           TableName: this.usersTableName,
           Item: { pk: keys.user(uid), uid, createdAt: new Date().toISOString() },
           ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
+        });
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
     }
   }
 }
@@ -50,7 +41,7 @@ export class DynamoUsers implements Users {
 /** Links between users and phones: phone claims in the users table, codes consumed from the codes table. */
 export class DynamoPhoneLinks implements PhoneLinks {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tables: { readonly usersTableName: string; readonly codesTableName: string },
   ) {}
 
@@ -69,7 +60,7 @@ export class DynamoPhoneLinks implements PhoneLinks {
     // One round trip for both items; DynamoDB may defer keys under load.
     for (let attempt = 1; request && Object.keys(request).length > 0; attempt++) {
       if (attempt > BATCH_READ_ATTEMPTS) throw new Error('BatchGetItem left keys unprocessed');
-      const { Responses, UnprocessedKeys } = await this.db.send(new BatchGetCommand({ RequestItems: request }));
+      const { Responses, UnprocessedKeys } = await this.db.batchGet({ RequestItems: request });
       for (const items of Object.values(Responses ?? {})) {
         for (const item of items) found.set(String(item.pk), item);
       }
@@ -123,7 +114,7 @@ export class DynamoPhoneLinks implements PhoneLinks {
       });
     }
     try {
-      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+      await this.db.transactWrite({ TransactItems: items });
       return 'linked';
     } catch (error) {
       const reasons = cancellationReasons(error);
@@ -155,7 +146,7 @@ export class DynamoPhoneLinks implements PhoneLinks {
       },
     };
     try {
-      await this.db.send(new TransactWriteCommand({ TransactItems: [this.consumeCode(attempt), releaseClaim, clearUserPhone] }));
+      await this.db.transactWrite({ TransactItems: [this.consumeCode(attempt), releaseClaim, clearUserPhone] });
       return 'unlinked';
     } catch (error) {
       const reasons = cancellationReasons(error);

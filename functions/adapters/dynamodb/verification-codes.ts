@@ -1,11 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import type { PutCommandInput, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { isAwsError } from '../aws/aws-http-client';
+import type { DocumentClient } from './client';
 import { backOff, MAX_CONFLICT_ATTEMPTS } from '../../backoff';
 import type { SendLimits } from '../../config';
 import type { PhoneNumber } from '../../domain/phone';
@@ -14,7 +9,7 @@ import type { CodeIssue, IssueOutcome, VerificationCodes } from '../../ports';
 import { cancellationReasons, collided, failedCondition, onlyExpectedReasons } from './cancellation';
 import { keys, ttlSeconds, windowEnd } from './keys';
 
-type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 const COLLISION_RETRIES = MAX_CONFLICT_ATTEMPTS - 1;
 
@@ -27,7 +22,7 @@ interface Cap {
 /** Verification codes, used nonces and send counters in the codes table. */
 export class DynamoVerificationCodes implements VerificationCodes {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
   ) {}
 
@@ -36,7 +31,7 @@ export class DynamoVerificationCodes implements VerificationCodes {
     // the success path is one call; when a limit refuses, it is used up alone.
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.db.send(new TransactWriteCommand({ TransactItems: [this.useNonce(issue), ...this.issueItems(issue, limits)] }));
+        await this.db.transactWrite({ TransactItems: [this.useNonce(issue), ...this.issueItems(issue, limits)] });
         return 'issued';
       } catch (error) {
         const reasons = cancellationReasons(error);
@@ -75,13 +70,13 @@ export class DynamoVerificationCodes implements VerificationCodes {
     );
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.db.send(new TransactWriteCommand({ TransactItems: [deleteCode, ...uncount] }));
+        await this.db.transactWrite({ TransactItems: [deleteCode, ...uncount] });
         return;
       } catch (error) {
         const reasons = cancellationReasons(error);
         if (!reasons || !onlyExpectedReasons(reasons) || attempt > COLLISION_RETRIES) throw error;
         if (failedCondition(reasons, 0)) {
-          await this.db.send(new TransactWriteCommand({ TransactItems: uncount }));
+          await this.db.transactWrite({ TransactItems: uncount });
           return;
         }
         await backOff(attempt);
@@ -90,26 +85,22 @@ export class DynamoVerificationCodes implements VerificationCodes {
   }
 
   async find(phone: PhoneNumber, codeType: CodeType): Promise<StoredCode | undefined> {
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: keys.code(codeType, phone.e164) }, ConsistentRead: true }),
-    );
+    const { Item } = await this.db.get({ TableName: this.tableName, Key: { pk: keys.code(codeType, phone.e164) }, ConsistentRead: true });
     return Item && toStoredCode(Item);
   }
 
   async recordWrongTry(phone: PhoneNumber, codeType: CodeType, storedHash: string): Promise<void> {
     try {
-      await this.db.send(
-        new UpdateCommand({
+      await this.db.update({
           TableName: this.tableName,
           Key: { pk: keys.code(codeType, phone.e164) },
           UpdateExpression: 'ADD wrongTries :one',
           // Only the code that was judged: a newer code starts with a clean count.
           ConditionExpression: 'codeHash = :hash',
           ExpressionAttributeValues: { ':one': 1, ':hash': storedHash },
-        }),
-      );
+        });
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
     }
   }
 
@@ -132,10 +123,10 @@ export class DynamoVerificationCodes implements VerificationCodes {
   private async useNonceAlone(issue: CodeIssue): Promise<boolean> {
     const item = this.useNonce(issue).Put;
     try {
-      await this.db.send(new PutCommand(item as ConstructorParameters<typeof PutCommand>[0]));
+      await this.db.put(item as PutCommandInput);
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isAwsError(error, 'ConditionalCheckFailedException')) return false;
       throw error;
     }
   }

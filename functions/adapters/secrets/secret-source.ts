@@ -1,13 +1,20 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { AwsHttpClient, awsJsonProtocol } from '../aws/aws-http-client';
 import { ConfigError, type SecretSource } from '../../config';
 
-let client: SecretsManagerClient | undefined;
+const secretsManager = awsJsonProtocol<{ SecretId: string }, { SecretString?: string }>({
+  signingName: 'secretsmanager',
+  endpointId: 'SECRETS_MANAGER',
+  version: '1.1',
+  targetPrefix: 'secretsmanager',
+});
+
+let client: AwsHttpClient | undefined;
 
 /** A secret's value: given directly, or read from Secrets Manager. */
 export async function resolveSecret(source: SecretSource): Promise<string> {
   if ('value' in source) return source.value;
-  client ??= new SecretsManagerClient({});
-  const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: source.secretArn }));
+  client ??= new AwsHttpClient();
+  const { SecretString } = await client.call(secretsManager, 'GetSecretValue', { SecretId: source.secretArn });
   if (!SecretString) throw new ConfigError(`Secret ${source.secretArn} holds no string value`);
   return SecretString;
 }

@@ -1,26 +1,42 @@
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { AwsHttpClient, AwsServiceError, type AwsProtocol } from '../aws/aws-http-client';
 import type { SmsConfig } from '../../config';
 import type { SmsSender } from '../../ports';
 
+/** The awsQuery protocol of SNS: a form in, XML out; only the error code is read from the XML. */
+const sns: AwsProtocol<Record<string, string>, void> = {
+  signingName: 'sns',
+  endpointId: 'SNS',
+  encode: (operation, input) => ({
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8' },
+    body: new URLSearchParams({ Action: operation, Version: '2010-03-31', ...input }).toString(),
+  }),
+  decode: () => undefined,
+  error: (answer) => {
+    const field = (tag: string) => new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(answer.body)?.[1];
+    return new AwsServiceError(field('Code') ?? `Http${answer.status}`, field('Message') ?? `HTTP ${answer.status}`, answer.status);
+  },
+};
+
 /** Amazon SNS: Publish straight to a phone number, as a transactional SMS. */
 export class SnsSmsSender implements SmsSender {
-  private readonly client = new SNSClient({});
-
-  constructor(private readonly config: SmsConfig) {}
+  constructor(
+    private readonly config: SmsConfig,
+    private readonly client = new AwsHttpClient(),
+  ) {}
 
   async send(to: string, text: string): Promise<void> {
-    await this.client.send(
-      new PublishCommand({
-        PhoneNumber: to,
-        Message: text,
-        MessageAttributes: {
-          // Transactional: higher delivery priority, for one-time codes.
-          'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' },
-          ...(this.config.senderId
-            ? { 'AWS.SNS.SMS.SenderID': { DataType: 'String', StringValue: this.config.senderId } }
-            : {}),
-        },
-      }),
-    );
+    const attributes: [string, string][] = [
+      // Transactional: higher delivery priority, for one-time codes.
+      ['AWS.SNS.SMS.SMSType', 'Transactional'],
+      ...(this.config.senderId ? [['AWS.SNS.SMS.SenderID', this.config.senderId] as [string, string]] : []),
+    ];
+    const form: Record<string, string> = { PhoneNumber: to, Message: text };
+    attributes.forEach(([name, value], index) => {
+      const entry = `MessageAttributes.entry.${index + 1}`;
+      form[`${entry}.Name`] = name;
+      form[`${entry}.Value.DataType`] = 'String';
+      form[`${entry}.Value.StringValue`] = value;
+    });
+    await this.client.call(sns, 'Publish', form);
   }
 }
