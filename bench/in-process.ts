@@ -36,7 +36,8 @@ import {
   type LinkFixture,
 } from './fixtures';
 import { recordCalls } from '../test/support/faults';
-import { floorLink, ownFloorClient, sdkFloorClient } from './floor';
+import { floorLink, ownFloorClient } from './floor';
+import { sdkFloorClient } from './sdk-floor-client';
 import { p50p99, round } from './stats';
 
 const settings = {

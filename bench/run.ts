@@ -75,6 +75,7 @@ async function main(): Promise<void> {
     console.log('Bundling the functions as the stack does (BUNDLING in lib/constructs/api-function.ts)...');
     const bundles = await buildBundles(path.join(workDir, 'bundles'));
     const sdkFloor = await buildBundle(path.join(__dirname, 'sdk-floor-entry.ts'), path.join(workDir, 'bundles', 'sdkFloor'));
+    const clientFloor = await buildBundle(path.join(__dirname, 'client-floor-entry.ts'), path.join(workDir, 'bundles', 'clientFloor'));
 
     console.log('In process: DynamoDB calls, latency against the floor, throughput...');
     const inProcess = await runInProcess(dynamo.endpoint);
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
     const cold = await measureColdStarts(
       dynamo.endpoint,
       stub,
-      { relationPhone: bundles.relationPhone.file, sendPhoneSmsCode: bundles.sendPhoneSmsCode.file, sdkFloor: sdkFloor.file },
+      { relationPhone: bundles.relationPhone.file, sendPhoneSmsCode: bundles.sendPhoneSmsCode.file, sdkFloor: sdkFloor.file, clientFloor: clientFloor.file },
       ROUNDS,
     );
 
@@ -135,7 +136,8 @@ async function main(): Promise<void> {
       coldRow('sendPhoneSmsCode', 'sendPhoneSmsCode', coldVerdict('sendPhoneSmsCode')),
       coldRow('relationPhone, pepper from Secrets Manager (stub)', 'relationPhoneWithSecret', 'as deployed: one more round trip'),
       coldRow('relationPhone with --enable-source-maps', 'relationPhoneWithSourceMaps', 'what turning source maps on would cost'),
-      coldRow('SDK floor: SDK and the two DynamoDB calls only', 'sdkFloor', `${kib(sdkFloor.bytes)}: what the AWS SDK alone costs`),
+      coldRow("client floor: the functions' AWS client and the two calls only", 'clientFloor', `${kib(clientFloor.bytes)}: before any handler code`),
+      coldRow('SDK floor: the AWS SDK and the two calls only', 'sdkFloor', `${kib(sdkFloor.bytes)}: what the AWS SDK alone would cost`),
     ]);
 
     print('Bundles (esbuild, as the stack deploys them)', ['function', 'bytes', 'size', ''], [
