@@ -41,6 +41,14 @@ describe('DynamoDB calls per request', () => {
     expect(await counting(() => h.link(token, { phone: PHONE, code }))).toEqual(['BatchGetItem', 'TransactWriteItems']);
   });
 
+  it('deletePhoneRelation: the user, the code, then one transaction', async () => {
+    const { token } = await h.newUser();
+    const phone = '13800138077';
+    expect((await h.link(token, { phone, code: await h.codeFor(phone) })).code).toBe(200);
+    const code = await h.codeFor(phone, '86', '7');
+    expect(await counting(() => h.unlink(token, { code }))).toEqual(['GetItem', 'GetItem', 'TransactWriteItems']);
+  });
+
   it('userInfo: one read', async () => {
     const { token } = await h.newUser();
     expect(await counting(() => h.userInfo(token))).toEqual(['GetItem']);

@@ -2,7 +2,9 @@ import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { AwsHttpClient, awsJsonProtocol, AwsServiceError, isAwsError } from '../../functions/adapters/aws/aws-http-client';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { AwsHttpClient, awsJsonProtocol, AwsServiceError, defaultEndpoint, isAwsError } from '../../functions/adapters/aws/aws-http-client';
 import { DocumentClient } from '../../functions/adapters/dynamodb/client';
 import { resolveSecret } from '../../functions/adapters/secrets/secret-source';
 import { SnsSmsSender } from '../../functions/adapters/sms/sns-sms-sender';
@@ -58,6 +60,8 @@ class FakeAws {
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'session-token' };
 const echo = awsJsonProtocol<Record<string, unknown>, Record<string, unknown>>({ signingName: 'dynamodb', endpointId: 'DYNAMODB', version: '1.0', targetPrefix: 'DynamoDB_20120810' });
+const SAFE = { idempotent: true };
+const UNSAFE = { idempotent: false };
 const dynamoError = (status: number, code: string, extra: Record<string, unknown> = {}) => ({
   status,
   body: JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${code}`, message: `${code} happened`, ...extra }),
@@ -78,7 +82,7 @@ describe('AwsHttpClient', () => {
 
   it('signs exactly as the AWS SDK signs the same request', async () => {
     aws.answer({ status: 200, body: '{"ok":true}' });
-    expect(await client.call(echo, 'GetItem', { TableName: 'users', Key: { pk: { S: 'USER#1' } } })).toEqual({ ok: true });
+    expect(await client.call(echo, 'GetItem', { TableName: 'users', Key: { pk: { S: 'USER#1' } } }, SAFE)).toEqual({ ok: true });
 
     const [request] = aws.received;
     const headers = request!.headers;
@@ -134,7 +138,7 @@ describe('AwsHttpClient', () => {
 
   it('throws the service error by its code, with the payload, and does not retry a client error', async () => {
     aws.answer(dynamoError(400, 'TransactionCanceledException', { CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }] }));
-    const failure = await client.call(echo, 'TransactWriteItems', {}).catch((error: unknown) => error);
+    const failure = await client.call(echo, 'TransactWriteItems', {}, SAFE).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(AwsServiceError);
     expect(isAwsError(failure, 'TransactionCanceledException')).toBe(true);
     expect((failure as AwsServiceError).message).toBe('TransactionCanceledException happened');
@@ -148,32 +152,63 @@ describe('AwsHttpClient', () => {
     ['a 503 without a body', { status: 503, body: '' }],
   ])('retries %s, then succeeds', async (_kind, fault) => {
     aws.answer(fault, { status: 200, body: '{"done":1}' });
-    expect(await client.call(echo, 'PutItem', {})).toEqual({ done: 1 });
+    // An answer says the request was refused, not applied: retried even for a write that is not safe twice.
+    expect(await client.call(echo, 'PutItem', {}, UNSAFE)).toEqual({ done: 1 });
     expect(aws.received).toHaveLength(2);
   });
 
   it('gives up after 3 attempts and throws the last error', async () => {
     aws.answer(dynamoError(500, 'InternalServerError'), dynamoError(500, 'InternalServerError'), dynamoError(500, 'InternalServerError'));
-    await expect(client.call(echo, 'PutItem', {})).rejects.toMatchObject({ name: 'InternalServerError', httpStatusCode: 500 });
+    await expect(client.call(echo, 'PutItem', {}, UNSAFE)).rejects.toMatchObject({ name: 'InternalServerError', httpStatusCode: 500 });
     expect(aws.received).toHaveLength(3);
   });
 
   it('cuts a hung attempt at the request timeout and retries it', async () => {
     aws.answer('hang', { status: 200, body: '{"after":"hang"}' });
-    expect(await client.call(echo, 'GetItem', {})).toEqual({ after: 'hang' });
+    expect(await client.call(echo, 'GetItem', {}, SAFE)).toEqual({ after: 'hang' });
     expect(aws.received).toHaveLength(2);
   });
 
   it('retries a dropped connection', async () => {
     aws.answer('reset', { status: 200, body: '{"after":"reset"}' });
-    expect(await client.call(echo, 'GetItem', {})).toEqual({ after: 'reset' });
+    expect(await client.call(echo, 'GetItem', {}, SAFE)).toEqual({ after: 'reset' });
+  });
+
+  it('does not send a write that is not safe twice again after a timeout: it may have landed', async () => {
+    aws.answer('hang', { status: 200, body: '{}' });
+    await expect(client.call(echo, 'UpdateItem', {}, UNSAFE)).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(aws.received).toHaveLength(1);
+  });
+
+  it('does not send such a write again after a reset on a fresh connection', async () => {
+    aws.answer('reset', { status: 200, body: '{}' });
+    await expect(client.call(echo, 'UpdateItem', {}, UNSAFE)).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(aws.received).toHaveLength(1);
+  });
+
+  it('sends it again after a reset on a kept-alive socket, which the server had closed (Node\'s advice)', async () => {
+    aws.answer({ status: 200, body: '{}' }, 'reset', { status: 200, body: '{"second":true}' });
+    await client.call(echo, 'GetItem', {}, SAFE); // leaves a socket in the pool
+    expect(await client.call(echo, 'UpdateItem', {}, UNSAFE)).toEqual({ second: true });
+    expect(aws.received).toHaveLength(3);
+  });
+
+  it('names an error from the x-amzn-ErrorType header when the body has no __type, with the request id', async () => {
+    aws.answer({ status: 400, body: '{"message":"Bad key"}', headers: { 'x-amzn-errortype': 'ValidationException:http://internal.amazon.com/coral/', 'x-amzn-requestid': 'REQ123' } });
+    await expect(client.call(echo, 'GetItem', {}, SAFE)).rejects.toMatchObject({ name: 'ValidationException', message: 'Bad key', requestId: 'REQ123' });
+  });
+
+  it('builds the regional endpoint of each partition', () => {
+    expect(defaultEndpoint('dynamodb', 'eu-west-1')).toBe('https://dynamodb.eu-west-1.amazonaws.com/');
+    expect(defaultEndpoint('sns', 'cn-northwest-1')).toBe('https://sns.cn-northwest-1.amazonaws.com.cn/');
+    expect(defaultEndpoint('secretsmanager', 'us-gov-west-1')).toBe('https://secretsmanager.us-gov-west-1.amazonaws.com/');
   });
 
   it('fails fast without credentials or region, before any request', async () => {
     const bare = new AwsHttpClient({ endpoint: aws.endpoint, env: {} });
-    await expect(bare.call(echo, 'GetItem', {})).rejects.toThrow('No AWS region');
+    await expect(bare.call(echo, 'GetItem', {}, SAFE)).rejects.toThrow('No AWS region');
     const noCredentials = new AwsHttpClient({ endpoint: aws.endpoint, env: { AWS_REGION: 'eu-west-1' } });
-    await expect(noCredentials.call(echo, 'GetItem', {})).rejects.toThrow('No AWS credentials');
+    await expect(noCredentials.call(echo, 'GetItem', {}, SAFE)).rejects.toThrow('No AWS credentials');
     expect(aws.received).toHaveLength(0);
   });
 
@@ -181,7 +216,7 @@ describe('AwsHttpClient', () => {
     const fromEnv = new AwsHttpClient({
       env: { AWS_REGION: 'cn-north-1', AWS_ACCESS_KEY_ID: 'AKIDENV', AWS_SECRET_ACCESS_KEY: 'secret', AWS_ENDPOINT_URL_DYNAMODB: aws.endpoint },
     });
-    await fromEnv.call(echo, 'GetItem', {});
+    await fromEnv.call(echo, 'GetItem', {}, SAFE);
     fromEnv.destroy();
     expect(aws.received[0]!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDENV\/\d{8}\/cn-north-1\/dynamodb\/aws4_request,/);
     expect(aws.received[0]!.headers['x-amz-security-token']).toBeUndefined();
@@ -225,6 +260,41 @@ describe('DocumentClient', () => {
       { Put: { TableName: 't', Item: { pk: { S: 'a' }, n: { N: '1' } }, ConditionExpression: 'attribute_not_exists(pk)' } },
       { Update: { TableName: 't', Key: { pk: { S: 'b' } }, UpdateExpression: 'ADD n :one', ExpressionAttributeValues: { ':one': { N: '1' } } } },
     ]);
+  });
+
+  it('puts on the wire exactly what the SDK document client puts there', async () => {
+    const input: TransactWriteCommandInput = {
+      TransactItems: [
+        {
+          Put: {
+            TableName: 't',
+            Item: { pk: 'a', n: 1.5, s: '', nothing: null, gone: undefined, flag: true, bytes: new Uint8Array([1, 2, 255]), tags: new Set(['x', 'y']), nested: { list: [1, 'two', { deep: undefined, kept: [] }] } },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        { Update: { TableName: 't', Key: { pk: 'b' }, UpdateExpression: 'SET #v = :v', ExpressionAttributeNames: { '#v': 'v' }, ExpressionAttributeValues: { ':v': { m: 1 }, ':u': undefined } } },
+        { Delete: { TableName: 't', Key: { pk: 'c' }, ConditionExpression: 'uid = :uid', ExpressionAttributeValues: { ':uid': 'u1' } } },
+        { ConditionCheck: { TableName: 't', Key: { pk: 'd' }, ConditionExpression: 'attribute_exists(pk)' } },
+      ],
+    };
+    await db.transactWrite(input);
+    const sdk = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: aws.endpoint, region: 'eu-west-1', credentials, maxAttempts: 1 }), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    await sdk.send(new TransactWriteCommand(input));
+    sdk.destroy();
+    const [ours, theirs] = aws.received.map((request) => {
+      const { ClientRequestToken: _token, ...body } = JSON.parse(request.body) as Record<string, unknown>;
+      return body;
+    });
+    expect(ours).toEqual(theirs);
+    expect(JSON.stringify(ours)).toContain('"bytes":{"B":"AQL/"}');
+  });
+
+  it('reads binary attributes back as bytes', async () => {
+    aws.answer({ status: 200, body: JSON.stringify({ Item: { pk: { S: 'a' }, bytes: { B: 'AQL/' }, many: { BS: ['AQ=='] }, deep: { M: { b: { B: 'Ag==' } } } } }) });
+    const { Item } = await db.get({ TableName: 't', Key: { pk: 'a' } });
+    expect(Item).toEqual({ pk: 'a', bytes: new Uint8Array([1, 2, 255]), many: new Set([new Uint8Array([1])]), deep: { b: new Uint8Array([2]) } });
   });
 
   it('unmarshals batch responses and unprocessed keys', async () => {

@@ -21,6 +21,8 @@ export interface AwsCredentials {
 export interface AwsCall {
   readonly service: string;
   readonly operation: string;
+  /** Whether sending it twice does no harm (see `call`). */
+  readonly idempotent: boolean;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
 }
@@ -55,12 +57,20 @@ export class AwsServiceError extends Error {
     override readonly name: string,
     message: string,
     readonly httpStatusCode: number,
+    /** AWS's id of the request, for a support case; logged with the error. */
+    readonly requestId: string | undefined,
     /** The rest of the error's payload (e.g. DynamoDB's `CancellationReasons`). */
     readonly details: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
   }
 }
+
+/** AWS's request id of an answer (`x-amzn-RequestId`, or `x-amz-request-id` on older services). */
+export const requestIdOf = (answer: AwsAnswer): string | undefined => {
+  const id = answer.headers['x-amzn-requestid'] ?? answer.headers['x-amz-request-id'];
+  return typeof id === 'string' ? id : undefined;
+};
 
 export const isAwsError = (error: unknown, name: string): error is AwsServiceError =>
   error instanceof AwsServiceError && error.name === name;
@@ -116,9 +126,17 @@ export class AwsHttpClient {
     this.env = options.env ?? process.env;
   }
 
-  /** Calls `operation`; retries throttling, 5xx, timeouts and dropped connections; throws the service's error. */
-  async call<Input, Output>(protocol: AwsProtocol<Input, Output>, operation: string, input: Input): Promise<Output> {
-    const call: AwsCall = { service: protocol.signingName, operation, ...protocol.encode(operation, input) };
+  /**
+   * Calls `operation` and throws the service's error. Throttling and 5xx
+   * answers are retried (the AWS SDKs' policy). A timeout or a dropped
+   * connection after the request may have reached AWS is retried only for an
+   * `idempotent` call: a read, or a write that is safe twice (a transaction
+   * with its request token). A write that is not (an SMS, `ADD 1`) fails
+   * instead of maybe happening twice; one that surely never left (no
+   * connection, or a kept-alive socket the server had closed) is retried.
+   */
+  async call<Input, Output>(protocol: AwsProtocol<Input, Output>, operation: string, input: Input, options: { idempotent: boolean }): Promise<Output> {
+    const call: AwsCall = { service: protocol.signingName, operation, idempotent: options.idempotent, ...protocol.encode(operation, input) };
     const attempt = this.interceptors.reduceRight<SendAttempt>((next, interceptor) => (c) => interceptor(c, next), (c) => this.send(c, protocol));
     for (let attempts = 1; ; attempts++) {
       let answer: AwsAnswer | undefined;
@@ -130,7 +148,7 @@ export class AwsHttpClient {
       }
       const error = failure ?? (answer && answer.status >= 300 ? protocol.error(answer) : undefined);
       if (error === undefined) return protocol.decode(answer as AwsAnswer);
-      const retry = retryKind(error);
+      const retry = retryKind(error, call.idempotent);
       if (!retry || attempts >= this.maxAttempts) throw error;
       await sleep(backOff(attempts, retry));
     }
@@ -178,15 +196,25 @@ export class AwsHttpClient {
         agent: https ? this.agents.https : this.agents.http,
       });
       const deadline = setTimeout(() => request.destroy(timeoutError(`No answer within ${this.requestTimeoutMs} ms`)), this.requestTimeoutMs);
+      let connected = false;
       request.on('socket', (socket) => {
-        if (!socket.connecting) return;
+        if (!socket.connecting) {
+          connected = true;
+          return;
+        }
         const connecting = setTimeout(() => request.destroy(timeoutError(`No connection within ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
-        socket.once('connect', () => clearTimeout(connecting));
+        socket.once('connect', () => {
+          connected = true;
+          clearTimeout(connecting);
+        });
         socket.once('close', () => clearTimeout(connecting));
       });
-      const fail = (error: Error) => {
+      const fail = (error: Error & { code?: unknown }) => {
         clearTimeout(deadline);
-        reject(error);
+        // Node's advice for kept-alive sockets: a reset before any answer on a
+        // reused socket means the server had closed it, and never read the request.
+        const neverSent = !connected || (request.reusedSocket && error.code === 'ECONNRESET');
+        reject(neverSent ? Object.assign(error, { [NEVER_SENT]: true }) : error);
       };
       request.on('response', (response) => {
         const chunks: Buffer[] = [];
@@ -204,9 +232,7 @@ export class AwsHttpClient {
 
   private endpoint(protocol: AwsProtocol<unknown, unknown>): string {
     const configured = this.options.endpoint ?? this.env[`AWS_ENDPOINT_URL_${protocol.endpointId}`] ?? this.env.AWS_ENDPOINT_URL;
-    if (configured) return configured;
-    const region = this.region();
-    return `https://${protocol.signingName}.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}/`;
+    return configured || defaultEndpoint(protocol.signingName, this.region());
   }
 
   private region(): string {
@@ -223,17 +249,29 @@ export class AwsHttpClient {
   }
 }
 
+/**
+ * A service's regional endpoint in the commercial (aws), China (aws-cn) and
+ * GovCloud partitions. The isolated partitions, FIPS and dual-stack
+ * endpoints take an AWS_ENDPOINT_URL_<SERVICE> variable instead.
+ */
+export const defaultEndpoint = (service: string, region: string): string =>
+  `https://${service}.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}/`;
+
 type RetryKind = 'throttling' | 'transient';
 
-function retryKind(error: unknown): RetryKind | undefined {
+/** Marks a transport error that happened before the request could reach AWS. */
+const NEVER_SENT = Symbol('neverSent');
+
+function retryKind(error: unknown, idempotent: boolean): RetryKind | undefined {
   if (error instanceof AwsServiceError) {
     if (THROTTLING.has(error.name) || error.httpStatusCode === 429) return 'throttling';
     if (error.httpStatusCode >= 500 || TRANSIENT_ERROR_CODES.has(error.name)) return 'transient';
     return undefined;
   }
   const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
-  if (name === 'TimeoutError' || (typeof code === 'string' && NETWORK_ERRORS.has(code))) return 'transient';
-  return undefined;
+  const transient = name === 'TimeoutError' || (typeof code === 'string' && NETWORK_ERRORS.has(code));
+  if (!transient) return undefined;
+  return idempotent || (error as { [NEVER_SENT]?: boolean })[NEVER_SENT] ? 'transient' : undefined;
 }
 
 /** Full jitter, as the AWS SDKs do: a random wait up to an exponentially growing cap. */
@@ -265,7 +303,7 @@ export function awsJsonProtocol<Input, Output>(spec: {
       // "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException", or "Name:http://..." in the header.
       const name = (type.split('#').pop() ?? type).split(':')[0] ?? type;
       const message = String(payload.message ?? payload.Message ?? `HTTP ${answer.status}`);
-      return new AwsServiceError(name, message, answer.status, payload);
+      return new AwsServiceError(name, message, answer.status, requestIdOf(answer), payload);
     },
   };
 }

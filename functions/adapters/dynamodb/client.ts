@@ -20,8 +20,32 @@ const dynamodb = awsJsonProtocol<Record<string, unknown>, Record<string, unknown
   targetPrefix: 'DynamoDB_20120810',
 });
 
-const toAttributes = (item: object): Attributes => marshall(item, { removeUndefinedValues: true }) as Attributes;
-const toItem = (attributes: Attributes): Item => unmarshall(attributes);
+/**
+ * Binary values travel as base64 in DynamoDB's JSON: `marshall` gives bytes,
+ * which JSON.stringify would turn into an object, and `unmarshall` expects
+ * bytes where the wire has text.
+ */
+function binaryAs(value: AttributeValue, convert: (binary: unknown) => unknown): AttributeValue {
+  const attribute = value as unknown as Record<string, unknown>;
+  if (attribute.B !== undefined) return { B: convert(attribute.B) } as AttributeValue;
+  if (Array.isArray(attribute.BS)) return { BS: attribute.BS.map(convert) } as AttributeValue;
+  if (Array.isArray(attribute.L)) return { L: attribute.L.map((item: AttributeValue) => binaryAs(item, convert)) };
+  if (attribute.M && typeof attribute.M === 'object') return { M: mapValues(attribute.M as Attributes, (item) => binaryAs(item, convert)) };
+  return value;
+}
+const mapValues = (attributes: Attributes, map: (value: AttributeValue) => AttributeValue): Attributes =>
+  Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, map(value)]));
+const toBase64 = (bytes: unknown) => Buffer.from(bytes as Uint8Array).toString('base64');
+const fromBase64 = (text: unknown) => new Uint8Array(Buffer.from(String(text), 'base64'));
+
+const toAttributes = (item: object): Attributes =>
+  mapValues(marshall(item, { removeUndefinedValues: true }) as Attributes, (value) => binaryAs(value, toBase64));
+const toItem = (attributes: Attributes): Item => unmarshall(mapValues(attributes, (value) => binaryAs(value, fromBase64)));
+
+// Reads, and transactions with their request token, are safe to send twice; a
+// single PutItem or UpdateItem (an `ADD 1`, a nonce) may not be.
+const IDEMPOTENT = { idempotent: true };
+const NOT_IDEMPOTENT = { idempotent: false };
 
 /** Marshals the fields of a request that hold plain values: the item, its key and the expression values. */
 function marshalled<T extends { Item?: object; Key?: object; ExpressionAttributeValues?: object }>(request: T): Record<string, unknown> {
@@ -44,23 +68,23 @@ export class DocumentClient {
   constructor(readonly aws: AwsHttpClient) {}
 
   async get(input: GetCommandInput): Promise<{ Item?: Item }> {
-    const { Item } = await this.aws.call(dynamodb, 'GetItem', marshalled(input));
+    const { Item } = await this.aws.call(dynamodb, 'GetItem', marshalled(input), IDEMPOTENT);
     return Item ? { Item: toItem(Item as Attributes) } : {};
   }
 
   async put(input: PutCommandInput): Promise<void> {
-    await this.aws.call(dynamodb, 'PutItem', marshalled(input));
+    await this.aws.call(dynamodb, 'PutItem', marshalled(input), NOT_IDEMPOTENT);
   }
 
   async update(input: UpdateCommandInput): Promise<void> {
-    await this.aws.call(dynamodb, 'UpdateItem', marshalled(input));
+    await this.aws.call(dynamodb, 'UpdateItem', marshalled(input), NOT_IDEMPOTENT);
   }
 
   async batchGet(input: BatchGetCommandInput): Promise<{ Responses: Record<string, Item[]>; UnprocessedKeys: Record<string, { Keys: Item[] }> }> {
     const RequestItems = Object.fromEntries(
       Object.entries(input.RequestItems ?? {}).map(([table, { Keys, ...rest }]) => [table, { ...rest, Keys: (Keys ?? []).map(toAttributes) }]),
     );
-    const output = await this.aws.call(dynamodb, 'BatchGetItem', { ...input, RequestItems });
+    const output = await this.aws.call(dynamodb, 'BatchGetItem', { ...input, RequestItems }, IDEMPOTENT);
     const responses = (output.Responses ?? {}) as Record<string, Attributes[]>;
     const unprocessed = (output.UnprocessedKeys ?? {}) as Record<string, { Keys?: Attributes[] }>;
     return {
@@ -80,7 +104,7 @@ export class DocumentClient {
     const TransactItems = (input.TransactItems ?? []).map((item) =>
       Object.fromEntries(Object.entries(item).map(([kind, request]) => [kind, request && marshalled(request as object)])),
     );
-    await this.aws.call(dynamodb, 'TransactWriteItems', { ClientRequestToken: randomUUID(), ...input, TransactItems });
+    await this.aws.call(dynamodb, 'TransactWriteItems', { ClientRequestToken: randomUUID(), ...input, TransactItems }, IDEMPOTENT);
   }
 
   destroy(): void {

@@ -14,7 +14,7 @@ let client: AwsHttpClient | undefined;
 export async function resolveSecret(source: SecretSource): Promise<string> {
   if ('value' in source) return source.value;
   client ??= new AwsHttpClient();
-  const { SecretString } = await client.call(secretsManager, 'GetSecretValue', { SecretId: source.secretArn });
+  const { SecretString } = await client.call(secretsManager, 'GetSecretValue', { SecretId: source.secretArn }, { idempotent: true });
   if (!SecretString) throw new ConfigError(`Secret ${source.secretArn} holds no string value`);
   return SecretString;
 }

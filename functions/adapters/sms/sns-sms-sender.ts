@@ -1,4 +1,4 @@
-import { AwsHttpClient, AwsServiceError, type AwsProtocol } from '../aws/aws-http-client';
+import { AwsHttpClient, AwsServiceError, requestIdOf, type AwsProtocol } from '../aws/aws-http-client';
 import type { SmsConfig } from '../../config';
 import type { SmsSender } from '../../ports';
 
@@ -13,7 +13,12 @@ const sns: AwsProtocol<Record<string, string>, void> = {
   decode: () => undefined,
   error: (answer) => {
     const field = (tag: string) => new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(answer.body)?.[1];
-    return new AwsServiceError(field('Code') ?? `Http${answer.status}`, field('Message') ?? `HTTP ${answer.status}`, answer.status);
+    return new AwsServiceError(
+      field('Code') ?? `Http${answer.status}`,
+      field('Message') ?? `HTTP ${answer.status}`,
+      answer.status,
+      requestIdOf(answer) ?? field('RequestId'),
+    );
   },
 };
 
@@ -21,7 +26,10 @@ const sns: AwsProtocol<Record<string, string>, void> = {
 export class SnsSmsSender implements SmsSender {
   constructor(
     private readonly config: SmsConfig,
-    private readonly client = new AwsHttpClient(),
+    // SNS may take a second or two to accept an SMS: 3 s per attempt. A
+    // Publish is never sent twice after a timeout (a second SMS would cost
+    // money and confuse); a refusal for throttling or a 5xx is retried once.
+    private readonly client = new AwsHttpClient({ requestTimeoutMs: 3_000, maxAttempts: 2 }),
   ) {}
 
   async send(to: string, text: string): Promise<void> {
@@ -37,6 +45,6 @@ export class SnsSmsSender implements SmsSender {
       form[`${entry}.Value.DataType`] = 'String';
       form[`${entry}.Value.StringValue`] = value;
     });
-    await this.client.call(sns, 'Publish', form);
+    await this.client.call(sns, 'Publish', form, { idempotent: false });
   }
 }
