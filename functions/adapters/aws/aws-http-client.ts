@@ -5,10 +5,11 @@ import { sign } from 'aws4';
 
 /**
  * A small AWS client: SigV4 (aws4), one keep-alive connection pool, bounded
- * retries, timeouts. The functions make five kinds of AWS call, and the AWS
- * SDK's generic machinery (endpoint rule sets, schemas, middleware stacks)
- * cost more than the whole cold-start budget (docs/PERFORMANCE.md); this
- * does the same work for those calls in a few kilobytes.
+ * retries, timeouts. The functions make seven kinds of AWS call (five on
+ * DynamoDB, SNS Publish, Secrets Manager GetSecretValue), and the AWS SDK's
+ * generic machinery (endpoint rule sets, schemas, middleware stacks) cost
+ * more than the whole cold-start budget (docs/PERFORMANCE.md); this does the
+ * same work for those calls in a few kilobytes.
  */
 
 export interface AwsCredentials {
