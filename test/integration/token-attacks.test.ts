@@ -1,6 +1,7 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { SignJWT, exportJWK, exportSPKI, generateKeyPair, importJWK, type CryptoKey } from 'jose';
 import { InvalidToken } from '../../functions/ports';
+import { recordCalls } from '../support/faults';
 import { createHarness, PHONE, type Answer, type Harness } from '../support/harness';
 
 const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
@@ -12,17 +13,14 @@ const hour = () => Math.floor(Date.now() / 1000) + 3600;
  */
 describe('token attacks', () => {
   let h: Harness;
-  let calls = 0;
+  let calls: string[];
   let uid: string;
   let tokens: Record<string, string>;
 
   beforeAll(async () => {
     h = await createHarness();
     ({ uid } = await h.newUser());
-    h.app.db.aws.intercept((call, next) => {
-      calls++;
-      return next(call);
-    });
+    calls = recordCalls(h.app.db).operations;
     const jwks = JSON.parse(h.app.tokenIssuer.jwksJson) as { keys: Record<string, string>[] };
     const localKey = jwks.keys[0]!;
     const valid = await h.app.tokenIssuer.signAccessToken(uid);
@@ -67,9 +65,9 @@ describe('token attacks', () => {
 
   it.each(Object.keys(endpoints))('%s: every forged or malformed token is 5032, with no database call', async (endpoint) => {
     for (const [attack, token] of Object.entries(tokens)) {
-      calls = 0;
+      calls.length = 0;
       const answer = await endpoints[endpoint]!(token);
-      expect({ attack, code: answer.code, status: answer.status, calls }).toEqual({ attack, code: 5032, status: 200, calls: 0 });
+      expect({ attack, code: answer.code, status: answer.status, calls }).toEqual({ attack, code: 5032, status: 200, calls: [] });
     }
   });
 
@@ -99,8 +97,8 @@ describe('token attacks', () => {
   });
 
   it.each(['', 'Bearer', 'Bearer    ', 'bearer\t'])('no token at all (%p) is 5106, with no database call', async (header) => {
-    calls = 0;
+    calls.length = 0;
     const answer = await h.userInfo(undefined, { Authorization: header });
-    expect({ code: answer.code, calls }).toEqual({ code: 5106, calls: 0 });
+    expect({ code: answer.code, calls }).toEqual({ code: 5106, calls: [] });
   });
 });
