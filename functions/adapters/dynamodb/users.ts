@@ -1,6 +1,6 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { isAwsError } from '../aws/aws-http-client';
-import type { DocumentClient } from './client';
+import type { DocumentClient, Item } from './client';
 import type { PhoneNumber } from '../../domain/phone';
 import type { CodeType, StoredCode } from '../../domain/verification-code';
 import type { LinkAttempt, LinkOutcome, PhoneLinks, UnlinkAttempt, UnlinkOutcome, User, Users } from '../../ports';
@@ -8,7 +8,6 @@ import { cancellationReasons, collided, failedCondition, onlyExpectedReasons } f
 import { keys } from './keys';
 import { toStoredCode } from './verification-codes';
 
-type Item = Record<string, unknown>;
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 const BATCH_READ_ATTEMPTS = 5;
@@ -28,10 +27,10 @@ export class DynamoUsers implements Users {
   async ensure(uid: string): Promise<void> {
     try {
       await this.db.put({
-          TableName: this.usersTableName,
-          Item: { pk: keys.user(uid), uid, createdAt: new Date().toISOString() },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        });
+        TableName: this.usersTableName,
+        Item: { pk: keys.user(uid), uid, createdAt: new Date().toISOString() },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      });
     } catch (error) {
       if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
     }

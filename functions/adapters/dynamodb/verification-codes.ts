@@ -92,13 +92,13 @@ export class DynamoVerificationCodes implements VerificationCodes {
   async recordWrongTry(phone: PhoneNumber, codeType: CodeType, storedHash: string): Promise<void> {
     try {
       await this.db.update({
-          TableName: this.tableName,
-          Key: { pk: keys.code(codeType, phone.e164) },
-          UpdateExpression: 'ADD wrongTries :one',
-          // Only the code that was judged: a newer code starts with a clean count.
-          ConditionExpression: 'codeHash = :hash',
-          ExpressionAttributeValues: { ':one': 1, ':hash': storedHash },
-        });
+        TableName: this.tableName,
+        Key: { pk: keys.code(codeType, phone.e164) },
+        UpdateExpression: 'ADD wrongTries :one',
+        // Only the code that was judged: a newer code starts with a clean count.
+        ConditionExpression: 'codeHash = :hash',
+        ExpressionAttributeValues: { ':one': 1, ':hash': storedHash },
+      });
     } catch (error) {
       if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
     }
