@@ -1,11 +1,7 @@
-import {
-  getCountries,
-  getCountryCallingCode,
-  parsePhoneNumberFromString,
-  type CountryCallingCode,
-} from 'libphonenumber-js/mobile';
+import { parsePhoneNumberFromString, type CountryCallingCode } from 'libphonenumber-js/core';
 import { ResultCode } from './result-codes';
 import { RuleViolation } from './errors';
+import { countryCallingCodes, mobileMetadata } from './phone-metadata';
 
 /** A mobile number that passed validation, in the forms the service stores. */
 export interface PhoneNumber {
@@ -25,10 +21,6 @@ const SEPARATORS = /[\s\-.()]/g;
 const INTERNATIONAL_CODE = /^(?:\+|00)?([1-9]\d{0,2})$/;
 const MAX_INPUT_LENGTH = 64;
 
-const knownCallingCodes: ReadonlySet<string> = new Set(
-  getCountries().map((country) => getCountryCallingCode(country) as string),
-);
-
 const formatIncorrect = (): never => {
   throw new RuleViolation(ResultCode.PhoneFormatIncorrect);
 };
@@ -40,7 +32,7 @@ const formatIncorrect = (): never => {
 export function parseCallingCode(internationalCode: string): string {
   const match = INTERNATIONAL_CODE.exec(internationalCode.trim());
   const digits = match?.[1];
-  if (!digits || !knownCallingCodes.has(digits)) return formatIncorrect();
+  if (!digits || !countryCallingCodes.has(digits)) return formatIncorrect();
   return digits;
 }
 
@@ -64,11 +56,11 @@ export function normalizePhone(
   let parsed;
   if (compact.startsWith('+')) {
     if (!/^\+\d{4,17}$/.test(compact)) return formatIncorrect();
-    parsed = parsePhoneNumberFromString(compact);
+    parsed = parsePhoneNumberFromString(compact, mobileMetadata);
   } else {
     if (callingCode === undefined || !/^\d{4,17}$/.test(compact)) return formatIncorrect();
     // Parsed in its national form, so a trunk prefix (UK 07911...) is understood.
-    parsed = parsePhoneNumberFromString(compact, { defaultCallingCode: callingCode as CountryCallingCode });
+    parsed = parsePhoneNumberFromString(compact, { defaultCallingCode: callingCode as CountryCallingCode }, mobileMetadata);
   }
   // The "mobile" metadata makes isValid() mean "valid mobile (or can't-tell) number".
   if (!parsed?.isValid()) return formatIncorrect();
