@@ -33,6 +33,9 @@ export const BUNDLING: BundlingOptions = {
   sourceMap: true,
   // The map only needs line mappings; leaving sources out keeps the bundle small.
   sourcesContent: false,
+  // middy imports node:stream/web only for response streaming, unused here;
+  // the stand-in keeps Web Streams from loading at each cold start.
+  esbuildArgs: { '--alias': ['node:stream/web=./functions/bundling/stream-web.ts'] },
   // Bundle everything, and use nothing from the runtime's copy of the AWS
   // SDK: the functions talk to AWS through functions/adapters/aws (see
   // docs/PERFORMANCE.md), and what deploys is what package-lock.json pins.
