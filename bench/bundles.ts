@@ -107,7 +107,8 @@ export function bytesByPackage(metafile: Metafile): [string, number][] {
   const sizes = new Map<string, number>();
   for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
     const inPackage = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
-    const key = inPackage?.[1] ?? input.split('/').slice(0, 2).join('/');
+    // Generated data (the phone metadata) by file, the rest of ours by folder.
+    const key = inPackage?.[1] ?? (input.endsWith('.generated.ts') ? input : input.split('/').slice(0, 2).join('/'));
     sizes.set(key, (sizes.get(key) ?? 0) + bytesInOutput);
   }
   return [...sizes].sort((a, b) => b[1] - a[1]);

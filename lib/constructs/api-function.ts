@@ -28,7 +28,7 @@ export const BUNDLING: BundlingOptions = {
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
   minify: true,
   // No keepNames: it wraps every function and class in a name-setting call,
-  // which cost 3 to 7 ms of each cold start (docs/PERFORMANCE.md). Error names
+  // which cost about 7 ms of each cold start (docs/PERFORMANCE.md). Error names
   // are set explicitly, and the .map beside each bundle decodes stack traces.
   keepNames: false,
   sourceMap: true,
