@@ -9,13 +9,11 @@
  * test/unit/phone-metadata.test.ts fails when the file no longer matches the
  * installed package: run this after upgrading libphonenumber-js.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { renderPhoneMetadataModule } from './phone-metadata-module';
+import { installedPhoneMetadata, renderPhoneMetadataModule } from './phone-metadata-module';
 
-const packageDir = path.dirname(require.resolve('libphonenumber-js/package.json'));
-const { version: packageVersion } = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { version: string };
-const metadata = JSON.parse(readFileSync(path.join(packageDir, 'metadata.mobile.json'), 'utf8'));
+const { packageVersion, metadata } = installedPhoneMetadata();
 const target = path.join(__dirname, '..', 'functions', 'domain', 'phone-metadata.generated.ts');
 writeFileSync(target, renderPhoneMetadataModule(metadata, packageVersion));
 console.log(`Wrote ${path.relative(process.cwd(), target)} from libphonenumber-js ${packageVersion}`);

@@ -1,9 +1,22 @@
 /** The source of functions/domain/phone-metadata.generated.ts, from libphonenumber-js's metadata.mobile.json. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
 export interface MobileMetadataJson {
   readonly version: number;
   readonly country_calling_codes: Record<string, string[]>;
   readonly countries: Record<string, unknown>;
   readonly nonGeographic?: Record<string, unknown>;
+}
+
+/** The installed libphonenumber-js: its version and its mobile metadata. */
+export function installedPhoneMetadata(): { packageVersion: string; metadata: MobileMetadataJson } {
+  const packageDir = path.dirname(require.resolve('libphonenumber-js/package.json'));
+  const read = (file: string): unknown => JSON.parse(readFileSync(path.join(packageDir, file), 'utf8'));
+  return {
+    packageVersion: (read('package.json') as { version: string }).version,
+    metadata: read('metadata.mobile.json') as MobileMetadataJson,
+  };
 }
 
 const jsonStrings = (record: Record<string, unknown>): string =>

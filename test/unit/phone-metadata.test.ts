@@ -2,19 +2,15 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { getCountries, getCountryCallingCode } from 'libphonenumber-js/mobile';
 import { countryCallingCodes, mobileMetadata } from '../../functions/domain/phone-metadata';
-import { renderPhoneMetadataModule } from '../../local/phone-metadata-module';
+import { installedPhoneMetadata, renderPhoneMetadataModule } from '../../local/phone-metadata-module';
 
-const packageDir = path.dirname(require.resolve('libphonenumber-js/package.json'));
-const installed = {
-  version: (JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { version: string }).version,
-  metadata: JSON.parse(readFileSync(path.join(packageDir, 'metadata.mobile.json'), 'utf8')),
-};
+const installed = installedPhoneMetadata();
 
 describe('phone metadata', () => {
   it('is what `npm run generate:phone-metadata` writes from the installed libphonenumber-js', () => {
     const generated = readFileSync(path.join(__dirname, '../../functions/domain/phone-metadata.generated.ts'), 'utf8');
     // If this fails after an upgrade of libphonenumber-js: npm run generate:phone-metadata
-    expect(generated === renderPhoneMetadataModule(installed.metadata, installed.version)).toBe(true);
+    expect(generated === renderPhoneMetadataModule(installed.metadata, installed.packageVersion)).toBe(true);
   });
 
   it('reads as the package’s mobile metadata, every country included', () => {
