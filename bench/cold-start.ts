@@ -36,8 +36,6 @@ export interface ColdStartBundles {
   readonly sendPhoneSmsCode: string;
   /** bench/sdk-floor-entry.ts, bundled alike. */
   readonly sdkFloor: string;
-  /** bench/client-floor-entry.ts, bundled alike. */
-  readonly clientFloor: string;
 }
 
 /**
@@ -57,7 +55,7 @@ export async function measureColdStarts(endpoint: string, stub: AwsStub, bundles
     userDomainSecret: fixtures.USER_DOMAIN_SECRET,
     env: { CODES_TABLE_NAME: TABLES.codesTableName, USERS_TABLE_NAME: TABLES.usersTableName, CODE_PEPPER: fixtures.CODE_PEPPER, ...fixtures.GENEROUS_LIMITS },
   });
-  const links = await fixtures.prepareLinks(app, new fixtures.PhoneNumbers('138'), 5 * (rounds + 1)); // one per link case and round
+  const links = await fixtures.prepareLinks(app, new fixtures.PhoneNumbers('138'), 4 * (rounds + 1)); // one per link case and round
   app.db.destroy();
   const sendPhones = new fixtures.PhoneNumbers('137');
 
@@ -90,7 +88,6 @@ export async function measureColdStarts(endpoint: string, stub: AwsStub, bundles
     },
     relationPhoneWithSecret: link(bundles.relationPhone, pepperFromSecretsManager),
     relationPhoneWithSourceMaps: link(bundles.relationPhone, withSourceMaps),
-    clientFloor: link(bundles.clientFloor, env, 'clientFloor'),
     sdkFloor: link(bundles.sdkFloor, env, 'sdkFloor'),
   };
 

@@ -1,16 +1,7 @@
-import type { BatchGetCommandInput, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { BatchGetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { DocumentClient } from '../functions/adapters/dynamodb/client';
 import { keys } from '../functions/adapters/dynamodb/keys';
-
-/** The two calls of the floor, through either client. */
-export interface FloorClient {
-  batchGet(input: BatchGetCommandInput): Promise<{ Responses?: Record<string, Record<string, unknown>[]> }>;
-  transactWrite(input: TransactWriteCommandInput): Promise<unknown>;
-}
-
-/** The functions' own client, for the same floor without the SDK. */
-export const ownFloorClient = (db: DocumentClient): FloorClient => db;
 
 export interface FloorLink {
   readonly uid: string;
@@ -25,25 +16,28 @@ export interface FloorLink {
  * that DynamoPhoneLinks issues, sent straight through a document client.
  */
 export async function floorLink(
-  db: FloorClient,
+  db: DynamoDBDocumentClient,
   tables: { readonly codesTableName: string; readonly usersTableName: string },
   link: FloorLink,
   maxWrongTries = 5,
 ): Promise<void> {
   const e164 = `+86${link.phone}`;
   const userKey = keys.user(link.uid);
-  const codeKey = keys.code('6', e164);
-  const { Responses } = await db.batchGet({
-    RequestItems: {
-      [tables.usersTableName]: { Keys: [{ pk: userKey }], ConsistentRead: true },
-      [tables.codesTableName]: { Keys: [{ pk: codeKey }], ConsistentRead: true },
-    },
-  });
+  const codeKey = keys.code('link', e164);
+  const { Responses } = await db.send(
+    new BatchGetCommand({
+      RequestItems: {
+        [tables.usersTableName]: { Keys: [{ pk: userKey }], ConsistentRead: true },
+        [tables.codesTableName]: { Keys: [{ pk: codeKey }], ConsistentRead: true },
+      },
+    }),
+  );
   const codeHash = Responses?.[tables.codesTableName]?.[0]?.codeHash as string | undefined;
   if (!codeHash || !Responses?.[tables.usersTableName]?.[0]) throw new Error('floor: user or code not found');
   const now = Date.now();
   const linkedAt = new Date(now).toISOString();
-  await db.transactWrite({
+  await db.send(new TransactWriteCommand({
+    ClientRequestToken: randomUUID(),
     TransactItems: [
       {
         Update: {
@@ -72,7 +66,7 @@ export async function floorLink(
         },
       },
     ],
-  });
+  }));
 }
 
 /**
@@ -82,7 +76,7 @@ export async function floorLink(
  * For the bench only; the query carries `uid` and `phone`.
  */
 export const floorHandler =
-  (db: FloorClient, tables: { readonly codesTableName: string; readonly usersTableName: string }) => async (event: APIGatewayProxyEventV2) => {
+  (db: DynamoDBDocumentClient, tables: { readonly codesTableName: string; readonly usersTableName: string }) => async (event: APIGatewayProxyEventV2) => {
     const { uid = '', phone = '' } = event.queryStringParameters ?? {};
     await floorLink(db, tables, { uid, phone });
     return { statusCode: 200, body: JSON.stringify({ code: 200, msg: 'floor', extMsg: '', data: {} }) };

@@ -6,8 +6,8 @@
  *
  *  - DynamoDB calls per request, counted on the handlers' client;
  *  - handler latency against the floor (the same DynamoDB calls issued
- *    directly with the AWS SDK, and with the functions' own client),
- *    interleaved: handler, floor, own-client floor, parameter error, ...;
+ *    directly through the SDK's document client, on a client of its own),
+ *    interleaved: handler, floor, parameter error, send, ...;
  *  - throughput of the local server under autocannon.
  *
  * Codes are prepared beforehand through the real sendPhoneSmsCode handler
@@ -36,8 +36,8 @@ import {
   type LinkFixture,
 } from './fixtures';
 import { recordCalls } from '../test/support/faults';
-import { floorLink, ownFloorClient } from './floor';
-import { sdkFloorClient } from './sdk-floor-client';
+import { createDocumentClient } from '../functions/adapters/dynamodb/document-client';
+import { floorLink } from './floor';
 import { p50p99, round } from './stats';
 
 const settings = {
@@ -66,9 +66,9 @@ async function main(): Promise<void> {
   const phones = new PhoneNumbers('139');
 
   const ddbCallsPerRequest = await countCalls(app, phones);
-  const { latencyMs, floorOwnClient, sendPhoneSmsCodeWithoutSns } = await measureLatency(app, phones, endpoint);
+  const { latencyMs, sendPhoneSmsCodeWithoutSns } = await measureLatency(app, phones, endpoint);
   const throughput = await measureThroughput(app, phones);
-  writeSync(3, `${JSON.stringify({ ddbCallsPerRequest, latencyMs, throughput, floorOwnClient, sendPhoneSmsCodeWithoutSns })}\n`);
+  writeSync(3, `${JSON.stringify({ ddbCallsPerRequest, latencyMs, throughput, sendPhoneSmsCodeWithoutSns })}\n`);
   app.db.destroy();
 }
 
@@ -125,11 +125,9 @@ async function measureLatency(app: LocalApp, phones: PhoneNumbers, endpoint: str
   const rounds = settings.warmup + settings.samples;
   const forHandler = await prepareLinks(app, phones, rounds);
   const forFloor = await prepareLinks(app, phones, rounds);
-  const forOwnFloor = await prepareLinks(app, phones, rounds);
   const maxWrongTries = readCodeSettings({}).maxWrongTries;
-  const sdk = sdkFloorClient(endpoint);
-  const own = ownFloorClient(app.db);
-  const times = { success: [] as number[], floor: [] as number[], floorOwnClient: [] as number[], validationError: [] as number[], send: [] as number[] };
+  const floorClient = createDocumentClient(endpoint);
+  const times = { success: [] as number[], floor: [] as number[], validationError: [] as number[], send: [] as number[] };
   const event = (path: string, rawQueryString: string, headers: Record<string, string> = {}) =>
     toApiGatewayEvent({ method: 'POST', path, rawQueryString, headers, sourceIp: '203.0.113.9' });
   const timed = async <T>(samples: number[], run: () => Promise<T>, keep: boolean): Promise<T> => {
@@ -152,19 +150,17 @@ async function measureLatency(app: LocalApp, phones: PhoneNumbers, endpoint: str
     const sendContext = lambdaContext('sendPhoneSmsCode');
 
     answered(await timed(times.success, () => app.handlers.relationPhone(linkEvent, context), keep), 200, 'relationPhone');
-    await timed(times.floor, () => floorLink(sdk, TABLES, forFloor[round] as LinkFixture, maxWrongTries), keep);
-    await timed(times.floorOwnClient, () => floorLink(own, TABLES, forOwnFloor[round] as LinkFixture, maxWrongTries), keep);
+    await timed(times.floor, () => floorLink(floorClient, TABLES, forFloor[round] as LinkFixture, maxWrongTries), keep);
     answered(await timed(times.validationError, () => app.handlers.relationPhone(invalidEvent, context), keep), 5019, 'relationPhone, invalid phone');
     answered(await timed(times.send, () => app.handlers.sendPhoneSmsCode(sendEvent, sendContext), keep), 200, 'sendPhoneSmsCode');
   }
-  sdk.destroy();
+  floorClient.destroy();
   return {
     latencyMs: {
       'relationPhone.success': p50p99(times.success),
       floor: p50p99(times.floor),
       'relationPhone.validationError': p50p99(times.validationError),
     },
-    floorOwnClient: p50p99(times.floorOwnClient),
     // The local outbox stands in for SNS: the DynamoDB part of a send, without the SMS provider's round trip.
     sendPhoneSmsCodeWithoutSns: p50p99(times.send),
   };

@@ -59,6 +59,13 @@ function readSecretSource(env: Env, valueName: string, arnName: string): SecretS
   throw new ConfigError(`Set ${arnName} (a Secrets Manager secret) or ${valueName}`);
 }
 
+/**
+ * How long a secret read from Secrets Manager is kept before it is read
+ * again: a rotated secret is picked up within this time, without a
+ * redeploy. Powertools Parameters' own variable.
+ */
+export const readSecretsMaxAgeSeconds = (env: Env = process.env): number => readInteger(env, 'POWERTOOLS_PARAMETERS_MAX_AGE', 300, 0);
+
 /** The key codes are stored under (HMAC pepper). */
 export const readPepperSource = (env: Env = process.env): SecretSource =>
   readSecretSource(env, 'CODE_PEPPER', 'CODE_PEPPER_SECRET_ARN');

@@ -4,7 +4,7 @@
  */
 import type { SendLimits } from './config';
 import type { PhoneNumber } from './domain/phone';
-import type { CodeType, StoredCode } from './domain/verification-code';
+import type { CodePurpose, StoredCode } from './domain/verification-code';
 
 export interface User {
   readonly uid: string;
@@ -16,7 +16,7 @@ export interface User {
 /** A code about to be issued, with everything needed to take it back. */
 export interface CodeIssue {
   readonly phone: PhoneNumber;
-  readonly codeType: CodeType;
+  readonly purpose: CodePurpose;
   readonly codeHash: string;
   readonly issuedAt: number;
   readonly expiresAt: number;
@@ -29,20 +29,40 @@ export interface CodeIssue {
 
 export type IssueOutcome = 'issued' | 'replayed' | 'rate-limited';
 
-export interface VerificationCodes {
+/** Issuing a code: the request's nonce, the code itself and the send limits, decided together. */
+export interface CodeIssuer {
   /**
    * Uses up the `random`, then stores the code as the latest for its
-   * (phone, codeType) and counts it against the cooldown and the caps, all
-   * with conditional writes: 'replayed' when the `random` was used,
-   * 'rate-limited' when a limit refuses it (the `random` is used up anyway).
+   * (phone, purpose) and counts it against the cooldown and the caps:
+   * 'replayed' when the `random` was used already, 'rate-limited' when a
+   * limit refuses it (the `random` is used up anyway).
    */
   issue(issue: CodeIssue, limits: SendLimits): Promise<IssueOutcome>;
   /** Undoes `issue` after the SMS provider failed: no code left, nothing counted. */
   withdraw(issue: CodeIssue): Promise<void>;
-  /** The latest code for (phone, codeType), read consistently. */
-  find(phone: PhoneNumber, codeType: CodeType): Promise<StoredCode | undefined>;
+}
+
+/** The latest code per (phone, purpose). */
+export interface VerificationCodes {
+  /** The latest code for (phone, purpose), read consistently. */
+  find(phone: PhoneNumber, purpose: CodePurpose): Promise<StoredCode | undefined>;
   /** Counts one wrong try against the stored code if it is still that code. */
-  recordWrongTry(phone: PhoneNumber, codeType: CodeType, storedHash: string): Promise<void>;
+  recordWrongTry(phone: PhoneNumber, purpose: CodePurpose, storedHash: string): Promise<void>;
+}
+
+export interface Users {
+  find(uid: string): Promise<User | undefined>;
+  /** Creates the user unless it exists (local development only). */
+  ensure(uid: string): Promise<void>;
+}
+
+/** A code proving a purpose for a phone: what a link or an unlink consumes. */
+export interface CodeProof {
+  readonly purpose: CodePurpose;
+  /** The stored hash the candidate matched: consumed only if still stored. */
+  readonly codeHash: string;
+  /** The code is void once it has this many wrong tries. */
+  readonly maxWrongTries: number;
 }
 
 export interface LinkAttempt {
@@ -50,11 +70,7 @@ export interface LinkAttempt {
   /** The phone the user had when read: the link only applies if it still has it. */
   readonly previousPhone: PhoneNumber | undefined;
   readonly phone: PhoneNumber;
-  readonly codeType: CodeType;
-  /** The stored hash the candidate matched: consumed only if still stored. */
-  readonly codeHash: string;
-  /** The code is void once it has this many wrong tries. */
-  readonly maxWrongTries: number;
+  readonly proof: CodeProof;
   readonly now: number;
 }
 
@@ -65,37 +81,29 @@ export interface LinkAttempt {
  */
 export type LinkOutcome = 'linked' | 'code-rejected' | 'phone-taken' | 'conflict';
 
-export interface Users {
-  find(uid: string): Promise<User | undefined>;
-  /** Creates the user unless it exists (local development only). */
-  ensure(uid: string): Promise<void>;
+export interface UnlinkAttempt {
+  readonly uid: string;
+  /** The phone the user had when read: the unlink only applies if it still has it. */
+  readonly phone: PhoneNumber;
+  readonly proof: CodeProof;
+  readonly now: number;
 }
+
+/** 'code-rejected': the code changed meanwhile; 'conflict': the user or claim changed, re-read. */
+export type UnlinkOutcome = 'unlinked' | 'code-rejected' | 'conflict';
 
 /** Phone links span both tables: a link consumes a code and claims a phone for a user. */
 export interface PhoneLinks {
-  /** One consistent read of the user and, when asked, the latest code for (phone, codeType). */
+  /** One consistent read of the user and, when asked, the latest code for (phone, purpose). */
   findUserWithCode(
     uid: string,
-    code: { phone: PhoneNumber; codeType: CodeType } | undefined,
+    code: { phone: PhoneNumber; purpose: CodePurpose } | undefined,
   ): Promise<{ user: User | undefined; code: StoredCode | undefined }>;
   /** Consumes the code, claims the phone, updates the user and frees the old claim, atomically. */
   linkPhone(attempt: LinkAttempt): Promise<LinkOutcome>;
   /** Consumes the code, releases the phone's claim and clears the user's phone, atomically. */
   unlinkPhone(attempt: UnlinkAttempt): Promise<UnlinkOutcome>;
 }
-
-export interface UnlinkAttempt {
-  readonly uid: string;
-  /** The phone the user had when read: the unlink only applies if it still has it. */
-  readonly phone: PhoneNumber;
-  readonly codeType: CodeType;
-  readonly codeHash: string;
-  readonly maxWrongTries: number;
-  readonly now: number;
-}
-
-/** 'code-rejected': the code changed meanwhile; 'conflict': the user or claim changed, re-read. */
-export type UnlinkOutcome = 'unlinked' | 'code-rejected' | 'conflict';
 
 export interface SmsSender {
   /** Resolves once the provider accepted the message; rejects otherwise. */

@@ -4,10 +4,11 @@ import type { HttpResult } from '../functions/http/envelope';
 import { JoseTokenVerifier } from '../functions/adapters/auth/jose-token-verifier';
 import { OutboxSmsSender } from '../functions/adapters/sms/outbox-sms-sender';
 import { systemClock, type Clock } from '../functions/clock';
-import { createDocumentClient } from '../functions/adapters/dynamodb/client';
-import { DynamoPhoneLinks, DynamoUsers } from '../functions/adapters/dynamodb/users';
+import { DynamoCodeIssuer } from '../functions/adapters/dynamodb/code-issuer';
+import { createDocumentClient } from '../functions/adapters/dynamodb/document-client';
+import { DynamoPhoneLinks } from '../functions/adapters/dynamodb/phone-links';
+import { DynamoUsers } from '../functions/adapters/dynamodb/users';
 import { DynamoVerificationCodes } from '../functions/adapters/dynamodb/verification-codes';
-import { resolveSecret } from '../functions/adapters/secrets/secret-source';
 import {
   readAuthConfig,
   readCodeSettings,
@@ -18,6 +19,7 @@ import {
   readUserDomainSecretsSource,
   readUsersTableName,
   signatureRules,
+  type SecretSource,
 } from '../functions/config';
 import {
   createDeletePhoneRelationHandler,
@@ -75,10 +77,11 @@ export async function createLocalApp(options: LocalAppOptions) {
   const users = new DynamoUsers(db, tables.usersTableName);
   const links = new DynamoPhoneLinks(db, tables);
   const codes = new DynamoVerificationCodes(db, tables.codesTableName);
+  const issuer = new DynamoCodeIssuer(db, tables.codesTableName);
   const tokens = new JoseTokenVerifier(readAuthConfig(config));
-  // Secrets are given as values locally; resolveSecret reads them the way the cloud reads an ARN.
-  const codeRules = { ...readCodeSettings(config), pepper: await resolveSecret(readPepperSource(config)) };
-  const domainSecrets = await resolveSecret(readUserDomainSecretsSource(config));
+  // Locally the secrets are values, set just above.
+  const codeRules = { ...readCodeSettings(config), pepper: secretValue(readPepperSource(config)) };
+  const domainSecrets = secretValue(readUserDomainSecretsSource(config));
   const outbox = new OutboxSmsSender(options.print, () => clock.now());
 
   return {
@@ -87,12 +90,13 @@ export async function createLocalApp(options: LocalAppOptions) {
     users,
     links,
     codes,
+    issuer,
     outbox,
     tokenIssuer,
     handlers: asHttpHandlers({
       sendPhoneSmsCode: createSendPhoneSmsCodeHandler(
         ready({
-          codes,
+          issuer,
           sms: outbox,
           clock,
           codeRules,
@@ -106,6 +110,11 @@ export async function createLocalApp(options: LocalAppOptions) {
     }),
   };
 }
+
+const secretValue = (source: SecretSource): string => {
+  if (!('value' in source)) throw new Error('The local app takes its secrets as values, not Secrets Manager ARNs');
+  return source.value;
+};
 
 /** What API Gateway calls: an event and a Lambda context in, the HTTP result out. */
 export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResult>;

@@ -1,10 +1,11 @@
-import { DynamoPhoneLinks, DynamoUsers } from '../adapters/dynamodb/users';
+import { DynamoPhoneLinks } from '../adapters/dynamodb/phone-links';
+import { DynamoUsers } from '../adapters/dynamodb/users';
 import { DynamoVerificationCodes } from '../adapters/dynamodb/verification-codes';
-import { resolveSecret } from '../adapters/secrets/secret-source';
+import { cachedSecret } from '../adapters/secrets/cached-secret';
 import { systemClock } from '../clock';
 import { readCodeSettings, readCodesTableName, readPepperSource, readUsersTableName } from '../config';
 import { createDeletePhoneRelationHandler } from '../http/handlers';
-import { documentClient, loadOnce, tokenVerifier } from './wiring';
+import { documentClient, tokenVerifier } from './wiring';
 
 // Cold start: configuration is read (and checked) now; the pepper starts loading now.
 const db = documentClient();
@@ -13,16 +14,13 @@ const users = new DynamoUsers(db, tables.usersTableName);
 const links = new DynamoPhoneLinks(db, tables);
 const codes = new DynamoVerificationCodes(db, tables.codesTableName);
 const codeSettings = readCodeSettings();
-const pepperSource = readPepperSource();
+const pepper = cachedSecret(readPepperSource());
 
 /** Lambda entry point: DELETE /v2/enduser/enduserapi/deletePhoneRelation */
-export const handler = createDeletePhoneRelationHandler(
-  tokenVerifier(),
-  loadOnce(async () => ({
-    users,
-    links,
-    codes,
-    clock: systemClock,
-    codeRules: { ...codeSettings, pepper: await resolveSecret(pepperSource) },
-  })),
-);
+export const handler = createDeletePhoneRelationHandler(tokenVerifier(), async () => ({
+  users,
+  links,
+  codes,
+  clock: systemClock,
+  codeRules: { ...codeSettings, pepper: await pepper() },
+}));

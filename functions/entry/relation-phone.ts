@@ -1,10 +1,10 @@
-import { DynamoPhoneLinks } from '../adapters/dynamodb/users';
+import { DynamoPhoneLinks } from '../adapters/dynamodb/phone-links';
 import { DynamoVerificationCodes } from '../adapters/dynamodb/verification-codes';
-import { resolveSecret } from '../adapters/secrets/secret-source';
+import { cachedSecret } from '../adapters/secrets/cached-secret';
 import { systemClock } from '../clock';
 import { readCodeSettings, readCodesTableName, readPepperSource, readUsersTableName } from '../config';
 import { createRelationPhoneHandler } from '../http/handlers';
-import { documentClient, loadOnce, tokenVerifier } from './wiring';
+import { documentClient, tokenVerifier } from './wiring';
 
 // Cold start: configuration is read (and checked) now; the pepper starts loading now.
 const db = documentClient();
@@ -12,15 +12,12 @@ const tables = { codesTableName: readCodesTableName(), usersTableName: readUsers
 const links = new DynamoPhoneLinks(db, tables);
 const codes = new DynamoVerificationCodes(db, tables.codesTableName);
 const codeSettings = readCodeSettings();
-const pepperSource = readPepperSource();
+const pepper = cachedSecret(readPepperSource());
 
 /** Lambda entry point: POST /v2/enduser/enduserapi/relationPhone */
-export const handler = createRelationPhoneHandler(
-  tokenVerifier(),
-  loadOnce(async () => ({
-    links,
-    codes,
-    clock: systemClock,
-    codeRules: { ...codeSettings, pepper: await resolveSecret(pepperSource) },
-  })),
-);
+export const handler = createRelationPhoneHandler(tokenVerifier(), async () => ({
+  links,
+  codes,
+  clock: systemClock,
+  codeRules: { ...codeSettings, pepper: await pepper() },
+}));

@@ -1,6 +1,6 @@
-import { DynamoVerificationCodes } from '../adapters/dynamodb/verification-codes';
-import { resolveSecret } from '../adapters/secrets/secret-source';
+import { DynamoCodeIssuer } from '../adapters/dynamodb/code-issuer';
 import { SnsSmsSender } from '../adapters/sms/sns-sms-sender';
+import { cachedSecret } from '../adapters/secrets/cached-secret';
 import { systemClock } from '../clock';
 import {
   readCodeSettings,
@@ -13,28 +13,26 @@ import {
   signatureRules,
 } from '../config';
 import { createSendPhoneSmsCodeHandler } from '../http/handlers';
-import { documentClient, loadOnce } from './wiring';
+import { documentClient } from './wiring';
 
 // Cold start: configuration is read (and checked) now; secrets start loading now.
-const codes = new DynamoVerificationCodes(documentClient(), readCodesTableName());
+const issuer = new DynamoCodeIssuer(documentClient(), readCodesTableName());
 const sms = new SnsSmsSender(readSmsConfig());
 const codeSettings = readCodeSettings();
 const sendLimits = readSendLimits();
 const signatureSettings = readSignatureSettings();
-const pepperSource = readPepperSource();
-const domainSecretsSource = readUserDomainSecretsSource();
+const pepper = cachedSecret(readPepperSource());
+const domainSecrets = cachedSecret(readUserDomainSecretsSource());
 
 /** Lambda entry point: POST /v2/sms/enduserapi/v2/sendPhoneSmsCode */
-export const handler = createSendPhoneSmsCodeHandler(
-  loadOnce(async () => {
-    const [pepper, domainSecrets] = await Promise.all([resolveSecret(pepperSource), resolveSecret(domainSecretsSource)]);
-    return {
-      codes,
-      sms,
-      clock: systemClock,
-      codeRules: { ...codeSettings, pepper },
-      sendLimits,
-      signatureRules: signatureRules(signatureSettings, domainSecrets),
-    };
-  }),
-);
+export const handler = createSendPhoneSmsCodeHandler(async () => {
+  const [pepperValue, domainSecretsJson] = await Promise.all([pepper(), domainSecrets()]);
+  return {
+    issuer,
+    sms,
+    clock: systemClock,
+    codeRules: { ...codeSettings, pepper: pepperValue },
+    sendLimits,
+    signatureRules: signatureRules(signatureSettings, domainSecretsJson),
+  };
+});

@@ -2,7 +2,7 @@ import type { CodeRules } from '../config';
 import { refuse } from '../domain/errors';
 import type { PhoneNumber } from '../domain/phone';
 import { ResultCode } from '../domain/result-codes';
-import { judgeCode, type CodeType, type StoredCode } from '../domain/verification-code';
+import { judgeCode, type CodePurpose, type StoredCode } from '../domain/verification-code';
 import type { VerificationCodes } from '../ports';
 
 /**
@@ -10,11 +10,11 @@ import type { VerificationCodes } from '../ports';
  * wrong candidate counts one try against the stored code.
  */
 export async function checkCode(
-  check: { stored: StoredCode | undefined; candidateHash: string; phone: PhoneNumber; codeType: CodeType; now: number },
+  check: { stored: StoredCode | undefined; candidateHash: string; phone: PhoneNumber; purpose: CodePurpose; now: number },
   deps: { codes: Pick<VerificationCodes, 'recordWrongTry'>; codeRules: CodeRules },
 ): Promise<void> {
-  const { stored, candidateHash, phone, codeType, now } = check;
+  const { stored, candidateHash, phone, purpose, now } = check;
   const verdict = judgeCode(stored, candidateHash, now, deps.codeRules.maxWrongTries);
-  if (verdict === 'wrong' && stored?.codeHash) await deps.codes.recordWrongTry(phone, codeType, stored.codeHash);
+  if (verdict === 'wrong' && stored?.codeHash) await deps.codes.recordWrongTry(phone, purpose, stored.codeHash);
   if (verdict !== 'valid') refuse(ResultCode.SmsCodeFailed);
 }

@@ -3,7 +3,7 @@ import type { CodeRules } from '../config';
 import { refuse } from '../domain/errors';
 import type { PhoneNumber } from '../domain/phone';
 import { ResultCode } from '../domain/result-codes';
-import { CODE_PATTERN, hashCode, type CodeType } from '../domain/verification-code';
+import { CODE_PATTERN, hashCode, type CodePurpose } from '../domain/verification-code';
 import type { PhoneLinks, Users, VerificationCodes } from '../ports';
 import { checkCode } from './check-code';
 import { backOff, MAX_CONFLICT_ATTEMPTS as MAX_ATTEMPTS } from '../backoff';
@@ -22,11 +22,12 @@ export interface DeletePhoneRelationDependencies {
   readonly codeRules: CodeRules;
 }
 
-const UNLINK_CODE_TYPE: CodeType = '7';
+/** Proven by a codeType 4 code (or its alias 7). */
+const PURPOSE: CodePurpose = 'unlink';
 
 /**
  * DELETE /v2/enduser/enduserapi/deletePhoneRelation: unlinks the signed-in
- * user's phone, proven by the latest codeType 7 code sent to that phone.
+ * user's phone, proven by the latest codeType 4 (or 7) code sent to that phone.
  * Checks run in the contract's order; the first that fails answers.
  */
 export async function deletePhoneRelation(
@@ -42,16 +43,14 @@ export async function deletePhoneRelation(
     if (!CODE_PATTERN.test(code)) refuse(ResultCode.SmsCodeFailed);
 
     const now = deps.clock.now();
-    const candidateHash = hashCode(deps.codeRules.pepper, phone, UNLINK_CODE_TYPE, code);
-    const stored = await deps.codes.find(phone, UNLINK_CODE_TYPE);
-    await checkCode({ stored, candidateHash, phone, codeType: UNLINK_CODE_TYPE, now }, deps);
+    const candidateHash = hashCode(deps.codeRules.pepper, phone, PURPOSE, code);
+    const stored = await deps.codes.find(phone, PURPOSE);
+    await checkCode({ stored, candidateHash, phone, purpose: PURPOSE, now }, deps);
 
     const outcome = await deps.links.unlinkPhone({
       uid: user.uid,
       phone,
-      codeType: UNLINK_CODE_TYPE,
-      codeHash: candidateHash,
-      maxWrongTries: deps.codeRules.maxWrongTries,
+      proof: { purpose: PURPOSE, codeHash: candidateHash, maxWrongTries: deps.codeRules.maxWrongTries },
       now,
     });
     if (outcome === 'unlinked') return { phone };

@@ -3,7 +3,7 @@ import type { CodeRules } from '../config';
 import { refuse } from '../domain/errors';
 import { normalizePhone, type PhoneNumber } from '../domain/phone';
 import { ResultCode } from '../domain/result-codes';
-import { CODE_PATTERN, hashCode, type CodeType } from '../domain/verification-code';
+import { CODE_PATTERN, hashCode, type CodePurpose } from '../domain/verification-code';
 import type { PhoneLinks, VerificationCodes } from '../ports';
 import { checkCode } from './check-code';
 import { backOff, MAX_CONFLICT_ATTEMPTS as MAX_ATTEMPTS } from '../backoff';
@@ -23,11 +23,12 @@ export interface RelationPhoneDependencies {
   readonly codeRules: CodeRules;
 }
 
-const LINK_CODE_TYPE: CodeType = '6';
+/** Proven by a codeType 3 code (or its alias 6). */
+const PURPOSE: CodePurpose = 'link';
 
 /**
  * POST /v2/enduser/enduserapi/relationPhone: links a phone to the signed-in
- * user, proven by the latest codeType 6 code sent to it. Checks run in the
+ * user, proven by the latest codeType 3 (or 6) code sent to it. Checks run in the
  * contract's order; the first that fails answers.
  */
 export async function relationPhone(
@@ -40,27 +41,25 @@ export async function relationPhone(
   const phone = normalizePhone(phoneText, internationalCode, deps.codeRules.allowedCountries);
   // A code that is not six digits is wrong without looking anything up.
   const wellFormed = CODE_PATTERN.test(code);
-  const candidateHash = hashCode(deps.codeRules.pepper, phone, LINK_CODE_TYPE, code);
+  const candidateHash = hashCode(deps.codeRules.pepper, phone, PURPOSE, code);
 
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const now = deps.clock.now();
     const found = await deps.links.findUserWithCode(
       request.uid,
-      wellFormed ? { phone, codeType: LINK_CODE_TYPE } : undefined,
+      wellFormed ? { phone, purpose: PURPOSE } : undefined,
     );
     const user = found.user ?? refuse(ResultCode.UserDoesNotExist);
     if (!wellFormed) refuse(ResultCode.SmsCodeFailed);
 
-    await checkCode({ stored: found.code, candidateHash, phone, codeType: LINK_CODE_TYPE, now }, deps);
+    await checkCode({ stored: found.code, candidateHash, phone, purpose: PURPOSE, now }, deps);
 
     // The code is checked before the owner: only someone holding the phone learns it is taken.
     const outcome = await deps.links.linkPhone({
       uid: user.uid,
       previousPhone: user.phone,
       phone,
-      codeType: LINK_CODE_TYPE,
-      codeHash: candidateHash,
-      maxWrongTries: deps.codeRules.maxWrongTries,
+      proof: { purpose: PURPOSE, codeHash: candidateHash, maxWrongTries: deps.codeRules.maxWrongTries },
       now,
     });
     if (outcome === 'linked') return { phone };

@@ -4,8 +4,8 @@ import { InvalidParameter, refuse, RuleViolation } from '../domain/errors';
 import { normalizePhone, type PhoneNumber } from '../domain/phone';
 import { ResultCode } from '../domain/result-codes';
 import { computeSignature, signatureMatches } from '../domain/signature';
-import { generateCode, hashCode, type CodeType } from '../domain/verification-code';
-import type { CodeIssue, SmsSender, VerificationCodes } from '../ports';
+import { generateCode, hashCode, parseCodeType, purposeOf } from '../domain/verification-code';
+import type { CodeIssue, CodeIssuer, SmsSender } from '../ports';
 import { given } from './parameters';
 
 export interface SendPhoneSmsCodeRequest {
@@ -20,7 +20,7 @@ export interface SendPhoneSmsCodeRequest {
 }
 
 export interface SendPhoneSmsCodeDependencies {
-  readonly codes: VerificationCodes;
+  readonly issuer: CodeIssuer;
   readonly sms: SmsSender;
   readonly clock: Clock;
   readonly codeRules: CodeRules;
@@ -43,7 +43,7 @@ export async function sendPhoneSmsCode(
   const internationalCode = given(request.internationalCode) ?? refuse(ResultCode.InternationalCodeRequired);
   const userDomain = given(request.userDomain) ?? refuse(ResultCode.UserDomainRequired);
   const signature = given(request.signature) ?? refuse(ResultCode.SignatureRequired);
-  const codeType = parseCodeType(request.codeType);
+  const codeType = parseCodeType(request.codeType) ?? invalid('codeType');
   const random = matching(request.random, RANDOM, 'random');
   const ts = matching(request.ts, TIMESTAMP, 'ts');
   const number = normalizePhone(phone, internationalCode, deps.codeRules.allowedCountries);
@@ -56,10 +56,11 @@ export async function sendPhoneSmsCode(
   if (!expected || !signatureMatches(expected, signature) || skewed) refuse(ResultCode.SignatureVerificationFailed);
 
   const code = generateCode();
+  const purpose = purposeOf(codeType);
   const issue: CodeIssue = {
     phone: number,
-    codeType,
-    codeHash: hashCode(deps.codeRules.pepper, number, codeType, code),
+    purpose,
+    codeHash: hashCode(deps.codeRules.pepper, number, purpose, code),
     issuedAt: now,
     expiresAt: now + deps.codeRules.codeTtlSeconds * 1000,
     sourceIp: request.sourceIp,
@@ -67,7 +68,7 @@ export async function sendPhoneSmsCode(
     random,
     nonceExpiresAt: now + deps.signatureRules.nonceTtlSeconds * 1000,
   };
-  const outcome = await deps.codes.issue(issue, deps.sendLimits);
+  const outcome = await deps.issuer.issue(issue, deps.sendLimits);
   if (outcome === 'replayed') refuse(ResultCode.SignatureVerificationFailed);
   if (outcome === 'rate-limited') refuse(ResultCode.SmsFrequencyLimited);
 
@@ -75,7 +76,7 @@ export async function sendPhoneSmsCode(
     await deps.sms.send(number.e164, smsText(code, deps.codeRules.codeTtlSeconds));
   } catch (cause) {
     // A code that never reached the phone must not stay valid nor count.
-    await deps.codes.withdraw(issue);
+    await deps.issuer.withdraw(issue);
     throw new RuleViolation(ResultCode.SmsSendingFailed, { cause });
   }
   return { phone: number };
@@ -85,13 +86,11 @@ export async function sendPhoneSmsCode(
 const smsText = (code: string, ttlSeconds: number): string =>
   `Your verification code is ${code}. It is valid for ${Math.max(1, Math.round(ttlSeconds / 60))} minutes. Do not share it with anyone.`;
 
-function parseCodeType(value: string | undefined): CodeType {
-  // Types 1-5 belong to other services of the platform: they are invalid here too.
-  if (value === '6' || value === '7') return value;
-  throw new InvalidParameter('codeType');
-}
+const invalid = (name: string): never => {
+  throw new InvalidParameter(name);
+};
 
 function matching(value: string | undefined, pattern: RegExp, name: string): string {
-  if (value === undefined || !pattern.test(value)) throw new InvalidParameter(name);
+  if (value === undefined || !pattern.test(value)) return invalid(name);
   return value;
 }

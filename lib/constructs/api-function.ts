@@ -24,7 +24,7 @@ export const BUNDLING: BundlingOptions = {
   format: OutputFormat.ESM,
   // Prefer packages' ESM builds where they ship both, for tree-shaking.
   mainFields: ['module', 'main'],
-  // Some bundled dependencies (aws4) still call require(); give ESM one.
+  // Some bundled CommonJS dependencies still call require(); give ESM one.
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
   minify: true,
   // No keepNames: it wraps every function and class in a name-setting call,
@@ -34,12 +34,19 @@ export const BUNDLING: BundlingOptions = {
   sourceMap: true,
   // The map only needs line mappings; leaving sources out keeps the bundle small.
   sourcesContent: false,
-  // middy imports node:stream/web only for response streaming, unused here;
-  // the stand-in keeps Web Streams from loading at each cold start.
-  esbuildArgs: { '--alias': ['node:stream/web=./functions/bundling/stream-web.ts'] },
-  // Bundle everything, and use nothing from the runtime's copy of the AWS
-  // SDK: the functions talk to AWS through functions/adapters/aws (see
-  // docs/PERFORMANCE.md), and what deploys is what package-lock.json pins.
+  // Stand-ins (functions/bundling/, each says why): middy imports
+  // node:stream/web only for response streaming, unused here, and every SDK
+  // client imports the whole default credential chain, where Lambda needs
+  // only the environment's credentials.
+  esbuildArgs: {
+    '--alias': [
+      'node:stream/web=./functions/bundling/stream-web.ts',
+      '@aws-sdk/credential-provider-node=./functions/bundling/credential-provider-node.ts',
+    ],
+  },
+  // Bundle everything, the AWS SDK included, and use nothing from the
+  // runtime's copy of it: what deploys is what package-lock.json pins, and
+  // esbuild keeps only the modules the functions import.
   externalModules: [],
 };
 

@@ -6,13 +6,14 @@ const internalError = { status: 500, code: 500, msg: 'Internal server error', ex
 const kinds: FaultKind[] = ['throttling', 'serverError', 'timeout', 'networkReset'];
 
 /**
- * Each DynamoDB call of each path fails in turn. A fault the client cannot
- * retry through answers a bare HTTP 500 and leaves the tables as they were
- * (or, when the write landed and only its answer was lost, fully applied); a
- * blip is retried through and the request succeeds. A timeout or a reset may
- * hide a write that landed, so it is retried only for calls that are safe to
- * send twice (reads, and transactions with their request token); a single
- * PutItem or UpdateItem fails at once instead.
+ * Each DynamoDB call of each path fails in turn, below the SDK's retry
+ * middleware. A fault that outlasts the SDK's three attempts answers a bare
+ * HTTP 500 and leaves the tables as they were (or, when the write landed and
+ * only its answers were lost, fully applied, never half); a blip is retried
+ * through and the request succeeds. The SDK retries throttling, 5xx,
+ * timeouts and resets alike, on every call: each write recognises its own
+ * retry (transactions by their request token, a wrong try by its id, a
+ * nonce by its issue), so a retry never counts or refuses anything twice.
  */
 describe('DynamoDB faults', () => {
   let h: Harness;
@@ -23,10 +24,11 @@ describe('DynamoDB faults', () => {
   afterEach(() => h.close());
 
   /** Every path, prepared, with the DynamoDB calls it makes (as database-calls.test.ts pins them). */
-  const paths: Record<string, { calls: string[]; run: (h: Harness) => Promise<() => Promise<Answer>> }> = {
-    'sendPhoneSmsCode success': { calls: ['TransactWriteItems'], run: async (hh) => () => hh.send() },
+  const paths: Record<string, { calls: string[]; answers: number; run: (h: Harness) => Promise<() => Promise<Answer>> }> = {
+    'sendPhoneSmsCode success': { calls: ['TransactWriteItems'], answers: 200, run: async (hh) => () => hh.send() },
     'relationPhone success': {
       calls: ['BatchGetItem', 'TransactWriteItems'],
+      answers: 200,
       run: async (hh) => {
         const { token } = await hh.newUser();
         const code = await hh.codeFor();
@@ -35,6 +37,7 @@ describe('DynamoDB faults', () => {
     },
     'relationPhone wrong code': {
       calls: ['BatchGetItem', 'UpdateItem'],
+      answers: 5037,
       run: async (hh) => {
         const { token } = await hh.newUser();
         const code = await hh.codeFor();
@@ -43,6 +46,7 @@ describe('DynamoDB faults', () => {
     },
     'deletePhoneRelation success': {
       calls: ['GetItem', 'GetItem', 'TransactWriteItems'],
+      answers: 200,
       run: async (hh) => {
         const { token } = await hh.newUser();
         await hh.link(token, { phone: PHONE, code: await hh.codeFor() });
@@ -52,6 +56,7 @@ describe('DynamoDB faults', () => {
     },
     userInfo: {
       calls: ['GetItem'],
+      answers: 200,
       run: async (hh) => {
         const { token } = await hh.newUser();
         return () => hh.userInfo(token);
@@ -59,43 +64,85 @@ describe('DynamoDB faults', () => {
     },
   };
 
-  const safeTwice = new Set(['GetItem', 'BatchGetItem', 'TransactWriteItems']);
-  const retried = (kind: FaultKind, operation: string) => kind === 'throttling' || kind === 'serverError' || safeTwice.has(operation);
+  const wrongTriesStored = async () => (await h.snapshot()).codes.find((item) => String(item.pk).startsWith('CODE#'))?.wrongTries;
+  const counts = async () => (await h.snapshot()).codes.filter((item) => String(item.pk).startsWith('COUNT#')).map((item) => item.count);
+
   // Every kind on every call: a timeout and a reset on the UpdateItem of a wrong code included.
   const cases = Object.entries(paths).flatMap(([path, { calls }]) =>
-    calls.flatMap((operation, i) => kinds.map((kind) => ({ path, call: i + 1, operation, kind, retried: retried(kind, operation) }))),
+    calls.flatMap((operation, i) => kinds.map((kind) => ({ path, call: i + 1, operation, kind }))),
   );
 
-  it.each(cases)('$path, call $call ($operation) fails for good ($kind): HTTP 500, tables unchanged', async ({ path, call, kind, retried }) => {
+  it.each(cases)('$path, call $call ($operation) fails for good ($kind): HTTP 500, tables unchanged', async ({ path, call, kind }) => {
     const request = await paths[path]!.run(h);
     const before = await h.snapshot();
     const fault = injectDynamoFault(h.app.db, { call, kind, mode: 'before', attempts: Infinity });
     const answer = await request();
     fault.remove();
     expect(answer).toEqual(internalError);
-    expect(fault.failedAttempts()).toBe(retried ? 3 : 1);
+    expect(fault.failedAttempts()).toBe(3);
     expect(await h.snapshot()).toEqual(before);
   });
 
-  it.each(cases.filter((c) => c.retried))('$path, call $call ($operation) fails once ($kind): retried through, answered as usual', async ({ path, call, kind }) => {
+  it.each(cases)('$path, call $call ($operation) fails once ($kind): retried through, answered as usual', async ({ path, call, kind }) => {
     const request = await paths[path]!.run(h);
     const fault = injectDynamoFault(h.app.db, { call, kind, mode: 'before', attempts: 1 });
     const answer = await request();
     fault.remove();
-    expect(answer.status).toBe(200);
-    expect([200, 5037]).toContain(answer.code);
+    expect(answer).toMatchObject({ status: 200, code: paths[path]!.answers });
     expect(fault.failedAttempts()).toBe(1);
   });
 
-  it('a wrong try whose UpdateItem answer is lost is counted once: the ADD is not sent again', async () => {
+  // The harder blip: the call reached DynamoDB and did its work, and only its answer was lost.
+  const lostOnce = cases.filter((c) => c.kind === 'timeout' || c.kind === 'networkReset');
+
+  it.each(lostOnce)('$path, call $call ($operation) done but its answer lost once ($kind): the retry recognises itself', async ({ path, call, kind }) => {
+    const request = await paths[path]!.run(h);
+    const fault = injectDynamoFault(h.app.db, { call, kind, mode: 'after', attempts: 1 });
+    const answer = await request();
+    fault.remove();
+    expect(answer).toMatchObject({ status: 200, code: paths[path]!.answers });
+    expect(fault.failedAttempts()).toBe(1);
+    expect(await linkInvariantViolations(h)).toEqual([]);
+  });
+
+  it('a send done but whose answer is lost once is issued and counted once: the retry carries the same request token', async () => {
+    const fault = injectDynamoFault(h.app.db, { call: 1, kind: 'networkReset', mode: 'after', attempts: 1 });
+    expect((await h.send()).code).toBe(200);
+    fault.remove();
+    expect(fault.failedAttempts()).toBe(1);
+    expect(await counts()).toEqual([1, 1, 1]);
+  });
+
+  it('a refused send whose lone nonce write is answered but lost once still answers 5058, never a replay', async () => {
+    expect((await h.send()).code).toBe(200);
+    // Within the cooldown the transaction is refused (call 1); the random is then used up alone (call 2).
+    const fault = injectDynamoFault(h.app.db, { call: 2, kind: 'timeout', mode: 'after', attempts: 1 });
+    const answer = await h.send();
+    fault.remove();
+    expect(fault.calls()).toBe(2);
+    expect(fault.failedAttempts()).toBe(1);
+    expect(answer.code).toBe(5058);
+  });
+
+
+  it('a wrong try whose UpdateItem answer is lost once is counted once: the retry recognises itself', async () => {
+    const { token } = await h.newUser();
+    const code = await h.codeFor();
+    const fault = injectDynamoFault(h.app.db, { call: 2, kind: 'timeout', mode: 'after', attempts: 1 });
+    expect((await h.link(token, { phone: PHONE, code: code === '000000' ? '000001' : '000000' })).code).toBe(5037);
+    fault.remove();
+    expect(fault.failedAttempts()).toBe(1);
+    expect(await wrongTriesStored()).toBe(1);
+  });
+
+  it('a wrong try whose every answer is lost is counted once, though the SDK sent it three times', async () => {
     const { token } = await h.newUser();
     const code = await h.codeFor();
     const fault = injectDynamoFault(h.app.db, { call: 2, kind: 'timeout', mode: 'after', attempts: Infinity });
     expect(await h.link(token, { phone: PHONE, code: code === '000000' ? '000001' : '000000' })).toEqual(internalError);
     fault.remove();
-    expect(fault.failedAttempts()).toBe(1);
-    const { codes } = await h.snapshot();
-    expect(codes.find((item) => String(item.pk).startsWith('CODE#'))?.wrongTries).toBe(1);
+    expect(fault.failedAttempts()).toBe(3);
+    expect(await wrongTriesStored()).toBe(1);
   });
 
   const loseEveryAnswer = (call: number) => injectDynamoFault(h.app.db, { call, kind: 'timeout', mode: 'after', attempts: Infinity });
@@ -126,9 +173,8 @@ describe('DynamoDB faults', () => {
     const fault = loseEveryAnswer(1);
     expect(await h.send()).toEqual(internalError);
     fault.remove();
-    const { codes } = await h.snapshot();
     // The transaction's request token makes DynamoDB apply the retried transaction once.
-    expect(codes.filter((i) => String(i.pk).startsWith('COUNT#')).map((i) => i.count)).toEqual([1, 1, 1]);
+    expect(await counts()).toEqual([1, 1, 1]);
   });
 
   it('a lost answer to the link is retried into success by the idempotency token', async () => {

@@ -170,7 +170,7 @@ describe('real responses match the document', () => {
       run: () => {
         const handler = createSendPhoneSmsCodeHandler(
           ready({
-            codes: h.app.codes,
+            issuer: h.app.issuer,
             sms: { send: () => Promise.reject(new Error('provider exploded')) },
             clock: h.clock,
             codeRules: { ...readCodeSettings({}), pepper: 'test-pepper' },

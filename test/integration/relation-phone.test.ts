@@ -98,7 +98,7 @@ describe('POST /v2/enduser/enduserapi/relationPhone', () => {
       const wrong = code === '000000' ? '000001' : '000000';
       expect((await h.link(token, { phone: PHONE, code: wrong })).code).toBe(5037);
       const { codes } = await h.snapshot();
-      expect(codes.find((item) => item.pk === `CODE#6#${PHONE_E164}`)?.wrongTries).toBe(1);
+      expect(codes.find((item) => item.pk === `CODE#link#${PHONE_E164}`)?.wrongTries).toBe(1);
       expect(await h.link(token, { phone: PHONE, code })).toEqual(linked);
     });
 
@@ -109,7 +109,7 @@ describe('POST /v2/enduser/enduserapi/relationPhone', () => {
         expect((await h.link(token, { phone: PHONE, code: malformed })).code).toBe(5037);
       }
       const { codes } = await h.snapshot();
-      expect(codes.find((item) => item.pk === `CODE#6#${PHONE_E164}`)?.wrongTries).toBe(0);
+      expect(codes.find((item) => item.pk === `CODE#link#${PHONE_E164}`)?.wrongTries).toBe(0);
       expect(await h.link(token, { phone: PHONE, code })).toEqual(linked);
     });
 

@@ -25,7 +25,7 @@ describe('POST /v2/sms/enduserapi/v2/sendPhoneSmsCode', () => {
     const code = h.latestCode();
     const { codes } = await h.snapshot();
     expect(JSON.stringify(codes)).not.toContain(code);
-    expect(codes.find((item) => item.pk === `CODE#6#${PHONE_E164}`)).toMatchObject({ codeHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(codes.find((item) => item.pk === `CODE#link#${PHONE_E164}`)).toMatchObject({ codeHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 
   describe('checks in order, the first failing one answers', () => {
@@ -147,7 +147,7 @@ describe('POST /v2/sms/enduserapi/v2/sendPhoneSmsCode', () => {
     const failingSend = (harness: Harness) =>
       createSendPhoneSmsCodeHandler(
         ready({
-          codes: harness.app.codes,
+          issuer: harness.app.issuer,
           sms: { send: () => Promise.reject(new Error('provider exploded: secret internals')) },
           clock: harness.clock,
           codeRules: { ...readCodeSettings({}), pepper: 'test-pepper' },

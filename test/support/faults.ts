@@ -1,18 +1,17 @@
-import type { AwsAnswer, AwsCall } from '../../functions/adapters/aws/aws-http-client';
-import type { DocumentClient } from '../../functions/adapters/dynamodb/client';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
-const dynamoError = (status: number, code: string, message: string): AwsAnswer => ({
-  status,
-  headers: { 'content-type': 'application/x-amz-json-1.0' },
-  body: JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${code}`, message }),
-});
-
-/** The transient faults a call may meet: answers as DynamoDB gives them, or errors as the socket gives them. */
+/** The transient faults a call may meet, shaped as the SDK's own errors, so its retry strategy classifies them as it would the real ones. */
 export const faultKinds = {
-  throttling: (): AwsAnswer => dynamoError(400, 'ProvisionedThroughputExceededException', 'Rate of requests exceeds the allowed throughput'),
-  serverError: (): AwsAnswer => dynamoError(500, 'InternalServerError', 'Internal server error'),
-  timeout: (): Error => Object.assign(new Error('No answer within 1500 ms'), { name: 'TimeoutError' }),
-  networkReset: (): Error => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+  throttling: () =>
+    Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+      name: 'ProvisionedThroughputExceededException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    }),
+  serverError: () =>
+    Object.assign(new Error('Internal server error'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } }),
+  timeout: () => Object.assign(new Error('Connection timed out after 1500 ms'), { name: 'TimeoutError' }),
+  networkReset: () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
 } as const;
 
 export type FaultKind = keyof typeof faultKinds;
@@ -23,40 +22,62 @@ export interface FaultPlan {
   readonly kind: FaultKind;
   /** 'before': the request never reaches DynamoDB. 'after': it is applied, and the answer is lost. */
   readonly mode: 'before' | 'after';
-  /** How many attempts fail: 1 is a blip the client retries through; Infinity outlasts every retry. */
+  /** How many attempts fail: 1 is a blip the SDK retries through; Infinity outlasts every retry. */
   readonly attempts: number;
 }
 
+/** The DynamoDB operation of a command, as the SDK names it in the middleware context (`BatchGetItemCommand` -> `BatchGetItem`). */
+const operationOf = (context: { commandName?: string }): string => String(context.commandName).replace(/Command$/, '');
+
 /**
- * Installs a fault on the handlers' own DynamoDB client, around each attempt
- * (inside its retry loop), so every attempt meets it. Returns a function that
- * removes it; `calls()` tells how many calls the request made.
+ * Installs a fault on the handlers' own DynamoDB client, below the SDK's
+ * retry middleware (finalizeRequest, low priority), so every attempt meets
+ * it. `calls()` tells how many calls were made and `failedAttempts()` how
+ * many attempts met the fault; `remove()` takes it out.
  */
-export function injectDynamoFault(db: DocumentClient, plan: FaultPlan) {
-  const numbers = new Map<AwsCall, number>();
+export function injectDynamoFault(db: DynamoDBDocumentClient, plan: FaultPlan) {
+  const names = { counter: `faultCounter-${Math.random()}`, injector: `faultInjector-${Math.random()}` };
+  const callNumber = Symbol('call');
+  let calls = 0;
   let failed = 0;
-  const remove = db.aws.intercept(async (call, next) => {
-    const number = numbers.get(call) ?? numbers.set(call, numbers.size + 1).size;
-    if (number !== plan.call || failed >= plan.attempts) return next(call);
-    failed++;
-    if (plan.mode === 'after') await next(call);
-    const fault = faultKinds[plan.kind]();
-    if (fault instanceof Error) throw fault;
-    return fault;
-  });
-  return { calls: () => numbers.size, failedAttempts: () => failed, remove };
+  db.middlewareStack.add(
+    (next, context) => async (args) => {
+      (context as Record<symbol, number>)[callNumber] = ++calls;
+      return next(args);
+    },
+    { step: 'initialize', name: names.counter },
+  );
+  db.middlewareStack.add(
+    (next, context) => async (args) => {
+      const hit = (context as Record<symbol, number>)[callNumber] === plan.call && failed < plan.attempts;
+      if (!hit) return next(args);
+      failed++;
+      // The attempt reaches DynamoDB, and whatever it answered is lost.
+      if (plan.mode === 'after') await next(args).catch(() => undefined);
+      throw faultKinds[plan.kind]();
+    },
+    { step: 'finalizeRequest', priority: 'low', name: names.injector },
+  );
+  return {
+    calls: () => calls,
+    failedAttempts: () => failed,
+    remove: () => {
+      db.middlewareStack.remove(names.counter);
+      db.middlewareStack.remove(names.injector);
+    },
+  };
 }
 
 /** Records the operation of each DynamoDB call the client makes (once per call, whatever the retries). */
-export function recordCalls(db: DocumentClient) {
-  const seen = new WeakSet<AwsCall>();
+export function recordCalls(db: DynamoDBDocumentClient) {
+  const name = `recordCalls-${Math.random()}`;
   const operations: string[] = [];
-  const stop = db.aws.intercept((call, next) => {
-    if (!seen.has(call)) {
-      seen.add(call);
-      operations.push(call.operation);
-    }
-    return next(call);
-  });
-  return { operations, stop };
+  db.middlewareStack.add(
+    (next, context) => async (args) => {
+      operations.push(operationOf(context));
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  return { operations, stop: () => db.middlewareStack.remove(name) };
 }

@@ -1,4 +1,4 @@
-import { generateCode, hashCode, judgeCode, sameHash, type StoredCode } from '../../functions/domain/verification-code';
+import { generateCode, hashCode, judgeCode, parseCodeType, purposeOf, sameHash, type StoredCode } from '../../functions/domain/verification-code';
 
 const phone = { e164: '+8613800138000', callingCode: '86', nationalNumber: '13800138000' };
 
@@ -10,26 +10,36 @@ describe('verification codes', () => {
   });
 
   it('are stored as a keyed hash bound to pepper, phone and purpose', () => {
-    const hash = hashCode('pepper', phone, '6', '123456');
+    const hash = hashCode('pepper', phone, 'link', '123456');
     expect(hash).toMatch(/^[0-9a-f]{64}$/);
     expect(hash).not.toContain('123456');
-    expect(hashCode('other', phone, '6', '123456')).not.toBe(hash);
-    expect(hashCode('pepper', phone, '7', '123456')).not.toBe(hash);
-    expect(hashCode('pepper', { ...phone, e164: '+8613800138001' }, '6', '123456')).not.toBe(hash);
+    expect(hashCode('other', phone, 'link', '123456')).not.toBe(hash);
+    expect(hashCode('pepper', phone, 'unlink', '123456')).not.toBe(hash);
+    expect(hashCode('pepper', { ...phone, e164: '+8613800138001' }, 'link', '123456')).not.toBe(hash);
   });
 
   it('compares hashes in full', () => {
-    const hash = hashCode('pepper', phone, '6', '123456');
+    const hash = hashCode('pepper', phone, 'link', '123456');
     expect(sameHash(hash, hash)).toBe(true);
-    expect(sameHash(hash, hashCode('pepper', phone, '6', '123457'))).toBe(false);
+    expect(sameHash(hash, hashCode('pepper', phone, 'link', '123457'))).toBe(false);
     expect(sameHash(hash, '')).toBe(false);
     expect(sameHash('', '')).toBe(false);
   });
 });
 
+describe('code types', () => {
+  it('3 and its alias 6 link a phone; 4 and its alias 7 unlink it', () => {
+    expect(['3', '6', '4', '7'].map((type) => purposeOf(parseCodeType(type)!))).toEqual(['link', 'link', 'unlink', 'unlink']);
+  });
+
+  it.each(['1', '2', '5', '8', '0', '', '33', ' 3', '3 ', 'link', 'toString', '__proto__', undefined])('refuses %p', (type) => {
+    expect(parseCodeType(type)).toBeUndefined();
+  });
+});
+
 describe('judgeCode', () => {
   const now = 1_000_000;
-  const hash = hashCode('pepper', phone, '6', '123456');
+  const hash = hashCode('pepper', phone, 'link', '123456');
   const stored: StoredCode = { codeHash: hash, issuedAt: now - 1000, expiresAt: now + 1000, wrongTries: 0 };
 
   it('accepts the latest code while it is fresh', () => {
@@ -37,7 +47,7 @@ describe('judgeCode', () => {
   });
 
   it('calls a mismatch wrong', () => {
-    expect(judgeCode(stored, hashCode('pepper', phone, '6', '000000'), now, 5)).toBe('wrong');
+    expect(judgeCode(stored, hashCode('pepper', phone, 'link', '000000'), now, 5)).toBe('wrong');
   });
 
   it.each([

@@ -1,8 +1,10 @@
+import type { CodePurpose } from '../../domain/verification-code';
+
 /**
  * Every item key of both tables, in one place. Partition key attribute: `pk`.
  *
  * codes table
- *   CODE#<codeType>#<e164>          latest code for (phone, codeType)
+ *   CODE#<purpose>#<e164>           latest code for (phone, purpose): link or unlink
  *   NONCE#<userDomain>#<random>     a used request nonce
  *   COUNT#PHONE#<e164>#<UTC day>    codes issued to a phone that day
  *   COUNT#IP#<ip>#<UTC hour>        codes issued for a source IP that hour
@@ -12,7 +14,7 @@
  *   PHONE#<e164>                    claim: this phone belongs to that uid
  */
 export const keys = {
-  code: (codeType: string, e164: string) => `CODE#${codeType}#${e164}`,
+  code: (purpose: CodePurpose, e164: string) => `CODE#${purpose}#${e164}`,
   nonce: (userDomain: string, random: string) => `NONCE#${userDomain}#${random}`,
   phoneDayCount: (e164: string, at: number) => `COUNT#PHONE#${e164}#${utcWindow(at, 'day')}`,
   ipHourCount: (ip: string, at: number) => `COUNT#IP#${ip}#${utcWindow(at, 'hour')}`,

@@ -1,0 +1,51 @@
+import { fromEnv } from '@aws-sdk/credential-provider-env';
+
+/**
+ * How every AWS SDK client of the functions is set up, in one place. Each
+ * adapter builds its client once per container (at cold start) from this.
+ */
+export interface ClientSettings {
+  /** Attempts in all, first one included, by the SDK's standard retry strategy. */
+  readonly maxAttempts: number;
+  /** Milliseconds to open a connection. */
+  readonly connectionTimeout: number;
+  /** Milliseconds an attempt may wait for its answer. */
+  readonly requestTimeout: number;
+}
+
+export const CLIENT_SETTINGS = {
+  // DynamoDB answers in milliseconds: a hung socket should not eat the
+  // function's time. Every write is safe to send again (conditions and
+  // request tokens make a retry recognise itself), so the SDK may retry
+  // throttling, 5xx, timeouts and resets alike.
+  dynamodb: { maxAttempts: 3, connectionTimeout: 1_000, requestTimeout: 1_500 },
+  // SNS may take a second or two to accept an SMS. A Publish has no request
+  // token: sent again after a timeout it could text the user twice, so it
+  // is sent once, and a failure answers 5059 (the app may ask again).
+  sns: { maxAttempts: 1, connectionTimeout: 1_000, requestTimeout: 3_000 },
+  // Read at cold start and when the cache expires; a read is safe to repeat.
+  secretsManager: { maxAttempts: 3, connectionTimeout: 1_000, requestTimeout: 2_000 },
+} as const satisfies Record<string, ClientSettings>;
+
+export type AwsService = keyof typeof CLIENT_SETTINGS;
+
+/** DynamoDB Local and the bench's stubs accept any credentials; never look for real ones. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * The configuration for one service's client. With `endpoint` (DynamoDB
+ * Local, tests), local credentials and region. In Lambda, the role's
+ * credentials straight from the environment, where Lambda puts them: the
+ * rest of the SDK's default chain (profiles, SSO, web identity, instance
+ * metadata) never applies there, and the bundles leave it out (BUNDLING in
+ * lib/constructs/api-function.ts). Elsewhere, the SDK's defaults.
+ */
+export function clientConfig(service: AwsService, options: { endpoint?: string } = {}, env: Env = process.env) {
+  const { maxAttempts, connectionTimeout, requestTimeout } = CLIENT_SETTINGS[service];
+  const base = { maxAttempts, requestHandler: { connectionTimeout, requestTimeout } };
+  if (options.endpoint) return { ...base, endpoint: options.endpoint, region: env.AWS_REGION ?? 'local', credentials: LOCAL_CREDENTIALS };
+  if (env.AWS_LAMBDA_FUNCTION_NAME) return { ...base, credentials: fromEnv() };
+  return base;
+}
