@@ -1,5 +1,3 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
@@ -23,14 +21,12 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 // Pure data shared with the local server and the tests: the same key schema everywhere.
 import { codesTable, usersTable, type TableDefinition } from '../functions/adapters/dynamodb/table-definitions';
-import { ApiFunction, ENTRY_DIR } from './constructs/api-function';
+import { ApiFunction } from './constructs/api-function';
 import { ServiceAlarms } from './constructs/service-alarms';
 import type { StageConfig } from './stage-config';
 
 export interface PhoneLinkStackProps extends StackProps {
   readonly config: StageConfig;
-  /** Where the handlers are. @default functions/entry (tests point it at stand-ins) */
-  readonly entryDir?: string;
 }
 
 interface Route {
@@ -40,7 +36,7 @@ interface Route {
   readonly entry: string;
 }
 
-/** The contract's routes (docs: /work/shared/spec/API.md); nothing under /_local ever deploys. */
+/** The contract's routes (docs/API.md); nothing under /_local ever deploys. */
 export const ROUTES = {
   sendPhoneSmsCode: { method: HttpMethod.POST, path: '/v2/sms/enduserapi/v2/sendPhoneSmsCode', entry: 'send-phone-sms-code.ts' },
   relationPhone: { method: HttpMethod.POST, path: '/v2/enduser/enduserapi/relationPhone', entry: 'relation-phone.ts' },
@@ -88,14 +84,12 @@ export class PhoneLinkStack extends Stack {
   readonly alarms: ServiceAlarms;
 
   private readonly config: StageConfig;
-  private readonly entryDir: string;
   private readonly isProd: boolean;
 
   constructor(scope: Construct, id: string, props: PhoneLinkStackProps) {
     super(scope, id, props);
     const { config } = props;
     this.config = config;
-    this.entryDir = props.entryDir ?? ENTRY_DIR;
     this.isProd = config.stage === 'prod';
 
     if (config.placeholders.length > 0) {
@@ -177,25 +171,19 @@ export class PhoneLinkStack extends Stack {
       .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'RO')
       .addEnvironment(auth);
 
+    // Unlinks atomically across both tables, like relationPhone.
+    const deletePhoneRelation = this.apiFunction('DeletePhoneRelation', ROUTES.deletePhoneRelation)
+      .bindTable(this.codesTable, 'CODES_TABLE_NAME', 'RW')
+      .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'RW')
+      .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
+      .addEnvironment({ ...codeRules, ...auth });
+
     const routed: Array<[Route, ApiFunction]> = [
       [ROUTES.sendPhoneSmsCode, sendPhoneSmsCode],
       [ROUTES.relationPhone, relationPhone],
       [ROUTES.userInfo, userInfo],
+      [ROUTES.deletePhoneRelation, deletePhoneRelation],
     ];
-    // Unlinking ships with its handler: the route appears once the file exists.
-    if (fs.existsSync(path.join(this.entryDir, ROUTES.deletePhoneRelation.entry))) {
-      const deletePhoneRelation = this.apiFunction('DeletePhoneRelation', ROUTES.deletePhoneRelation)
-        .bindTable(this.codesTable, 'CODES_TABLE_NAME', 'RW')
-        .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'RW')
-        .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
-        .addEnvironment({ ...codeRules, ...auth });
-      routed.push([ROUTES.deletePhoneRelation, deletePhoneRelation]);
-    } else {
-      Annotations.of(this).addWarningV2(
-        'phone-link:route-missing',
-        `${routeKey(ROUTES.deletePhoneRelation)} is not deployed: functions/entry/${ROUTES.deletePhoneRelation.entry} does not exist yet.`,
-      );
-    }
     this.functions = routed.map(([, fn]) => fn);
 
     const { api, stage } = this.httpApi(routed);
@@ -220,7 +208,6 @@ export class PhoneLinkStack extends Stack {
   private apiFunction(id: string, route: Route): ApiFunction {
     return new ApiFunction(this, id, {
       entry: route.entry,
-      entryDir: this.entryDir,
       description: `${routeKey(route)} (${this.config.stage})`,
       logRetention: this.isProd ? RetentionDays.THREE_MONTHS : RetentionDays.ONE_WEEK,
       // Prod logs outlive a deleted stack (an investigation may need them); their retention still applies.

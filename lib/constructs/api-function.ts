@@ -77,10 +77,8 @@ export const SECRET_ACTIONS: readonly string[] = ['secretsmanager:GetSecretValue
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
 export interface ApiFunctionProps {
-  /** File name of the handler, e.g. `user-info.ts`. */
+  /** File name of the handler in functions/entry, e.g. `user-info.ts`. */
   readonly entry: string;
-  /** Directory of `entry`. @default functions/entry */
-  readonly entryDir?: string;
   readonly description?: string;
   /** Merged over the construct's defaults; add more later with `addEnvironment`. */
   readonly environment?: Readonly<Record<string, string>>;
@@ -129,7 +127,7 @@ export class ApiFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     this.function = new NodejsFunction(this, 'Function', {
-      entry: path.join(props.entryDir ?? ENTRY_DIR, props.entry),
+      entry: path.join(ENTRY_DIR, props.entry),
       handler: 'handler',
       description: props.description,
       role: this.role,

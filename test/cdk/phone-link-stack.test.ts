@@ -1,14 +1,11 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
-import { ENTRY_DIR, SECRET_ACTIONS, TABLE_ACTIONS } from '../../lib/constructs/api-function';
+import { SECRET_ACTIONS, TABLE_ACTIONS } from '../../lib/constructs/api-function';
 import { ACCESS_LOG_FIELDS, ROUTES, routeKey } from '../../lib/phone-link-stack';
 import { DEFAULT_ALARM_THRESHOLDS, DEFAULT_THROTTLE } from '../../lib/stage-config';
 import {
   allStatements,
   arnOf,
   CERTIFICATE_ARN,
-  ENTRY_DIR_WITHOUT_DELETE,
   environmentOf,
   EXISTING_SECRET_ARN,
   EXISTING_TOPIC_ARN,
@@ -77,8 +74,8 @@ const secretsReadBy = (template: Template, route: string): Array<{ effect: strin
 
 const reads = (...resources: unknown[]) => resources.map((resource) => ({ effect: 'Allow', actions: [...SECRET_ACTIONS], resource }));
 
-const warnings = (context: Record<string, unknown>, options?: { entryDir?: string }) =>
-  Annotations.fromStack(synthesize(context, options).stack)
+const warnings = (context: Record<string, unknown>) =>
+  Annotations.fromStack(synthesize(context).stack)
     .findWarning('*', Match.anyValue())
     .map((warning) => String(warning.entry.data));
 
@@ -92,22 +89,6 @@ describe('HTTP API', () => {
     for (const integration of resourcesOf(template(), 'AWS::ApiGatewayV2::Integration')) {
       expect(integration.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
     }
-  });
-
-  it('routes DELETE deletePhoneRelation because functions/entry/delete-phone-relation.ts exists', () => {
-    expect(fs.existsSync(path.join(ENTRY_DIR, ROUTES.deletePhoneRelation.entry))).toBe(true);
-    expect(functionBehind(prod, UNLINK).properties.Description).toBe(`${UNLINK} (prod)`);
-    expect(warnings(PROD_CONTEXT).filter((text) => /is not deployed/.test(text))).toEqual([]);
-  });
-
-  it('leaves deletePhoneRelation out, with a warning, while its handler does not exist', () => {
-    const { template } = synthesize(PROD_CONTEXT, { entryDir: ENTRY_DIR_WITHOUT_DELETE });
-    const routeKeys = resourcesOf(template, 'AWS::ApiGatewayV2::Route').map((route) => route.Properties.RouteKey);
-
-    expect(routeKeys.sort()).toEqual([SEND, LINK, USER_INFO].sort());
-    expect(warnings(PROD_CONTEXT, { entryDir: ENTRY_DIR_WITHOUT_DELETE })).toEqual(
-      expect.arrayContaining([expect.stringContaining(`${UNLINK} is not deployed`)]),
-    );
   });
 
   it('throttles the auto-deployed $default stage, with defaults unless context overrides them', () => {

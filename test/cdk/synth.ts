@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { PhoneLinkStack } from '../../lib/phone-link-stack';
@@ -30,20 +29,14 @@ export const FULL_CONTEXT = {
   certificateArn: CERTIFICATE_ARN,
 } as const;
 
-/** Stand-ins for the three original handlers only: a checkout where deletePhoneRelation is not written yet. */
-export const ENTRY_DIR_WITHOUT_DELETE = path.join(__dirname, 'fixtures', 'entry-without-delete');
-
 /**
  * Synthesises the stack the way bin/app.ts does, from context, but with
  * bundling skipped (`aws:cdk:bundling-stacks: []`): no esbuild, fast tests.
  */
-export function synthesize(
-  context: Record<string, unknown> = {},
-  options: { entryDir?: string } = {},
-): { app: App; stack: PhoneLinkStack; template: Template } {
+export function synthesize(context: Record<string, unknown> = {}): { app: App; stack: PhoneLinkStack; template: Template } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
   const config = readStageConfig(app.node);
-  const stack = new PhoneLinkStack(app, stackName(config.stage), { config, entryDir: options.entryDir });
+  const stack = new PhoneLinkStack(app, stackName(config.stage), { config });
   return { app, stack, template: Template.fromStack(stack) };
 }
 
