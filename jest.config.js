@@ -6,7 +6,7 @@ const shared = {
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   // middy and jose ship ESM only: let swc turn them into CommonJS for jest.
   transformIgnorePatterns: ['/node_modules/(?!(@middy|jose)/)'],
-  moduleNameMapper: { '^@middy/(core|http-json-body-parser|util)$': '<rootDir>/node_modules/@middy/$1/index.js' },
+  moduleNameMapper: { '^@middy/(core|http-json-body-parser|http-urlencode-body-parser|util)$': '<rootDir>/node_modules/@middy/$1/index.js' },
   setupFiles: ['<rootDir>/test/support/env.ts'],
 };
 

@@ -304,7 +304,7 @@ export class PhoneLinkStack extends Stack {
       corsPreflight: settings.corsAllowedOrigins && {
         allowOrigins: [...settings.corsAllowedOrigins],
         allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.DELETE],
-        allowHeaders: ['authorization'],
+        allowHeaders: ['authorization', 'content-type', 'x-q-language', 'accept-language', 'appid', 'appversion', 'appsystemtype', 'quec-random-url'],
         maxAge: Duration.days(1),
       },
     });

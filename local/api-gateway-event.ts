@@ -23,9 +23,10 @@ export function toApiGatewayEvent(request: HttpRequestShape): APIGatewayProxyEve
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
   }
-  const query: Record<string, string> = {};
+  // No prototype: a parameter named `toString` or `__proto__` is a parameter like any other.
+  const query: Record<string, string> = Object.create(null);
   for (const [name, value] of new URLSearchParams(request.rawQueryString)) {
-    query[name] = name in query ? `${query[name]},${value}` : value;
+    query[name] = Object.hasOwn(query, name) ? `${query[name]},${value}` : value;
   }
   const now = new Date();
   return {

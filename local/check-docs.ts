@@ -147,7 +147,7 @@ async function run(context: BrowserContext, target: Target): Promise<void> {
     const phone = `1380013${String(randomInt(10_000)).padStart(4, '0')}`;
     await param('phone').fill(phone);
     await param('internationalCode').fill('86');
-    await param('codeType').selectOption('6');
+    await param('codeType').selectOption('3');
     await param('userDomain').fill(target.userDomain);
     // Placeholders that pass the document's patterns; the page replaces them on Execute.
     await param('random').fill('A'.repeat(16));

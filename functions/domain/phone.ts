@@ -36,22 +36,28 @@ export function parseCallingCode(internationalCode: string): string {
   return digits;
 }
 
+export interface PhoneRules {
+  /** ISO 3166 alpha-2 countries SMS may go to; undefined = all. */
+  readonly allowedCountries?: CountryAllowList;
+  /** Applies to a national number given without `internationalCode` (where it is optional). */
+  readonly domesticCallingCode?: string;
+}
+
 /**
  * Validates and normalises a phone as the contract defines it: `phone` is the
  * national number (separators dropped) of the country `internationalCode`
- * names, or a whole international number when it starts with `+`, in which
- * case a given `internationalCode` must name the same country. Only numbers
- * that can be mobiles pass (SMS goes to mobiles only), and only in the
- * allowed countries when a list is configured.
+ * names (or the domestic one, where `internationalCode` is optional and
+ * absent), or a whole international number when it starts with `+`, which
+ * names its own country: an `internationalCode` given beside it must name
+ * the same one. Only numbers that can be mobiles pass (SMS goes to mobiles
+ * only), and only in the allowed countries when a list is configured.
  */
-export function normalizePhone(
-  phone: string,
-  internationalCode: string | undefined,
-  allowedCountries?: CountryAllowList,
-): PhoneNumber {
+export function normalizePhone(phone: string, internationalCode: string | undefined, rules: PhoneRules = {}): PhoneNumber {
   if (phone.length > MAX_INPUT_LENGTH) return formatIncorrect();
   const compact = phone.replace(SEPARATORS, '');
-  const callingCode = internationalCode === undefined ? undefined : parseCallingCode(internationalCode);
+  const assumedCallingCode = compact.startsWith('+') ? undefined : rules.domesticCallingCode;
+  const given = internationalCode ?? assumedCallingCode;
+  const callingCode = given === undefined ? undefined : parseCallingCode(given);
 
   let parsed;
   if (compact.startsWith('+')) {
@@ -66,6 +72,7 @@ export function normalizePhone(
   if (!parsed?.isValid()) return formatIncorrect();
   if (callingCode !== undefined && parsed.countryCallingCode !== callingCode) return formatIncorrect();
   // A country SMS is not sent to is refused like a malformed number: no SMS, no hint.
+  const { allowedCountries } = rules;
   if (allowedCountries && !(parsed.country && allowedCountries.has(parsed.country))) return formatIncorrect();
   return {
     e164: parsed.number,

@@ -12,11 +12,13 @@ import { localeOf } from './locale';
 import { authenticate, type AuthenticatedContext } from './middleware/authenticate';
 import { envelopeErrors } from './middleware/envelope-errors';
 import { outcomeMetrics } from './middleware/outcome-metrics';
-import { queryOf, sourceIpOf } from './request';
+import { requestParameters } from './middleware/request-parameters';
+import { sourceIpOf } from './request';
 
 /**
- * The HTTP handlers: each reads its request, calls its use case and answers
- * the envelope. Built from their dependencies so the Lambda entry points, the
+ * The HTTP handlers: each takes its request's parameters (query and body, read
+ * by the requestParameters middleware), calls its use case and answers the
+ * envelope. Built from their dependencies so the Lambda entry points, the
  * local server and the tests run the very same code. Dependencies come
  * deferred: in the cloud, secrets load during the cold start and the first
  * request waits for them.
@@ -35,29 +37,33 @@ const publicEndpoint = (onSuccess: MetricName) =>
   middy<APIGatewayProxyEventV2, HttpResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(envelopeErrors())
-    .use(outcomeMetrics(onSuccess));
+    .use(outcomeMetrics(onSuccess))
+    .use(requestParameters());
 
+// The token is checked before the body is read: a request without one answers 5106 whatever it carries.
 const authenticatedEndpoint = (tokens: TokenVerifier, onSuccess?: MetricName) =>
   middy<APIGatewayProxyEventV2, HttpResult, Error, AuthenticatedContext>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(envelopeErrors())
     .use(outcomeMetrics(onSuccess))
-    .use(authenticate(tokens));
+    .use(authenticate(tokens))
+    .use(requestParameters());
 
 export const createSendPhoneSmsCodeHandler = (deps: Deferred<SendPhoneSmsCodeDependencies>) =>
-  publicEndpoint('CodesSent').handler(async (event) => {
-    const { phone, internationalCode, codeType, userDomain, random, ts, signature } = queryOf(event);
+  publicEndpoint('CodesSent').handler(async (event, context) => {
+    const { phone, internationalCode, codeType, userDomain, random, ts, signature } = context.parameters;
+    const locale = localeOf(event.headers);
     const sent = await sendPhoneSmsCode(
-      { phone, internationalCode, codeType, userDomain, random, ts, signature, sourceIp: sourceIpOf(event) },
+      { phone, internationalCode, codeType, userDomain, random, ts, signature, sourceIp: sourceIpOf(event), locale },
       await deps(),
     );
     logger.info('SMS code sent', { phone: maskPhone(sent.phone.e164), codeType });
-    return ok(localeOf(event.headers), 'codeSent');
+    return ok(locale, 'codeSent');
   });
 
 export const createRelationPhoneHandler = (tokens: TokenVerifier, deps: Deferred<RelationPhoneDependencies>) =>
   authenticatedEndpoint(tokens, 'PhonesLinked').handler(async (event, context) => {
-    const { phone, code, internationalCode } = queryOf(event);
+    const { phone, code, internationalCode } = context.parameters;
     const linked = await relationPhone({ uid: context.uid, phone, code, internationalCode }, await deps());
     logger.info('Phone linked', { uid: context.uid, phone: maskPhone(linked.phone.e164) });
     return ok(localeOf(event.headers), 'linked');
@@ -65,7 +71,7 @@ export const createRelationPhoneHandler = (tokens: TokenVerifier, deps: Deferred
 
 export const createDeletePhoneRelationHandler = (tokens: TokenVerifier, deps: Deferred<DeletePhoneRelationDependencies>) =>
   authenticatedEndpoint(tokens, 'PhonesUnlinked').handler(async (event, context) => {
-    const unlinked = await deletePhoneRelation({ uid: context.uid, code: queryOf(event).code }, await deps());
+    const unlinked = await deletePhoneRelation({ uid: context.uid, code: context.parameters.code }, await deps());
     logger.info('Phone unlinked', { uid: context.uid, phone: maskPhone(unlinked.phone.e164) });
     return ok(localeOf(event.headers), 'unlinked');
   });

@@ -37,8 +37,8 @@ export async function relationPhone(
 ): Promise<{ phone: PhoneNumber }> {
   const phoneText = given(request.phone) ?? refuse(ResultCode.PhoneRequired);
   const code = given(request.code) ?? refuse(ResultCode.CodeRequired);
-  const internationalCode = given(request.internationalCode) ?? deps.codeRules.domesticCallingCode;
-  const phone = normalizePhone(phoneText, internationalCode, deps.codeRules.allowedCountries);
+  // Optional here: absent, the domestic calling code applies to a national number.
+  const phone = normalizePhone(phoneText, given(request.internationalCode), deps.codeRules);
   // A code that is not six digits is wrong without looking anything up.
   const wellFormed = CODE_PATTERN.test(code);
   const candidateHash = hashCode(deps.codeRules.pepper, phone, PURPOSE, code);

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import type { CodeRules, SendLimits, SignatureRules } from '../config';
 import { InvalidParameter, refuse, RuleViolation } from '../domain/errors';
+import { smsText, type Locale } from '../domain/messages';
 import { normalizePhone, type PhoneNumber } from '../domain/phone';
 import { ResultCode } from '../domain/result-codes';
 import { computeSignature, signatureMatches } from '../domain/signature';
@@ -17,6 +18,8 @@ export interface SendPhoneSmsCodeRequest {
   readonly ts?: string;
   readonly signature?: string;
   readonly sourceIp: string;
+  /** The language the SMS is written in. */
+  readonly locale: Locale;
 }
 
 export interface SendPhoneSmsCodeDependencies {
@@ -46,7 +49,7 @@ export async function sendPhoneSmsCode(
   const codeType = parseCodeType(request.codeType) ?? invalid('codeType');
   const random = matching(request.random, RANDOM, 'random');
   const ts = matching(request.ts, TIMESTAMP, 'ts');
-  const number = normalizePhone(phone, internationalCode, deps.codeRules.allowedCountries);
+  const number = normalizePhone(phone, internationalCode, { allowedCountries: deps.codeRules.allowedCountries });
 
   // 5420: unknown domain, bad signature or clock skew; a used `random` below.
   const now = deps.clock.now();
@@ -73,7 +76,7 @@ export async function sendPhoneSmsCode(
   if (outcome === 'rate-limited') refuse(ResultCode.SmsFrequencyLimited);
 
   try {
-    await deps.sms.send(number.e164, smsText(code, deps.codeRules.codeTtlSeconds));
+    await deps.sms.send(number.e164, smsText(request.locale, code, deps.codeRules.codeTtlSeconds));
   } catch (cause) {
     // A code that never reached the phone must not stay valid nor count.
     await deps.issuer.withdraw(issue);
@@ -81,10 +84,6 @@ export async function sendPhoneSmsCode(
   }
   return { phone: number };
 }
-
-/** The message carries the code as its only run of six digits. */
-const smsText = (code: string, ttlSeconds: number): string =>
-  `Your verification code is ${code}. It is valid for ${Math.max(1, Math.round(ttlSeconds / 60))} minutes. Do not share it with anyone.`;
 
 const invalid = (name: string): never => {
   throw new InvalidParameter(name);

@@ -136,9 +136,16 @@ describe('HTTP API', () => {
     expect(resourcesOf(full, 'AWS::ApiGatewayV2::Api')[0]?.Properties.CorsConfiguration).toEqual({
       AllowOrigins: ['https://app.example.com', 'https://admin.example.com'],
       AllowMethods: ['GET', 'POST', 'DELETE'],
-      AllowHeaders: ['authorization'],
+      AllowHeaders: expect.any(Array),
       MaxAge: 86400,
     });
+  });
+
+  it('lets the preflight pass every header the apps send: token, body type, language and the platform apps\' own', () => {
+    const allowed = resourcesOf(full, 'AWS::ApiGatewayV2::Api')[0]?.Properties.CorsConfiguration.AllowHeaders as string[];
+    expect([...allowed].sort()).toEqual(
+      ['authorization', 'content-type', 'x-q-language', 'accept-language', 'appid', 'appversion', 'appsystemtype', 'quec-random-url'].sort(),
+    );
   });
 
   it('serves a custom domain over TLS 1.2 as the only way in, and says where DNS must point', () => {

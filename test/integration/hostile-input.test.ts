@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { LOCALES, messages } from '../../functions/domain/messages';
 import type { HttpHandler } from '../../local/app';
 import { lambdaContext, toApiGatewayEvent } from '../../local/api-gateway-event';
-import { createHarness, PHONE, signatureOf, USER_DOMAIN, type Harness } from '../support/harness';
+import { createHarness, PHONE, PHONE_E164, signatureOf, USER_DOMAIN, type Harness } from '../support/harness';
 
 /**
  * Property tests over every parameter of every endpoint: whatever arrives
@@ -35,10 +35,71 @@ const toRawQuery = (values: Record<string, string | undefined>, duplicate: strin
 const knownMessages = new Set(
   LOCALES.flatMap((locale) =>
     Object.values(messages[locale]).flatMap((text) =>
-      text.includes('{parameter}') ? ['codeType', 'random', 'ts'].map((name) => text.replace('{parameter}', name)) : [text],
+      text.includes('{parameter}') ? ['codeType', 'random', 'ts', 'body'].map((name) => text.replace('{parameter}', name)) : [text],
     ),
   ),
 );
+
+/** A request body on the wire: its bytes, its declared type, and whether API Gateway hands it over base64-encoded. */
+interface WireBody {
+  readonly bytes: Buffer;
+  readonly contentType: string | undefined;
+  readonly base64: boolean;
+}
+
+const PARAMETER_NAMES = ['phone', 'code', 'internationalCode', 'codeType', 'userDomain', 'random', 'ts', 'signature'];
+const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'];
+/** Names a body might use to reach past the parameters: stored attributes and the token's user. */
+const STORAGE_NAMES = ['uid', 'pk', 'sk', 'phoneLinkedAt', 'codeHash', 'wrongTries', 'sourceIp', 'authorization'];
+
+const nestedJson = (depth: number, open: string, close: string, inner: string) => open.repeat(depth) + inner + close.repeat(depth);
+
+/** Body texts: random bytes, any JSON, deeply nested JSON, huge and odd numbers, prototype keys, forms. */
+const hostileBodyBytes: fc.Arbitrary<Buffer> = fc.oneof(
+  fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)),
+  fc.string({ unit: 'binary', maxLength: 200 }).map((text) => Buffer.from(text, 'utf8')),
+  fc.json({ maxDepth: 4 }).map((text) => Buffer.from(text)),
+  fc.integer({ min: 1, max: 20_000 }).chain((depth) =>
+    fc.constantFrom(nestedJson(depth, '[', ']', ''), nestedJson(depth, '{"phone":', '}', '"13800138000"'), `{"code":${nestedJson(depth, '[', ']', '1')}}`).map((text) => Buffer.from(text)),
+  ),
+  fc
+    .dictionary(
+      fc.constantFrom(...PARAMETER_NAMES, ...PROTOTYPE_NAMES, ...STORAGE_NAMES),
+      fc.oneof(
+        fc.string({ maxLength: 20 }),
+        fc.double(),
+        fc.constantFrom(1e308, -0, 2 ** 64, 5e-324, 13800138000, 123456, 3, 86),
+        fc.constantFrom(null, true, [], {}, ['13800138000'], { phone: '13800138000' }),
+      ),
+      { maxKeys: 6 },
+    )
+    .map((object) => Buffer.from(JSON.stringify(object))),
+  fc.constantFrom('{"ts": 1e400}', '{"phone": 123456789012345678901234567890}', '{"code": 1.0e5}', '{"__proto__": {"polluted": "yes"}}', '{"constructor": {"prototype": {"polluted": "yes"}}}').map((text) => Buffer.from(text)),
+  fc
+    .array(fc.tuple(fc.constantFrom(...PARAMETER_NAMES, ...PROTOTYPE_NAMES, ...STORAGE_NAMES, '', 'a[b]', 'a.b'), fc.string({ maxLength: 20 })), { maxLength: 6 })
+    .map((pairs) => Buffer.from(new URLSearchParams(pairs).toString())),
+  fc.constantFrom('%', '%%%', '=&=&', '&&&', '__proto__=1&__proto__=2', 'constructor[prototype][polluted]=yes', 'a=%E0%A4%A').map((text) => Buffer.from(text)),
+);
+
+const hostileBody: fc.Arbitrary<WireBody> = fc.record({
+  bytes: hostileBodyBytes,
+  contentType: fc.constantFrom(
+    undefined,
+    '',
+    'application/json',
+    'application/json; charset=utf-8',
+    'APPLICATION/JSON',
+    'application/problem+json',
+    'application/x-www-form-urlencoded',
+    'application/x-www-form-urlencoded; charset=ISO-8859-1',
+    'text/plain',
+    'multipart/form-data; boundary=x',
+    ';;;',
+  ),
+  base64: fc.boolean(),
+});
+
+const prototypeNames = () => JSON.stringify([Object.getOwnPropertyNames(Object.prototype).sort(), Object.getOwnPropertyNames(Array.prototype).sort()]);
 
 describe('hostile input', () => {
   let h: Harness;
@@ -55,8 +116,15 @@ describe('hostile input', () => {
   });
   afterAll(() => h.close());
 
-  const call = async (handler: HttpHandler, method: string, rawQueryString: string, headers: Record<string, string>) => {
-    const event = toApiGatewayEvent({ method, path: '/hostile', rawQueryString, headers, sourceIp: '198.51.100.1' });
+  const call = async (handler: HttpHandler, method: string, rawQueryString: string, headers: Record<string, string>, body?: WireBody) => {
+    const event = toApiGatewayEvent({
+      method,
+      path: '/hostile',
+      rawQueryString,
+      headers: body?.contentType === undefined ? headers : { ...headers, 'content-type': body.contentType },
+      sourceIp: '198.51.100.1',
+    });
+    if (body) Object.assign(event, { body: body.base64 ? body.bytes.toString('base64') : body.bytes.toString('utf8'), isBase64Encoded: body.base64 });
     const result = await handler(event, lambdaContext('hostile'));
     return { status: result.statusCode, body: result.body, ...(JSON.parse(result.body) as { code: number; msg: string; extMsg: string }) };
   };
@@ -169,6 +237,32 @@ describe('hostile input', () => {
     );
   });
 
+  it('bodies on every endpoint: an envelope, never a fault, and nothing stored by a refusal or on any prototype', async () => {
+    const prototypesBefore = prototypeNames();
+    const endpoints = [
+      { handler: () => h.app.handlers.sendPhoneSmsCode, method: 'POST', authorized: false, documented: [200, 400, 5019, 5021, 5023, 5058, 5059, 5116, 5420, 5550] },
+      { handler: () => h.app.handlers.relationPhone, method: 'POST', authorized: true, documented: [200, 400, 5002, 5019, 5021, 5032, 5033, 5037, 5064, 5106] },
+      { handler: () => h.app.handlers.deletePhoneRelation, method: 'DELETE', authorized: true, documented: [200, 400, 5032, 5033, 5037, 5064, 5106, 5384] },
+      { handler: () => h.app.handlers.userInfo, method: 'GET', authorized: true, documented: [200, 400, 5032, 5033, 5106] },
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...endpoints), hostileBody, fc.boolean(), async (endpoint, body, withToken) => {
+        const headers: Record<string, string> = endpoint.authorized && withToken ? { authorization: `Bearer ${token}` } : {};
+        await expectDocumentedAnswer(endpoint.documented, () => call(endpoint.handler(), endpoint.method, '', headers, body));
+        expect(prototypeNames()).toBe(prototypesBefore);
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      }),
+      {
+        numRuns: 300,
+        examples: [
+          [endpoints[1]!, { bytes: Buffer.from('{"phone":'), contentType: 'application/json', base64: false }, true], // 400
+          [endpoints[3]!, { bytes: Buffer.from('{}'), contentType: 'application/json', base64: true }, true], // 200
+        ],
+      },
+    );
+    expect([...seen]).toEqual(expect.arrayContaining([200, 400]));
+  });
+
   it('userInfo, with hostile headers', async () => {
     await fc.assert(
       fc.asyncProperty(hostile, fc.oneof(hostile, fc.constantFrom('zh', 'zh-CN,en;q=0.5', 'en;q=0.1,zh;q=0.9')), async (authorization, language) => {
@@ -181,3 +275,159 @@ describe('hostile input', () => {
     );
   });
 });
+
+/**
+ * The same parameters through a body as through the query: the same answer,
+ * and the same stored data, whatever else the body carries (stored
+ * attributes, another uid, prototype names). Two harnesses run side by side,
+ * one taking the query, the other the body.
+ */
+describe('hostile input: a body writes nothing a query would not', () => {
+  let viaQuery: Harness;
+  let viaBody: Harness;
+  let users: { query: { uid: string; token: string }; body: { uid: string; token: string } };
+  const LATEST_CODE = 'the latest code';
+  const env = { SMS_COOLDOWN_SECONDS: '0', SMS_MAX_PER_PHONE_PER_DAY: '100000', SMS_MAX_PER_IP_PER_HOUR: '100000', SMS_MAX_PER_MINUTE: '100000' };
+
+  beforeAll(async () => {
+    [viaQuery, viaBody] = await Promise.all([createHarness({ env }), createHarness({ env })]);
+    viaBody.clock.advance(viaQuery.clock.now() - viaBody.clock.now());
+    users = { query: await viaQuery.newUser('hostile-user'), body: await viaBody.newUser('hostile-user') };
+    await Promise.all([viaQuery.newUser('victim'), viaBody.newUser('victim')]);
+  });
+  afterAll(() => {
+    viaQuery.close();
+    viaBody.close();
+  });
+
+  /**
+   * The stored data, without what differs by chance between the two sides:
+   * the random code's hash, the random ids of sends and tries, and the
+   * wall-clock time a user was created. Only their presence is compared.
+   */
+  const storedState = async (h: Harness) => {
+    const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    const comparable = (value: unknown): unknown => {
+      if (typeof value === 'string') return UUID.test(value) ? '<random id>' : value;
+      if (value instanceof Set || Array.isArray(value)) return [...value].map(comparable);
+      if (typeof value !== 'object' || value === null) return value;
+      const { codeHash, createdAt, ...item } = value as Record<string, unknown>;
+      return {
+        ...Object.fromEntries(Object.entries(item).map(([name, field]) => [name, comparable(field)])),
+        hasCodeHash: codeHash !== undefined,
+        hasCreatedAt: createdAt !== undefined,
+      };
+    };
+    const { codes, users: userItems } = await h.snapshot();
+    return comparable({ codes, users: userItems });
+  };
+
+  const extraKeys = fc.dictionary(fc.constantFrom(...PROTOTYPE_NAMES, ...STORAGE_NAMES), fc.constantFrom<string>('victim', 'x', '0', PHONE_E164), { maxKeys: 4 });
+  let nonce = 0;
+  /** The same signed send on both sides (the same random too, so the stored nonces match). */
+  const sendBoth = async (overrides: Record<string, string | undefined> = {}) => {
+    const random = `BodyQuery${String(nonce++).padStart(7, '0')}`;
+    const [fromQuery, fromBody] = await Promise.all([viaQuery.send({ random, ...overrides }), viaBody.send({ random, ...overrides })]);
+    expect(fromBody.code).toBe(fromQuery.code);
+  };
+  const asBody = fc.constantFrom<'json' | 'form'>('json', 'form');
+  const encode = (kind: 'json' | 'form', params: Record<string, string>, extras: Record<string, string>): WireBody => {
+    // The parameters last, so an extra of the same name never replaces one.
+    const all = { ...extras, ...params };
+    return kind === 'json'
+      ? { bytes: Buffer.from(JSON.stringify(all)), contentType: 'application/json', base64: false }
+      : { bytes: Buffer.from(new URLSearchParams(Object.entries(all)).toString()), contentType: 'application/x-www-form-urlencoded', base64: true };
+  };
+
+  const expectSameThroughBody = async (
+    handlerOf: (h: Harness) => HttpHandler,
+    method: string,
+    paramsOf: (h: Harness) => Record<string, string | undefined>,
+    headersOf: (h: Harness) => Record<string, string>,
+    kind: 'json' | 'form',
+    extras: Record<string, string>,
+  ) => {
+    const run = async (h: Harness, through: 'query' | 'body') => {
+      const params = Object.fromEntries(Object.entries(paramsOf(h)).filter((entry): entry is [string, string] => entry[1] !== undefined));
+      const headers = headersOf(h);
+      const event = toApiGatewayEvent({
+        method,
+        path: '/hostile',
+        rawQueryString: through === 'query' ? new URLSearchParams(params).toString() : '',
+        headers: through === 'body' ? { ...headers, 'content-type': encode(kind, params, extras).contentType ?? '' } : headers,
+        sourceIp: '198.51.100.2',
+      });
+      if (through === 'body') {
+        const body = encode(kind, params, extras);
+        Object.assign(event, { body: body.base64 ? body.bytes.toString('base64') : body.bytes.toString('utf8'), isBase64Encoded: body.base64 });
+      }
+      const result = await handlerOf(h)(event, lambdaContext('hostile'));
+      return { status: result.statusCode, ...(JSON.parse(result.body) as { code: number; msg: string }) };
+    };
+    const [fromQuery, fromBody] = [await run(viaQuery, 'query'), await run(viaBody, 'body')];
+    expect(fromBody).toEqual(fromQuery);
+    expect(await storedState(viaBody)).toEqual(await storedState(viaQuery));
+    return fromQuery.code;
+  };
+
+  it('relationPhone and deletePhoneRelation', async () => {
+    const codes = new Set<number>();
+    await sendBoth();
+    const codeParam = fc.oneof(hostile, fc.constant(LATEST_CODE));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({ phone: fc.oneof(hostile, fc.constant(PHONE)), code: codeParam, internationalCode: hostile }),
+        fc.boolean(),
+        asBody,
+        extraKeys,
+        fc.boolean(),
+        async (values, unlink, kind, extras, resend) => {
+          const paramsOf = (h: Harness) => {
+            const code = values.code === LATEST_CODE ? latestOrNone(h) : values.code;
+            return unlink ? { code } : { ...values, code };
+          };
+          const headersOf = (h: Harness) => ({ authorization: `Bearer ${h === viaQuery ? users.query.token : users.body.token}` });
+          const handlerOf = (h: Harness) => (unlink ? h.app.handlers.deletePhoneRelation : h.app.handlers.relationPhone);
+          codes.add(await expectSameThroughBody(handlerOf, unlink ? 'DELETE' : 'POST', paramsOf, headersOf, kind, extras));
+          // A fresh code, on both sides alike, so later runs can succeed again.
+          if (resend) await sendBoth({ codeType: unlink ? '3' : '4' });
+        },
+      ),
+      { numRuns: 120, examples: [[{ phone: PHONE, code: LATEST_CODE, internationalCode: undefined }, false, 'json', { uid: 'victim' }, true]] },
+    );
+    expect([...codes]).toEqual(expect.arrayContaining([200, 5037]));
+  });
+
+  it('sendPhoneSmsCode', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.subarray(['phone', 'internationalCode', 'codeType', 'ts'] as const, { maxLength: 2 }).chain((names) => fc.tuple(...names.map((name) => hostile.map((value) => [name, value] as const)))),
+        asBody,
+        extraKeys,
+        async (overrides, kind, extras) => {
+          const values: Record<string, string | undefined> = {
+            phone: PHONE,
+            internationalCode: '86',
+            codeType: '3',
+            userDomain: USER_DOMAIN,
+            random: `BodyQuery${String(nonce++).padStart(7, '0')}`,
+            ts: String(viaQuery.clock.now()),
+            ...Object.fromEntries(overrides),
+          };
+          values.signature = signatureOf(values.phone ?? '', values.codeType ?? '', values.random ?? '', values.ts ?? '');
+          await expectSameThroughBody((h) => h.app.handlers.sendPhoneSmsCode, 'POST', () => values, () => ({}), kind, extras);
+        },
+      ),
+      { numRuns: 80, examples: [[[], 'form', JSON.parse('{"__proto__": "x", "sourceIp": "10.0.0.1"}') as Record<string, string>]] },
+    );
+  });
+});
+
+/** The latest code sent to PHONE, or a wrong one when none was. */
+const latestOrNone = (h: Harness): string => {
+  try {
+    return h.latestCode();
+  } catch {
+    return '000000';
+  }
+};

@@ -170,6 +170,36 @@ describe('local server', () => {
     });
   });
 
+  it.each<[string, string, (params: Record<string, string>) => string]>([
+    ['a form body', 'application/x-www-form-urlencoded', (params) => new URLSearchParams(params).toString()],
+    ['a JSON body', 'application/json; charset=utf-8', (params) => JSON.stringify(params)],
+  ])('takes the parameters from %s: send, link, unlink', async (_case, contentType, encode) => {
+    const { accessToken } = (await post('/_local/users')).body as { accessToken: string };
+    const headers = { 'Content-Type': contentType, Authorization: `Bearer ${accessToken}`, 'X-Q-Language': 'zh-CN' };
+    const outbox = async () => (await get(`/_local/outbox?phone=%2B86${PHONE}`)).body.messages as { text: string }[];
+    const signed = (codeType: string) => Object.fromEntries(new URLSearchParams(sendQuery(PHONE, codeType)));
+
+    expect((await post(SEND_PATH, encode(signed('3')), headers)).body).toMatchObject({ code: 200, msg: '短信验证码已发送' });
+    const sms = (await outbox()).at(-1)?.text ?? '';
+    expect(sms).toMatch(/^您的验证码是\d{6}，/);
+    expect((await post(LINK_PATH, encode({ phone: PHONE, code: codeIn(await outbox()) }), headers)).body).toMatchObject({ code: 200, msg: '手机号绑定成功' });
+
+    expect((await post(SEND_PATH, encode(signed('4')), headers)).body).toMatchObject({ code: 200 });
+    const unlinked = await call(base, 'DELETE', UNLINK_PATH, { body: encode({ code: codeIn(await outbox()) }), headers });
+    expect(unlinked.body).toMatchObject({ code: 200, msg: '手机号解绑成功' });
+  });
+
+  it('answers 400 "Invalid parameter: body" for a body it cannot read, and still reads a blank one as none', async () => {
+    const { accessToken } = (await post('/_local/users')).body as { accessToken: string };
+    const auth = { Authorization: `Bearer ${accessToken}` };
+    expect(await post(LINK_PATH, '{"phone": ', { ...auth, 'Content-Type': 'application/json' })).toEqual({
+      status: 200,
+      contentType: 'application/json; charset=utf-8',
+      body: envelope(400, 'Invalid parameter: body'),
+    });
+    expect((await post(`${LINK_PATH}?code=123456`, '  ', { ...auth, 'Content-Type': 'application/json' })).body).toEqual(envelope(5021, 'Please enter phone number'));
+  });
+
   it('answers business refusals with HTTP 200 and the code, as in the cloud', async () => {
     expect(await get(USER_INFO_PATH)).toEqual({ status: 200, contentType: 'application/json; charset=utf-8', body: envelope(5106, 'Please enter token') });
     expect((await post(LINK_PATH, undefined, { Authorization: 'Bearer not-a-jwt' })).body).toEqual(envelope(5032, 'Token verification failed'));

@@ -14,7 +14,7 @@ import { lambdaContext, toApiGatewayEvent } from '../../local/api-gateway-event'
 import { createLocalApp, type HttpHandler } from '../../local/app';
 import { createTables } from '../../local/dynamodb-local';
 import { startLocalServer, type LocalServer } from '../../local/server';
-import { createHarness, PHONE, signatureOf, USER_DOMAIN, USER_DOMAIN_SECRET, type Exchange, type Harness } from '../support/harness';
+import { createHarness, formBody, jsonBody, PHONE, signatureOf, USER_DOMAIN, USER_DOMAIN_SECRET, type Exchange, type Harness } from '../support/harness';
 import { OpenApiContract, type HttpResponse } from '../support/openapi-contract';
 
 // docs/openapi.yaml against the service: real responses (status, content
@@ -27,15 +27,18 @@ const LINK_PATH = '/v2/enduser/enduserapi/relationPhone';
 const USER_INFO_PATH = '/v2/enduser/enduserapi/userInfo';
 const UNLINK_PATH = '/v2/enduser/enduserapi/deletePhoneRelation';
 const ZH = { 'Accept-Language': 'zh-CN,zh;q=0.9,en;q=0.8' };
+const ZH_APP = { 'X-Q-Language': 'zh_CN' };
+/** A body that cannot be read as the JSON it declares. */
+const UNREADABLE_JSON = { text: '{"phone": ', contentType: 'application/json' };
 
 type OperationId = 'sendPhoneSmsCode' | 'relationPhone' | 'userInfo' | 'deletePhoneRelation';
 
 /** The codes of each endpoint as API.md lists them (plus the HTTP 500 fault). */
 const CONTRACT_CODES: Record<OperationId, number[]> = {
   sendPhoneSmsCode: [200, 400, 500, 5019, 5021, 5023, 5058, 5059, 5116, 5420, 5550],
-  relationPhone: [200, 500, 5002, 5019, 5021, 5032, 5033, 5037, 5064, 5106],
-  userInfo: [200, 500, 5032, 5033, 5106],
-  deletePhoneRelation: [200, 500, 5032, 5033, 5037, 5064, 5106, 5384],
+  relationPhone: [200, 400, 500, 5002, 5019, 5021, 5032, 5033, 5037, 5064, 5106],
+  userInfo: [200, 400, 500, 5032, 5033, 5106],
+  deletePhoneRelation: [200, 400, 500, 5032, 5033, 5037, 5064, 5106, 5384],
 };
 
 const fromExchange = ({ method, path, result }: Exchange): HttpResponse => ({
@@ -152,6 +155,8 @@ describe('real responses match the document', () => {
     { operation: 'sendPhoneSmsCode', code: 5023, name: 'no userDomain', run: lastOf(() => h.send({ userDomain: undefined })) },
     { operation: 'sendPhoneSmsCode', code: 5550, name: 'no signature', run: lastOf(() => h.send({ signature: undefined })) },
     { operation: 'sendPhoneSmsCode', code: 400, name: 'codeType of another service', run: lastOf(() => h.send({ codeType: '1' })) },
+    { operation: 'sendPhoneSmsCode', code: 400, name: 'a body that is not JSON', run: lastOf(() => h.sendRaw(h.sendQuery(), undefined, UNREADABLE_JSON)) },
+    { operation: 'sendPhoneSmsCode', code: 400, name: 'a JSON array body, in Chinese', zh: true, run: lastOf(() => h.sendRaw({}, undefined, jsonBody([]), ZH_APP)) },
     { operation: 'sendPhoneSmsCode', code: 5019, name: 'a malformed phone', run: lastOf(() => h.send({ phone: '123' })) },
     { operation: 'sendPhoneSmsCode', code: 5420, name: 'a wrong signature', run: lastOf(() => h.send({ signature: 'f'.repeat(64) })) },
     {
@@ -182,11 +187,14 @@ describe('real responses match the document', () => {
       },
     },
     { operation: 'sendPhoneSmsCode', code: 200, name: 'a signed request', run: lastOf(() => h.send({ phone: '13500135000' })) },
+    { operation: 'sendPhoneSmsCode', code: 200, name: 'a signed form body, in Chinese', zh: true, run: lastOf(() => h.sendRaw({}, undefined, formBody(h.sendQuery({ phone: '13500135001' })), ZH_APP)) },
     { operation: 'sendPhoneSmsCode', code: 500, name: 'a database fault', run: () => direct(createSendPhoneSmsCodeHandler(broken), 'POST', SEND_PATH, h.sendQuery() as Record<string, string>) },
 
     // relationPhone
     { operation: 'relationPhone', code: 5106, name: 'no token', run: lastOf(() => h.link(undefined, { phone: PHONE, code: '123456' })) },
     { operation: 'relationPhone', code: 5032, name: 'a token that does not verify', run: lastOf(() => h.link('not-a-jwt', { phone: PHONE, code: '123456' })) },
+    { operation: 'relationPhone', code: 400, name: 'a body that is not JSON', run: lastOf(async () => h.link((await h.newUser()).token, {}, {}, UNREADABLE_JSON)) },
+    { operation: 'relationPhone', code: 400, name: 'a repeated form field, in Chinese', zh: true, run: lastOf(async () => h.link((await h.newUser()).token, {}, ZH_APP, { text: 'code=1&code=2', contentType: 'application/x-www-form-urlencoded' })) },
     { operation: 'relationPhone', code: 5021, name: 'no phone', run: lastOf(async () => h.link((await h.newUser()).token, { code: '123456' })) },
     { operation: 'relationPhone', code: 5064, name: 'no code', run: lastOf(async () => h.link((await h.newUser()).token, { phone: PHONE })) },
     { operation: 'relationPhone', code: 5019, name: 'a malformed phone', run: lastOf(async () => h.link((await h.newUser()).token, { phone: '123', code: '123456' })) },
@@ -219,11 +227,19 @@ describe('real responses match the document', () => {
       name: 'the latest code',
       run: lastOf(async () => h.link((await h.newUser()).token, { phone: PHONE, code: await h.codeFor(PHONE), internationalCode: '86' })),
     },
+    {
+      operation: 'relationPhone',
+      code: 200,
+      name: 'a JSON body, a codeType 6 code',
+      run: lastOf(async () => h.link((await h.newUser()).token, {}, {}, jsonBody({ phone: '15200152000', code: await h.codeFor('15200152000', '86', '6') }))),
+    },
     { operation: 'relationPhone', code: 500, name: 'a database fault', run: () => direct(createRelationPhoneHandler(signedIn, broken), 'POST', LINK_PATH, { phone: PHONE, code: '123456' }, bearer) },
 
     // userInfo
     { operation: 'userInfo', code: 5106, name: 'no token', run: lastOf(() => h.userInfo(undefined)) },
     { operation: 'userInfo', code: 5032, name: 'a token that does not verify', run: lastOf(() => h.userInfo('not-a-jwt')) },
+    { operation: 'userInfo', code: 400, name: 'a JSON body that is not an object', run: lastOf(async () => h.userInfo((await h.newUser()).token, {}, jsonBody('x'))) },
+    { operation: 'userInfo', code: 400, name: 'a JSON null value, in Chinese', zh: true, run: lastOf(async () => h.userInfo((await h.newUser()).token, ZH_APP, jsonBody({ a: null }))) },
     { operation: 'userInfo', code: 5033, name: 'a token for an unknown user', run: lastOf(async () => h.userInfo(await h.tokenWithoutUser())) },
     { operation: 'userInfo', code: 200, name: 'a user without a phone (nulls)', run: lastOf(async () => h.userInfo((await h.newUser()).token)) },
     { operation: 'userInfo', code: 200, name: 'a user with a phone, in Chinese', zh: true, run: lastOf(async () => h.userInfo((await linkedUser('13900139000')).token, ZH)) },
@@ -232,6 +248,7 @@ describe('real responses match the document', () => {
     // deletePhoneRelation
     { operation: 'deletePhoneRelation', code: 5106, name: 'no token', run: lastOf(() => h.unlink(undefined, { code: '123456' })) },
     { operation: 'deletePhoneRelation', code: 5032, name: 'a token that does not verify', run: lastOf(() => h.unlink('not-a-jwt', { code: '123456' })) },
+    { operation: 'deletePhoneRelation', code: 400, name: 'a body that is not JSON', run: lastOf(async () => h.unlink((await h.newUser()).token, {}, {}, UNREADABLE_JSON)) },
     { operation: 'deletePhoneRelation', code: 5064, name: 'no code', run: lastOf(async () => h.unlink((await h.newUser()).token, {})) },
     { operation: 'deletePhoneRelation', code: 5033, name: 'a token for an unknown user', run: lastOf(async () => h.unlink(await h.tokenWithoutUser(), { code: '123456' })) },
     { operation: 'deletePhoneRelation', code: 5384, name: 'a user without a phone, in Chinese', zh: true, run: lastOf(async () => h.unlink((await h.newUser()).token, { code: '123456' }, ZH)) },
@@ -239,10 +256,20 @@ describe('real responses match the document', () => {
     {
       operation: 'deletePhoneRelation',
       code: 200,
-      name: 'a codeType 7 code',
+      name: 'a codeType 4 code',
       run: lastOf(async () => {
         const { token } = await linkedUser('18800188000');
-        await h.unlink(token, { code: await h.codeFor('18800188000', '86', '7') });
+        await h.unlink(token, { code: await h.codeFor('18800188000', '86', '4') });
+      }),
+    },
+    {
+      operation: 'deletePhoneRelation',
+      code: 200,
+      name: 'a codeType 7 code in a form body, in Chinese',
+      zh: true,
+      run: lastOf(async () => {
+        const { token } = await linkedUser('18900189000');
+        await h.unlink(token, {}, ZH_APP, formBody({ code: await h.codeFor('18900189000', '86', '7') }));
       }),
     },
     { operation: 'deletePhoneRelation', code: 500, name: 'a database fault', run: () => direct(createDeletePhoneRelationHandler(signedIn, broken), 'DELETE', UNLINK_PATH, { code: '123456' }, bearer) },
@@ -300,8 +327,8 @@ async function startServer(): Promise<Started> {
 
 describe('the local server answers as documented', () => {
   let started: Started;
-  const call = async (method: string, pathAndQuery: string, headers: Record<string, string> = {}): Promise<HttpResponse> => {
-    const response = await fetch(`${started.server.url}${pathAndQuery}`, { method, headers });
+  const call = async (method: string, pathAndQuery: string, headers: Record<string, string> = {}, body?: string): Promise<HttpResponse> => {
+    const response = await fetch(`${started.server.url}${pathAndQuery}`, { method, headers, body });
     return { method, path: pathAndQuery.split('?')[0]!, status: response.status, contentType: response.headers.get('content-type') ?? undefined, body: await response.text() };
   };
   const signedSend = (phone: string, codeType: string) => {
@@ -331,6 +358,8 @@ describe('the local server answers as documented', () => {
     await step('send for unlinking', call('POST', signedSend(phone, '7')), 200);
     await step('unlink', call('DELETE', `${UNLINK_PATH}?code=${latestCode(`+86${phone}`)}`, auth), 200);
     await step('unlink again', call('DELETE', `${UNLINK_PATH}?code=123456`, auth), 5384);
+    await step('unlink with a body that is not JSON', call('DELETE', UNLINK_PATH, { ...auth, 'Content-Type': 'application/json' }, '{"code": '), 400);
+    await step('link with a form body, in Chinese', call('POST', LINK_PATH, { ...auth, ...ZH_APP, 'Content-Type': 'application/x-www-form-urlencoded' }, `phone=${phone}&code=123456`), 5037);
 
     for (const [name, response, code] of steps) {
       expect({ name, code: (JSON.parse(response.body) as { code: number }).code, contentType: response.contentType, violations: contract.violations(response) }).toEqual({

@@ -31,6 +31,46 @@ describe('POST /v2/enduser/enduserapi/relationPhone', () => {
     expect((await h.userInfo(token)).data).toMatchObject({ phone: PHONE, internationalCode: '86' });
   });
 
+  describe('a phone starting with + names its own country', () => {
+    const UK_MOBILE = '+447911123456';
+
+    it.each([
+      ['absent', undefined],
+      ['empty', ''],
+      ['blank', '  '],
+      ['the same country', '44'],
+      ['the same country, as +44', '+44'],
+    ])('links it when internationalCode is %s', async (_case, internationalCode) => {
+      const { token } = await h.newUser();
+      expect((await h.send({ phone: UK_MOBILE, internationalCode: '44' })).code).toBe(200);
+      expect(await h.link(token, { phone: UK_MOBILE, code: h.latestCode(UK_MOBILE), internationalCode })).toEqual(linked);
+      expect((await h.userInfo(token)).data).toMatchObject({ phone: '7911123456', internationalCode: '44' });
+    });
+
+    it('after separators too', async () => {
+      const { token } = await h.newUser();
+      expect((await h.send({ phone: UK_MOBILE, internationalCode: '44' })).code).toBe(200);
+      expect(await h.link(token, { phone: ' (+44) 7911-123.456', code: h.latestCode(UK_MOBILE) })).toEqual(linked);
+    });
+
+    it('the domestic country too, without internationalCode', async () => {
+      const { token } = await h.newUser();
+      const code = await h.codeFor();
+      expect(await h.link(token, { phone: PHONE_E164, code })).toEqual(linked);
+      expect((await h.userInfo(token)).data).toMatchObject({ phone: PHONE, internationalCode: '86' });
+    });
+
+    it('answers 5019 when internationalCode names another country, touching nothing', async () => {
+      const { token } = await h.newUser();
+      expect((await h.send({ phone: UK_MOBILE, internationalCode: '44' })).code).toBe(200);
+      const before = await h.snapshot();
+      expect(await h.link(token, { phone: UK_MOBILE, code: h.latestCode(UK_MOBILE), internationalCode: '86' })).toEqual(
+        refusal(5019, 'Phone number format incorrect'),
+      );
+      expect(await h.snapshot()).toEqual(before);
+    });
+  });
+
   describe('token', () => {
     it.each([
       ['no Authorization header', {}],
@@ -58,7 +98,23 @@ describe('POST /v2/enduser/enduserapi/relationPhone', () => {
       for (const token of ['garbage', foreign, tampered, expired, unsigned, 'a.b.c']) {
         expect(await h.link(token, {})).toEqual(refusal(5032, 'Token verification failed'));
       }
-      expect((await h.link(undefined, {}, { Authorization: valid })).code).toBe(5032);
+    });
+
+    it('reads a bare token (no scheme word) like one with Bearer', async () => {
+      const { token } = await h.newUser();
+      expect((await h.link(undefined, {}, { Authorization: token })).code).toBe(5021);
+      expect((await h.link(undefined, {}, { Authorization: `  ${token}  ` })).code).toBe(5021);
+      const code = await h.codeFor();
+      expect(await h.link(undefined, { phone: PHONE, code }, { Authorization: token })).toEqual(linked);
+    });
+
+    it.each([
+      ['a bare token that does not verify', 'not-a-jwt'],
+      ['another scheme', 'Basic dXNlcjpwYXNz'],
+      ['the scheme word twice', 'Bearer Bearer x.y.z'],
+      ['the scheme word run into the token', 'Bearerx.y.z'],
+    ])('5032 for %s', async (_case, authorization) => {
+      expect(await h.link(undefined, {}, { Authorization: authorization })).toEqual(refusal(5032, 'Token verification failed'));
     });
   });
 

@@ -52,6 +52,18 @@ describe('POST /v2/sms/enduserapi/v2/sendPhoneSmsCode', () => {
       expect(await h.snapshot()).toEqual(before);
     });
 
+    it('5116 for a phone starting with + without internationalCode: the send always needs it', async () => {
+      const before = await h.snapshot();
+      expect(await h.send({ phone: '+447911123456', internationalCode: undefined })).toEqual({
+        status: 200,
+        code: 5116,
+        msg: 'Please enter international code',
+        extMsg: '',
+        data: null,
+      });
+      expect(await h.snapshot()).toEqual(before);
+    });
+
     it('5420 for a timestamp more than 10 minutes off the server clock, either way', async () => {
       for (const skew of [-600_001, 600_001]) {
         expect((await h.send({ ts: String(h.clock.now() + skew) })).code).toBe(5420);
@@ -162,7 +174,8 @@ describe('POST /v2/sms/enduserapi/v2/sendPhoneSmsCode', () => {
       h.clock.advance(61_000);
       const query = h.sendQuery();
       const event = toApiGatewayEvent({ method: 'POST', path: '/send', rawQueryString: new URLSearchParams(query as Record<string, string>).toString(), headers: {}, sourceIp: '192.0.2.50' });
-      const result = await failingSend(h)(event, lambdaContext('send'));
+      const handler = failingSend(h);
+      const result = await handler(event, lambdaContext('send') as Parameters<typeof handler>[1]);
       expect(result.statusCode).toBe(200);
       expect(JSON.parse(result.body)).toEqual({ code: 5059, msg: 'SMS sending exception', extMsg: '', data: null });
       expect(result.body).not.toContain('exploded');
@@ -174,6 +187,21 @@ describe('POST /v2/sms/enduserapi/v2/sendPhoneSmsCode', () => {
       const ipCount = codes.find((item) => String(item.pk).startsWith('COUNT#IP#192.0.2.50#'));
       expect(ipCount?.count).toBe(1);
     });
+  });
+
+  it.each([
+    ['uppercase', (signature: string) => signature.toUpperCase()],
+    ['mixed-case', (signature: string) => signature.replace(/[a-f]/, (letter) => letter.toUpperCase())],
+  ])('accepts a %s hex signature', async (_case, recase) => {
+    const query = h.sendQuery();
+    const signature = recase(query.signature ?? '');
+    expect(signature).not.toBe(query.signature);
+    expect((await h.sendRaw({ ...query, signature })).code).toBe(200);
+  });
+
+  it('refuses the uppercase hex of another signature (5420)', async () => {
+    const query = h.sendQuery();
+    expect((await h.sendRaw({ ...query, signature: signatureOf(query.phone ?? '', '4', query.random ?? '', query.ts ?? '').toUpperCase() })).code).toBe(5420);
   });
 
   it('signs over each value exactly as sent', async () => {

@@ -41,6 +41,33 @@ export interface Answer extends Envelope {
 
 type Query = Record<string, string | undefined>;
 
+/** A request body as the client sends it: its text (base64 when the event says so) and its content type. */
+export interface RequestBody {
+  readonly text: string;
+  readonly contentType?: string;
+  /** API Gateway hands some bodies over base64-encoded (HTTP APIs do so for forms). */
+  readonly isBase64Encoded?: boolean;
+}
+
+const definedEntries = (params: Query): [string, string][] =>
+  Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined);
+
+/** Parameters as an `application/x-www-form-urlencoded` body. */
+export const formBody = (params: Query, contentType = 'application/x-www-form-urlencoded'): RequestBody => {
+  neverLog(params.phone?.replace(/\D/g, ''));
+  return { text: new URLSearchParams(definedEntries(params)).toString(), contentType };
+};
+
+/** The same body base64-encoded, flagged as API Gateway flags it. */
+export const base64Body = (body: RequestBody): RequestBody => ({ ...body, text: Buffer.from(body.text, 'utf8').toString('base64'), isBase64Encoded: true });
+
+/** Any value as a JSON body (parameters, or something that is not an object). */
+export const jsonBody = (value: unknown, contentType = 'application/json'): RequestBody => {
+  const phone = (value as { phone?: unknown } | null)?.phone;
+  if (typeof phone === 'string') neverLog(phone.replace(/\D/g, ''));
+  return { text: JSON.stringify(value), contentType };
+};
+
 /** A request the harness made and the handler's raw result (status, headers, body), for `onAnswer`. */
 export interface Exchange {
   readonly method: string;
@@ -48,8 +75,7 @@ export interface Exchange {
   readonly result: HttpResult;
 }
 
-const queryString = (query: Query): string =>
-  new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined)).toString();
+const queryString = (query: Query): string => new URLSearchParams(definedEntries(query)).toString();
 
 const randomNonce = (): string => randomBytes(12).toString('base64url').replace(/[-_]/g, 'x').slice(0, 16);
 
@@ -86,8 +112,20 @@ export async function createHarness(options: { env?: Record<string, string>; onA
     new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
   );
 
-  const invoke = async (handler: HttpHandler, method: string, path: string, query: Query, headers: Record<string, string> = {}, sourceIp = '203.0.113.7'): Promise<Answer> => {
-    const event = toApiGatewayEvent({ method, path, rawQueryString: queryString(query), headers, sourceIp });
+  const invoke = async (
+    handler: HttpHandler,
+    method: string,
+    path: string,
+    query: Query,
+    headers: Record<string, string> = {},
+    sourceIp = '203.0.113.7',
+    body?: RequestBody,
+  ): Promise<Answer> => {
+    const withContentType = body?.contentType === undefined ? headers : { ...headers, 'Content-Type': body.contentType };
+    const event = {
+      ...toApiGatewayEvent({ method, path, rawQueryString: queryString(query), headers: withContentType, sourceIp, body: body?.text }),
+      isBase64Encoded: body?.isBase64Encoded ?? false,
+    };
     const result = await handler(event, lambdaContext(path));
     options.onAnswer?.({ method, path, result });
     return { status: result.statusCode, ...(JSON.parse(result.body) as Envelope) };
@@ -102,7 +140,7 @@ export async function createHarness(options: { env?: Record<string, string>; onA
 
     /** Signed send parameters, with any of them overridden or removed (undefined). */
     sendQuery(overrides: Query = {}): Query {
-      const base = { phone: PHONE, internationalCode: '86', codeType: '6', userDomain: USER_DOMAIN, random: randomNonce(), ts: String(clock.now()) };
+      const base = { phone: PHONE, internationalCode: '86', codeType: '3', userDomain: USER_DOMAIN, random: randomNonce(), ts: String(clock.now()) };
       const query: Query = { ...base, ...overrides };
       const signature = signatureOf(query.phone ?? '', query.codeType ?? '', query.random ?? '', query.ts ?? '');
       return 'signature' in overrides ? query : { ...query, signature };
@@ -112,22 +150,22 @@ export async function createHarness(options: { env?: Record<string, string>; onA
       return harness.sendRaw(harness.sendQuery(overrides), sourceIp);
     },
 
-    sendRaw(query: Query, sourceIp?: string): Promise<Answer> {
+    sendRaw(query: Query, sourceIp?: string, body?: RequestBody, headers: Record<string, string> = {}): Promise<Answer> {
       neverLog(query.phone?.replace(/\D/g, ''));
-      return invoke(app.handlers.sendPhoneSmsCode, 'POST', '/v2/sms/enduserapi/v2/sendPhoneSmsCode', query, {}, sourceIp);
+      return invoke(app.handlers.sendPhoneSmsCode, 'POST', '/v2/sms/enduserapi/v2/sendPhoneSmsCode', query, headers, sourceIp, body);
     },
 
-    link(token: string | undefined, query: Query, headers: Record<string, string> = {}): Promise<Answer> {
+    link(token: string | undefined, query: Query, headers: Record<string, string> = {}, body?: RequestBody): Promise<Answer> {
       neverLog(query.phone?.replace(/\D/g, ''));
-      return invoke(app.handlers.relationPhone, 'POST', '/v2/enduser/enduserapi/relationPhone', query, { ...bearer(token), ...headers });
+      return invoke(app.handlers.relationPhone, 'POST', '/v2/enduser/enduserapi/relationPhone', query, { ...bearer(token), ...headers }, undefined, body);
     },
 
-    unlink(token: string | undefined, query: Query, headers: Record<string, string> = {}): Promise<Answer> {
-      return invoke(app.handlers.deletePhoneRelation, 'DELETE', '/v2/enduser/enduserapi/deletePhoneRelation', query, { ...bearer(token), ...headers });
+    unlink(token: string | undefined, query: Query, headers: Record<string, string> = {}, body?: RequestBody): Promise<Answer> {
+      return invoke(app.handlers.deletePhoneRelation, 'DELETE', '/v2/enduser/enduserapi/deletePhoneRelation', query, { ...bearer(token), ...headers }, undefined, body);
     },
 
-    userInfo(token: string | undefined, headers: Record<string, string> = {}): Promise<Answer> {
-      return invoke(app.handlers.userInfo, 'GET', '/v2/enduser/enduserapi/userInfo', {}, { ...bearer(token), ...headers });
+    userInfo(token: string | undefined, headers: Record<string, string> = {}, body?: RequestBody): Promise<Answer> {
+      return invoke(app.handlers.userInfo, 'GET', '/v2/enduser/enduserapi/userInfo', {}, { ...bearer(token), ...headers }, undefined, body);
     },
 
     /** A user in the users table and an access token for it. */
@@ -153,8 +191,8 @@ export async function createHarness(options: { env?: Record<string, string>; onA
       return code;
     },
 
-    /** Sends a code (codeType 6 unless said) to a phone and returns it. */
-    async codeFor(phone = PHONE, internationalCode = '86', codeType = '6'): Promise<string> {
+    /** Sends a code (codeType 3, the SDK's for linking, unless said) to a phone and returns it. */
+    async codeFor(phone = PHONE, internationalCode = '86', codeType = '3'): Promise<string> {
       const answer = await harness.send({ phone, internationalCode, codeType });
       if (answer.code !== 200) throw new Error(`send failed: ${JSON.stringify(answer)}`);
       return harness.latestCode(`+${internationalCode}${phone}`);

@@ -1,5 +1,5 @@
 import { InvalidParameter, RuleViolation } from '../../functions/domain/errors';
-import { LOCALES, messages } from '../../functions/domain/messages';
+import { LOCALES, messages, smsText } from '../../functions/domain/messages';
 import { ResultCode } from '../../functions/domain/result-codes';
 import { fault, ok, refused } from '../../functions/http/envelope';
 import { localeOf } from '../../functions/http/locale';
@@ -65,7 +65,45 @@ describe('localeOf', () => {
     ['zh;q=0', 'en'],
     ['*', 'en'],
     ['zh;q=abc,en', 'en'],
-  ])('reads %p as %p', (header, expected) => {
+    ['zh_CN', 'zh'],
+    ['en;q=0.5,zh_TW;q=0.8', 'zh'],
+  ])('reads Accept-Language %p as %p', (header, expected) => {
     expect(localeOf(header === undefined ? {} : { 'accept-language': header })).toBe(expected);
+  });
+
+  it.each([
+    ['zh', 'en', 'zh'],
+    ['zh-CN', undefined, 'zh'],
+    ['zh_CN', 'en', 'zh'],
+    ['ZH-Hant', 'en', 'zh'],
+    [' zh ', undefined, 'zh'],
+    ['en', 'zh-CN', 'en'],
+    ['en-US', 'zh', 'en'],
+    ['fr', 'zh', 'en'],
+    ['zhx', 'zh', 'en'],
+    ['*', 'zh', 'en'],
+    ['', 'zh', 'zh'],
+    ['   ', 'zh', 'zh'],
+    [undefined, 'zh', 'zh'],
+  ])('reads X-Q-Language %p first (Accept-Language %p): %p', (appLanguage, acceptLanguage, expected) => {
+    expect(localeOf({ 'x-q-language': appLanguage, 'accept-language': acceptLanguage })).toBe(expected);
+  });
+});
+
+describe('smsText', () => {
+  it.each(LOCALES)('in %s carries the code as its only run of six digits, and the validity in minutes', (locale) => {
+    const text = smsText(locale, '012345', 300);
+    expect(text.match(/\d{6}/g)).toEqual(['012345']);
+    expect(text).toContain('5');
+    expect(smsText(locale, '000000', 600)).toContain('10');
+  });
+
+  it('is English or Chinese as asked', () => {
+    expect(smsText('en', '123456', 300)).toBe('Your verification code is 123456. It is valid for 5 minutes. Do not share it with anyone.');
+    expect(smsText('zh', '123456', 300)).toBe('您的验证码是123456，5分钟内有效。请勿泄露给他人。');
+  });
+
+  it('says at least one minute', () => {
+    expect(smsText('en', '123456', 20)).toContain('valid for 1 minute');
   });
 });

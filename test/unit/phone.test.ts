@@ -58,6 +58,14 @@ describe('normalizePhone', () => {
   it('needs a calling code for a national number', () => {
     expect(formatError(() => normalizePhone('13800138000', undefined))).toBe(5019);
   });
+
+  it('gives a national number without internationalCode the domestic calling code', () => {
+    expect(normalizePhone('138 0013 8000', undefined, { domesticCallingCode: '86' })).toEqual(china);
+  });
+
+  it.each(['+447911123456', ' +44 7911 123456', '(+44) 7911-123456'])('lets %p name its own country, whatever the domestic default', (phone) => {
+    expect(normalizePhone(phone, undefined, { domesticCallingCode: '86' }).e164).toBe('+447911123456');
+  });
 });
 
 describe('parseCallingCode', () => {

@@ -17,11 +17,19 @@ describe('request signature', () => {
     expect(computeSignature(parts, 'other')).not.toBe(base);
   });
 
-  it('matches only the identical string', () => {
+  it('matches the same digest in any letter case, and nothing else', () => {
     const signature = computeSignature(parts, 's3cret');
+    const mixedCase = signature.replace(/[a-f]/g, (letter, at: number) => (at % 2 === 0 ? letter.toUpperCase() : letter));
+    expect(mixedCase).not.toBe(signature);
     expect(signatureMatches(signature, signature)).toBe(true);
-    expect(signatureMatches(signature, signature.toUpperCase())).toBe(false);
+    expect(signatureMatches(signature, signature.toUpperCase())).toBe(true);
+    expect(signatureMatches(signature, mixedCase)).toBe(true);
+    expect(signatureMatches(signature, computeSignature(parts, 'other').toUpperCase())).toBe(false);
     expect(signatureMatches(signature, signature.slice(1))).toBe(false);
+    expect(signatureMatches(signature, `${signature}0`)).toBe(false);
+    // Buffer.from(hex) would stop at the first non-hex character; the format is checked whole.
+    expect(signatureMatches(signature, `${signature.slice(0, 62)}zz`)).toBe(false);
+    expect(signatureMatches(signature, ` ${signature.slice(1)}`)).toBe(false);
     expect(signatureMatches(signature, '')).toBe(false);
   });
 });
