@@ -3,9 +3,9 @@
  * from the installed libphonenumber-js's mobile metadata, each country as a
  * JSON string that functions/domain/phone-metadata.ts parses on first use.
  *
- * Why: bundled as the package ships it, the metadata is a 96 KiB object
- * literal that V8 compiles and builds on every cold start, about 6 ms of it
- * here, while a request needs one or two countries (docs/PERFORMANCE.md).
+ * Why: bundled as the package ships it, the metadata is one large object
+ * literal that V8 compiles and builds on every cold start, while a request
+ * needs one or two countries (docs/PERFORMANCE.md).
  * test/unit/phone-metadata.test.ts fails when the file no longer matches the
  * installed package: run this after upgrading libphonenumber-js.
  */

@@ -5,7 +5,7 @@
  * @middy/core imports `ReadableStream` from that module only to test a
  * response with `instanceof` in its response-streaming mode, which these
  * functions do not use. Importing Node's module loads the whole Web Streams
- * implementation at every cold start (about 3 ms here, docs/PERFORMANCE.md).
+ * implementation at every cold start (docs/PERFORMANCE.md has what it cost).
  * This stand-in answers the same `instanceof` through the global
  * `ReadableStream`, which Node loads only if it is ever asked.
  */

@@ -23,13 +23,12 @@ export const BUNDLING: BundlingOptions = {
   // ESM: top-level await is available and esbuild tree-shakes ESM best.
   format: OutputFormat.ESM,
   // Prefer packages' ESM builds where they ship both, for tree-shaking.
+  // (Nothing bundled calls require(), so the bundle needs no createRequire banner.)
   mainFields: ['module', 'main'],
-  // Some bundled CommonJS dependencies still call require(); give ESM one.
-  banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
   minify: true,
-  // No keepNames: it wraps every function and class in a name-setting call,
-  // which cost about 7 ms of each cold start (docs/PERFORMANCE.md). Error names
-  // are set explicitly, and the .map beside each bundle decodes stack traces.
+  // No keepNames: it wraps every function and class in a name-setting call
+  // that each cold start pays for (docs/PERFORMANCE.md). Error names are set
+  // explicitly, and the .map beside each bundle decodes stack traces.
   keepNames: false,
   sourceMap: true,
   // The map only needs line mappings; leaving sources out keeps the bundle small.
@@ -144,7 +143,7 @@ export class ApiFunction extends Construct {
       tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
       logGroup: this.logGroup,
       // No NODE_OPTIONS=--enable-source-maps: Node would read and index the
-      // map at every cold start (~40 ms, docs/PERFORMANCE.md). The .map
+      // map at every cold start (docs/PERFORMANCE.md measures it). The .map
       // beside each bundle in cdk.out decodes a stack trace offline; pass the
       // option in `environment` to turn it on for a debugging session.
       environment: {

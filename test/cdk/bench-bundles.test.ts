@@ -22,8 +22,16 @@ describe('bench bundles', () => {
 
     const deployed = readFileSync(path.join(assembly.directory, assets[0] as string, 'index.mjs'));
     expect(readFileSync(bench.file).equals(deployed)).toBe(true);
-    // BUNDLING's alias took: middy's import of node:stream/web went to the stand-in.
-    expect(deployed.toString()).not.toContain('node:stream/web');
-    expect(deployed.toString()).toContain('globalThis.ReadableStream');
+    // BUNDLING's aliases took: middy's import of node:stream/web went to the
+    // stand-in, and the SDK's default credential chain (with the SSO and STS
+    // clients it brings) to the environment provider.
+    const code = deployed.toString();
+    expect(code).not.toContain('node:stream/web');
+    expect(code).toContain('globalThis.ReadableStream');
+    const packages = Object.keys(bench.metafile.inputs).map((input) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1]);
+    expect(packages).toContain('@aws-sdk/credential-provider-env');
+    expect(packages.filter((name) => /credential-provider-(node|ini|sso|process|web-identity)|nested-clients|token-providers/.test(name ?? ''))).toEqual([]);
+    // An ESM bundle has no require(): nothing bundled may call one.
+    expect(code).not.toMatch(/\brequire\(/);
   });
 });
