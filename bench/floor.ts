@@ -1,7 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { BatchGetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { CLIENT_SETTINGS } from '../functions/adapters/aws/client-config';
 import { keys } from '../functions/adapters/dynamodb/keys';
+
+/**
+ * The SDK's document client as its documentation builds one, with the
+ * functions' attempts and timeouts (the settings that change what a call
+ * does), and nothing else: the yardstick the functions' own client
+ * (functions/adapters/dynamodb/document-client.ts) is measured against.
+ * `endpoint`: DynamoDB Local.
+ */
+export function sdkFloorClient(endpoint: string | undefined): DynamoDBDocumentClient {
+  const { maxAttempts, connectionTimeout, requestTimeout } = CLIENT_SETTINGS.dynamodb;
+  const client = new DynamoDBClient({
+    maxAttempts,
+    requestHandler: { connectionTimeout, requestTimeout },
+    // DynamoDB Local takes any credentials; its tables live in the region the harness made them in.
+    ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, ...(process.env.AWS_REGION ? {} : { region: 'local' }) } : {}),
+  });
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
 
 export interface FloorLink {
   readonly uid: string;

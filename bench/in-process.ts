@@ -36,8 +36,7 @@ import {
   type LinkFixture,
 } from './fixtures';
 import { recordCalls } from '../test/support/faults';
-import { createDocumentClient } from '../functions/adapters/dynamodb/document-client';
-import { floorLink } from './floor';
+import { floorLink, sdkFloorClient } from './floor';
 import { p50p99, round } from './stats';
 
 const settings = {
@@ -126,7 +125,7 @@ async function measureLatency(app: LocalApp, phones: PhoneNumbers, endpoint: str
   const forHandler = await prepareLinks(app, phones, rounds);
   const forFloor = await prepareLinks(app, phones, rounds);
   const maxWrongTries = readCodeSettings({}).maxWrongTries;
-  const floorClient = createDocumentClient(endpoint);
+  const floorClient = sdkFloorClient(endpoint);
   const times = { success: [] as number[], floor: [] as number[], validationError: [] as number[], send: [] as number[] };
   const event = (path: string, rawQueryString: string, headers: Record<string, string> = {}) =>
     toApiGatewayEvent({ method: 'POST', path, rawQueryString, headers, sourceIp: '203.0.113.9' });

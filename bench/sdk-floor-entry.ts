@@ -1,6 +1,5 @@
-import { createDocumentClient } from '../functions/adapters/dynamodb/document-client';
 import { readCodesTableName, readDynamoDbEndpoint, readUsersTableName } from '../functions/config';
-import { floorHandler } from './floor';
+import { floorHandler, sdkFloorClient } from './floor';
 
-/** The floor function (bench/floor.ts): the SDK's document client, set up as the functions' is, and relationPhone's two calls, nothing else. */
-export const handler = floorHandler(createDocumentClient(readDynamoDbEndpoint()), { codesTableName: readCodesTableName(), usersTableName: readUsersTableName() });
+/** The floor function (bench/floor.ts): the SDK's document client and relationPhone's two calls, nothing else. */
+export const handler = floorHandler(sdkFloorClient(readDynamoDbEndpoint()), { codesTableName: readCodesTableName(), usersTableName: readUsersTableName() });

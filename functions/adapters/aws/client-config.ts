@@ -34,6 +34,32 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 type Env = Record<string, string | undefined>;
 
+const isTrue = (value: string | undefined): boolean => value?.trim().toLowerCase() === 'true';
+
+/**
+ * The settings each SDK client would otherwise resolve at its first call,
+ * looking in the environment and then in the shared config files
+ * (~/.aws/config), which a Lambda function does not have. Taken from the
+ * environment alone, as the SDK would find them there; unset, the SDK's
+ * defaults. Region and credentials are resolved in clientConfig.
+ */
+function environmentSettings(service: AwsService, env: Env) {
+  return {
+    useFipsEndpoint: isTrue(env.AWS_USE_FIPS_ENDPOINT),
+    useDualstackEndpoint: isTrue(env.AWS_USE_DUALSTACK_ENDPOINT),
+    defaultsMode: (env.AWS_DEFAULTS_MODE ?? 'legacy') as 'legacy' | 'standard' | 'in-region' | 'cross-region' | 'mobile' | 'auto',
+    retryMode: env.AWS_RETRY_MODE ?? 'standard',
+    authSchemePreference: (env.AWS_AUTH_SCHEME_PREFERENCE ?? '').split(',').map((scheme) => scheme.trim()).filter(Boolean),
+    ...(env.AWS_SDK_UA_APP_ID ? { userAgentAppId: env.AWS_SDK_UA_APP_ID } : {}),
+    ...(service === 'dynamodb'
+      ? {
+          accountIdEndpointMode: (env.AWS_ACCOUNT_ID_ENDPOINT_MODE ?? 'preferred') as 'disabled' | 'preferred' | 'required',
+          endpointDiscoveryEnabled: isTrue(env.AWS_ENABLE_ENDPOINT_DISCOVERY),
+        }
+      : {}),
+  };
+}
+
 /**
  * The configuration for one service's client. With `endpoint` (DynamoDB
  * Local, tests), local credentials and region. In Lambda, the role's
@@ -45,7 +71,11 @@ type Env = Record<string, string | undefined>;
 export function clientConfig(service: AwsService, options: { endpoint?: string } = {}, env: Env = process.env) {
   const { maxAttempts, connectionTimeout, requestTimeout } = CLIENT_SETTINGS[service];
   const base = { maxAttempts, requestHandler: { connectionTimeout, requestTimeout } };
-  if (options.endpoint) return { ...base, endpoint: options.endpoint, region: env.AWS_REGION ?? 'local', credentials: LOCAL_CREDENTIALS };
-  if (env.AWS_LAMBDA_FUNCTION_NAME) return { ...base, credentials: fromEnv() };
+  if (options.endpoint) {
+    return { ...base, ...environmentSettings(service, env), endpoint: options.endpoint, region: env.AWS_REGION ?? 'local', credentials: LOCAL_CREDENTIALS };
+  }
+  if (env.AWS_LAMBDA_FUNCTION_NAME) {
+    return { ...base, ...environmentSettings(service, env), ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}), credentials: fromEnv() };
+  }
   return base;
 }

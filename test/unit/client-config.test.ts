@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { CLIENT_SETTINGS, clientConfig } from '../../functions/adapters/aws/client-config';
+
+const lambda = { AWS_LAMBDA_FUNCTION_NAME: 'phone-link-relationPhone', AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'ASIAENV', AWS_SECRET_ACCESS_KEY: 'env-secret', AWS_SESSION_TOKEN: 'env-token' };
+
+describe('AWS client configuration', () => {
+  it('gives each service its attempts and timeouts', () => {
+    expect(clientConfig('dynamodb', {}, {})).toEqual({ maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 } });
+    expect(clientConfig('sns', {}, {}).maxAttempts).toBe(1);
+    expect(CLIENT_SETTINGS.secretsManager.maxAttempts).toBeGreaterThan(1);
+  });
+
+  describe('in Lambda', () => {
+    const saved = { ...process.env };
+    const dir = mkdtempSync(path.join(tmpdir(), 'aws-config-'));
+    beforeAll(() => {
+      // A shared config file that says otherwise: a plain SDK client would read it at its first call.
+      writeFileSync(path.join(dir, 'config'), '[default]\nregion = ap-south-1\nuse_fips_endpoint = true\nretry_mode = adaptive\n');
+      Object.assign(process.env, lambda, { AWS_CONFIG_FILE: path.join(dir, 'config') });
+    });
+    afterAll(() => {
+      process.env = saved;
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('takes the credentials and every setting from the environment, never from the shared config files', async () => {
+      const client = new DynamoDBClient(clientConfig('dynamodb'));
+      const resolved = {
+        region: await client.config.region(),
+        fips: await client.config.useFipsEndpoint(),
+        retryMode: await client.config.retryStrategy().then((strategy) => (strategy as { mode?: string }).mode),
+        credentials: await client.config.credentials(),
+      };
+      client.destroy();
+      expect(resolved).toMatchObject({ region: 'eu-west-1', fips: false, retryMode: 'standard', credentials: { accessKeyId: 'ASIAENV', sessionToken: 'env-token' } });
+
+      // The file is real: a client left to the SDK's defaults follows it.
+      const plain = new DynamoDBClient({});
+      const followsFile = await plain.config.useFipsEndpoint();
+      plain.destroy();
+      expect(followsFile).toBe(true);
+    });
+  });
+
+  it('still honours the SDK environment switches (FIPS, dual-stack, retry mode)', async () => {
+    const config = clientConfig('sns', {}, { ...lambda, AWS_USE_FIPS_ENDPOINT: 'true', AWS_USE_DUALSTACK_ENDPOINT: 'TRUE', AWS_RETRY_MODE: 'adaptive' });
+    expect(config).toMatchObject({ useFipsEndpoint: true, useDualstackEndpoint: true, retryMode: 'adaptive' });
+    expect(config).not.toHaveProperty('accountIdEndpointMode');
+    const client = new SNSClient(config);
+    const endpoint = await client.config.endpointProvider({ Region: 'eu-west-1', UseFIPS: true, UseDualStack: true });
+    client.destroy();
+    expect(endpoint.url.hostname).toBe('sns-fips.eu-west-1.api.aws');
+  });
+
+  it('points at a local endpoint with local credentials', () => {
+    expect(clientConfig('dynamodb', { endpoint: 'http://127.0.0.1:8000' }, {})).toMatchObject({
+      endpoint: 'http://127.0.0.1:8000',
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+  });
+});
