@@ -16,7 +16,7 @@ export function sdkFloorClient(endpoint: string | undefined): DynamoDBDocumentCl
   const { maxAttempts, connectionTimeout, requestTimeout } = CLIENT_SETTINGS.dynamodb;
   const client = new DynamoDBClient({
     maxAttempts,
-    requestHandler: { connectionTimeout, requestTimeout },
+    requestHandler: { connectionTimeout, requestTimeout, throwOnRequestTimeout: true },
     // DynamoDB Local takes any credentials; its tables live in the region the harness made them in.
     ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, ...(process.env.AWS_REGION ? {} : { region: 'local' }) } : {}),
   });

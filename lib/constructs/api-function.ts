@@ -137,8 +137,8 @@ export class ApiFunction extends Construct {
       // start (SDK init, JWT signature checks) at a small price per request.
       memorySize: props.memorySize ?? 256,
       // A request makes a few DynamoDB calls and at most one SNS publish or
-      // JWKS fetch: 10 s is ample headroom, yet stops a hung call well before
-      // API Gateway's 30 s integration limit.
+      // JWKS fetch, each cut off by the SDK's timeouts (client-config.ts); 10 s
+      // stops a hung request well before API Gateway's 30 s integration limit.
       timeout: props.timeout ?? Duration.seconds(10),
       tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
       logGroup: this.logGroup,

@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { clientConfig } from '../../functions/adapters/aws/client-config';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { CLIENT_SETTINGS, clientConfig } from '../../functions/adapters/aws/client-config';
 import { cachedSecret } from '../../functions/adapters/secrets/cached-secret';
 import { SnsSmsSender } from '../../functions/adapters/sms/sns-sms-sender';
 
@@ -60,6 +62,30 @@ describe('SnsSmsSender', () => {
     await expect(sender(sns.endpoint).send('+8613800138000', 'Your code is 123456')).rejects.toThrow();
     await sns.close();
     expect(sns.received).toHaveLength(1);
+  });
+});
+
+describe('a call whose answer never comes', () => {
+  const neverAnswers = () => stubService(() => undefined);
+
+  it('SNS: the Publish fails with a TimeoutError after its one attempt, and no second SMS goes out', async () => {
+    const sns = await neverAnswers();
+    const client = new SNSClient({ ...clientConfig('sns', { endpoint: sns.endpoint }), region: 'eu-west-1' });
+    const failure = await new SnsSmsSender({ senderId: undefined }, client).send('+8613800138000', 'Your code is 123456').catch((error: unknown) => error);
+    client.destroy();
+    await sns.close();
+    expect(failure).toMatchObject({ name: 'TimeoutError' });
+    expect(sns.received).toHaveLength(1);
+  });
+
+  it('DynamoDB: each attempt is cut off and retried, then the call fails with a TimeoutError', async () => {
+    const dynamodb = await neverAnswers();
+    const db = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig('dynamodb', { endpoint: dynamodb.endpoint })));
+    const failure = await db.send(new GetCommand({ TableName: 't', Key: { pk: 'x' } })).catch((error: unknown) => error);
+    db.destroy();
+    await dynamodb.close();
+    expect(failure).toMatchObject({ name: 'TimeoutError', $metadata: { attempts: CLIENT_SETTINGS.dynamodb.maxAttempts } });
+    expect(dynamodb.received).toHaveLength(CLIENT_SETTINGS.dynamodb.maxAttempts);
   });
 });
 

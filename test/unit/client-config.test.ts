@@ -9,7 +9,7 @@ const lambda = { AWS_LAMBDA_FUNCTION_NAME: 'phone-link-relationPhone', AWS_REGIO
 
 describe('AWS client configuration', () => {
   it('gives each service its attempts and timeouts', () => {
-    expect(clientConfig('dynamodb', {}, {})).toEqual({ maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 } });
+    expect(clientConfig('dynamodb', {}, {})).toEqual({ maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500, throwOnRequestTimeout: true } });
     expect(clientConfig('sns', {}, {}).maxAttempts).toBe(1);
     expect(CLIENT_SETTINGS.secretsManager.maxAttempts).toBeGreaterThan(1);
   });

@@ -9,7 +9,7 @@ export interface ClientSettings {
   readonly maxAttempts: number;
   /** Milliseconds to open a connection. */
   readonly connectionTimeout: number;
-  /** Milliseconds an attempt may wait for its answer. */
+  /** Milliseconds an attempt may wait for its answer; then it fails with a TimeoutError (and may be retried). */
   readonly requestTimeout: number;
 }
 
@@ -70,7 +70,8 @@ function environmentSettings(service: AwsService, env: Env) {
  */
 export function clientConfig(service: AwsService, options: { endpoint?: string } = {}, env: Env = process.env) {
   const { maxAttempts, connectionTimeout, requestTimeout } = CLIENT_SETTINGS[service];
-  const base = { maxAttempts, requestHandler: { connectionTimeout, requestTimeout } };
+  // Without throwOnRequestTimeout the SDK's HTTP handler only logs a warning when requestTimeout passes.
+  const base = { maxAttempts, requestHandler: { connectionTimeout, requestTimeout, throwOnRequestTimeout: true } };
   if (options.endpoint) {
     return { ...base, ...environmentSettings(service, env), endpoint: options.endpoint, region: env.AWS_REGION ?? 'local', credentials: LOCAL_CREDENTIALS };
   }
