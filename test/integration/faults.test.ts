@@ -1,3 +1,4 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { createHarness, PHONE, type Answer, type Harness } from '../support/harness';
 import { injectDynamoFault, type FaultKind } from '../support/faults';
 import { linkInvariantViolations } from '../support/invariants';
@@ -143,6 +144,23 @@ describe('DynamoDB faults', () => {
     fault.remove();
     expect(fault.failedAttempts()).toBe(3);
     expect(await wrongTriesStored()).toBe(1);
+  });
+
+  it('a transaction cancelled for no reason it can decide on is a fault (500), never a refusal', async () => {
+    const before = await h.snapshot();
+    const name = 'cancelledForNoReason';
+    // Only the transaction: a lone nonce write after it would still work.
+    h.app.db.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'TransactWriteItemsCommand') return next(args);
+        throw new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: [{ Code: 'None' }, { Code: 'None' }] });
+      },
+      { step: 'finalizeRequest', priority: 'low', name },
+    );
+    const answer = await h.send();
+    h.app.db.middlewareStack.remove(name);
+    expect(answer).toEqual(internalError);
+    expect(await h.snapshot()).toEqual(before);
   });
 
   const loseEveryAnswer = (call: number) => injectDynamoFault(h.app.db, { call, kind: 'timeout', mode: 'after', attempts: Infinity });
