@@ -134,6 +134,21 @@ describe('cachedSecret', () => {
     expect(service.received).toHaveLength(2);
   });
 
+  it('a failed refresh keeps the last value read, and asks Secrets Manager again one cache period later', async () => {
+    secretValue = 'kept';
+    const pepper = cachedSecret({ secretArn: `${arn}-refresh` }, 1);
+    expect(await pepper()).toBe('kept');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    failNext = 1;
+    secretValue = 'rotated-while-down';
+    expect(await pepper()).toBe('kept'); // the refresh failed
+    expect(await pepper()).toBe('kept'); // not asked again yet
+    expect(service.received).toHaveLength(2);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await pepper()).toBe('rotated-while-down');
+    expect(service.received).toHaveLength(3);
+  });
+
   it('a failed read is not kept: the next ask reads again', async () => {
     failNext = 1;
     // Another secret: the cache is per container, and the one above holds `arn`.
