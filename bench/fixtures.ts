@@ -42,7 +42,7 @@ export const randomNonce = (): string => randomBytes(12).toString('hex').slice(0
 
 /** The query of a signed sendPhoneSmsCode request, as the app builds it. */
 export function sendQuery(phone: string, now = Date.now()): string {
-  const parts = { phone, codeType: '6', random: randomNonce(), ts: String(now) };
+  const parts = { phone, codeType: '3', random: randomNonce(), ts: String(now) };
   const signature = computeSignature(parts, USER_DOMAIN_SECRET);
   return new URLSearchParams({ ...parts, internationalCode: CALLING_CODE, userDomain: USER_DOMAIN, signature }).toString();
 }

@@ -64,13 +64,13 @@ export const messages: Record<Locale, Record<MessageId, string>> = {
  * only run of six digits (apps and the local outbox read it that way); the
  * validity is in whole minutes.
  */
-export const smsTexts: Record<Locale, string> = {
-  en: 'Your verification code is {code}. It is valid for {minutes} minutes. Do not share it with anyone.',
-  zh: '您的验证码是{code}，{minutes}分钟内有效。请勿泄露给他人。',
+export const smsTexts: Record<Locale, (code: string, minutes: number) => string> = {
+  en: (code, minutes) => `Your verification code is ${code}. It is valid for ${minutes} minute${minutes === 1 ? '' : 's'}. Do not share it with anyone.`,
+  zh: (code, minutes) => `您的验证码是${code}，${minutes}分钟内有效。请勿泄露给他人。`,
 };
 
 export const smsText = (locale: Locale, code: string, validSeconds: number): string =>
-  smsTexts[locale].replace('{code}', code).replace('{minutes}', String(Math.max(1, Math.round(validSeconds / 60))));
+  smsTexts[locale](code, Math.max(1, Math.round(validSeconds / 60)));
 
 /** The text of a message in a locale, with `{parameter}` filled in. */
 export const messageText = (locale: Locale, id: MessageId, parameter = ''): string =>

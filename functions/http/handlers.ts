@@ -20,8 +20,8 @@ import { sourceIpOf } from './request';
  * by the requestParameters middleware), calls its use case and answers the
  * envelope. Built from their dependencies so the Lambda entry points, the
  * local server and the tests run the very same code. Dependencies come
- * deferred: in the cloud, secrets load during the cold start and the first
- * request waits for them.
+ * deferred: in the cloud each request asks for its secrets, which load
+ * during the cold start and come from a cache after that.
  */
 export type Deferred<T> = () => Promise<T>;
 

@@ -40,7 +40,8 @@ describe('language of the request', () => {
 
   it('a refusal follows X-Q-Language too', async () => {
     expect((await h.userInfo(undefined, { 'X-Q-Language': 'zh_CN', 'Accept-Language': 'en' })).msg).toBe('请输入令牌');
-    expect((await h.send({ phone: undefined }, undefined)).msg).toBe('Please enter phone number');
+    expect((await h.sendRaw(h.sendQuery({ phone: undefined }), undefined, undefined, { 'X-Q-Language': 'zh-CN' })).msg).toBe('请输入手机号');
+    expect((await h.sendRaw(h.sendQuery({ phone: undefined }), undefined, undefined, { 'X-Q-Language': 'en', 'Accept-Language': 'zh' })).msg).toBe('Please enter phone number');
   });
 
   it('states the validity in minutes as configured', async () => {
