@@ -21,16 +21,20 @@ export interface PhoneLinkTables {
  * in one transaction.
  */
 export class DynamoPhoneLinks implements PhoneLinks {
+  private readonly users: DynamoUsers;
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tables: PhoneLinkTables,
-  ) {}
+  ) {
+    this.users = new DynamoUsers(db, tables.usersTableName);
+  }
 
   async findUserWithCode(
     uid: string,
     code: { phone: PhoneNumber; purpose: CodePurpose } | undefined,
   ): Promise<{ user: User | undefined; code: StoredCode | undefined }> {
-    if (!code) return { user: await new DynamoUsers(this.db, this.tables.usersTableName).find(uid), code: undefined };
+    if (!code) return { user: await this.users.find(uid), code: undefined };
     const userKey = keys.user(uid);
     const codeKey = keys.code(code.purpose, code.phone.e164);
     let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
