@@ -51,9 +51,9 @@ export const relationPhoneQuery = (query: { phone: string; code?: string }): str
   new URLSearchParams({ ...query, internationalCode: CALLING_CODE }).toString();
 
 /**
- * Prepares link fixtures through the real paths: the user is created as
- * `POST /_local/users` does, the code is sent by the real sendPhoneSmsCode
- * handler and read back from the local outbox.
+ * Prepares link fixtures through the real paths: each uid is new to the
+ * service (known on first use: the link creates its record), the code is
+ * sent by the real sendPhoneSmsCode handler and read back from the local outbox.
  */
 export async function prepareLinks(app: LocalApp, phones: PhoneNumbers, count: number, concurrency = 8): Promise<LinkFixture[]> {
   const fixtures: LinkFixture[] = new Array(count);
@@ -64,7 +64,6 @@ export async function prepareLinks(app: LocalApp, phones: PhoneNumbers, count: n
       const uid = `bench-${randomUUID()}`;
       const phone = phones.take();
       const e164 = `+${CALLING_CODE}${phone}`;
-      await app.users.ensure(uid);
       const event = toApiGatewayEvent({ method: 'POST', path: SEND_CODE_PATH, rawQueryString: sendQuery(phone), headers: {}, sourceIp: '198.51.100.1' });
       const result = await app.handlers.sendPhoneSmsCode(event, lambdaContext('sendPhoneSmsCode'));
       const answer = JSON.parse(result.body) as { code: number };

@@ -185,3 +185,20 @@ export interface SmsConfig {
 }
 
 export const readSmsConfig = (env: Env = process.env): SmsConfig => ({ senderId: env.SMS_SENDER_ID || undefined });
+
+/**
+ * Whether a valid token is enough for this service to know its user
+ * (`on-first-use`), or the user must have been registered through the admin
+ * interface or the import first (`registered`).
+ */
+export type UserProvisioning = 'on-first-use' | 'registered';
+
+export function readUserProvisioning(env: Env = process.env): UserProvisioning {
+  const raw = env.USER_PROVISIONING?.trim();
+  if (!raw) return 'on-first-use';
+  if (raw === 'on-first-use' || raw === 'registered') return raw;
+  throw new ConfigError(`USER_PROVISIONING must be on-first-use or registered, got "${raw}"`);
+}
+
+/** How long the tombstone of an erased user is kept before TTL removes it. */
+export const readErasedUserRetentionDays = (env: Env = process.env): number => readInteger(env, 'ERASED_USER_RETENTION_DAYS', 30, 1);

@@ -17,7 +17,9 @@ export type MetricName =
   | 'PhonesUnlinked'
   | 'WrongCodes'
   | 'SendsRateLimited'
-  | 'PhoneTaken';
+  | 'PhoneTaken'
+  | 'PhonesLinkedByAdmin'
+  | 'UsersErased';
 
 export const count = (name: MetricName): void => {
   metrics.addMetric(name, MetricUnit.Count, 1);

@@ -6,11 +6,14 @@ import type { SendLimits } from './config';
 import type { PhoneNumber } from './domain/phone';
 import type { CodePurpose, StoredCode } from './domain/verification-code';
 
+/** A user's record: an active user, or the tombstone of an erased one (`erasedAt` set, nothing else kept). */
 export interface User {
   readonly uid: string;
   readonly phone?: PhoneNumber;
   /** ISO 8601 time of the last link. */
   readonly phoneLinkedAt?: string;
+  /** ISO 8601 time of the erasure: the uid is a tombstone until TTL removes it. */
+  readonly erasedAt?: string;
 }
 
 /** A code about to be issued, with everything needed to take it back. */
@@ -51,9 +54,10 @@ export interface VerificationCodes {
 }
 
 export interface Users {
+  /** The user's record, a tombstone included, read consistently. */
   find(uid: string): Promise<User | undefined>;
-  /** Creates the user unless it exists (local development only). */
-  ensure(uid: string): Promise<void>;
+  /** Registers the uid: a new or erased one becomes a user with no phone; an existing user stays as it is. Answers the user as it stands. */
+  register(uid: string, now: number): Promise<User>;
 }
 
 /** A code proving a purpose for a phone: what a link or an unlink consumes. */
@@ -67,10 +71,13 @@ export interface CodeProof {
 
 export interface LinkAttempt {
   readonly uid: string;
+  /** No record when read (a user known on first use): the link creates it, if it still does not exist. */
+  readonly isNewUser: boolean;
   /** The phone the user had when read: the link only applies if it still has it. */
   readonly previousPhone: PhoneNumber | undefined;
   readonly phone: PhoneNumber;
-  readonly proof: CodeProof;
+  /** The code the link consumes; none for the admin link. */
+  readonly proof: CodeProof | undefined;
   readonly now: number;
 }
 
@@ -92,6 +99,20 @@ export interface UnlinkAttempt {
 /** 'code-rejected': the code changed meanwhile; 'conflict': the user or claim changed, re-read. */
 export type UnlinkOutcome = 'unlinked' | 'code-rejected' | 'conflict';
 
+export interface ErasureAttempt {
+  readonly uid: string;
+  /** No record when read: the tombstone is written only if there still is none. */
+  readonly isNewUser: boolean;
+  /** The phone the user had when read: its claim is released, provided the user still has it. */
+  readonly phone: PhoneNumber | undefined;
+  readonly now: number;
+  /** When TTL may remove the tombstone, in ms. */
+  readonly retainUntil: number;
+}
+
+/** 'conflict': the user changed since it was read (a link, an unlink), re-read. */
+export type ErasureOutcome = 'erased' | 'conflict';
+
 /** Phone links span both tables: a link consumes a code and claims a phone for a user. */
 export interface PhoneLinks {
   /** One consistent read of the user and, when asked, the latest code for (phone, purpose). */
@@ -99,10 +120,12 @@ export interface PhoneLinks {
     uid: string,
     code: { phone: PhoneNumber; purpose: CodePurpose } | undefined,
   ): Promise<{ user: User | undefined; code: StoredCode | undefined }>;
-  /** Consumes the code, claims the phone, updates the user and frees the old claim, atomically. */
+  /** Consumes the code (if any), claims the phone, updates (or creates) the user and frees the old claim, atomically. */
   linkPhone(attempt: LinkAttempt): Promise<LinkOutcome>;
   /** Consumes the code, releases the phone's claim and clears the user's phone, atomically. */
   unlinkPhone(attempt: UnlinkAttempt): Promise<UnlinkOutcome>;
+  /** Releases the phone's claim and replaces the user with a tombstone, atomically. */
+  eraseUser(attempt: ErasureAttempt): Promise<ErasureOutcome>;
 }
 
 export interface SmsSender {

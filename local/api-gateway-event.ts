@@ -11,6 +11,9 @@ export interface HttpRequestShape {
   readonly headers: Record<string, string | string[] | undefined>;
   readonly body?: string;
   readonly sourceIp: string;
+  /** A route with path parameters: `PUT /admin/v1/users/{uid}`. Default: the method and path. */
+  readonly routeKey?: string;
+  readonly pathParameters?: Record<string, string>;
 }
 
 /**
@@ -29,13 +32,15 @@ export function toApiGatewayEvent(request: HttpRequestShape): APIGatewayProxyEve
     query[name] = Object.hasOwn(query, name) ? `${query[name]},${value}` : value;
   }
   const now = new Date();
+  const routeKey = request.routeKey ?? `${request.method} ${request.path}`;
   return {
     version: '2.0',
-    routeKey: `${request.method} ${request.path}`,
+    routeKey,
     rawPath: request.path,
     rawQueryString: request.rawQueryString,
     headers,
     ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(request.pathParameters ? { pathParameters: request.pathParameters } : {}),
     ...(request.body ? { body: request.body } : {}),
     isBase64Encoded: false,
     requestContext: {
@@ -51,7 +56,7 @@ export function toApiGatewayEvent(request: HttpRequestShape): APIGatewayProxyEve
         userAgent: headers['user-agent'] ?? '',
       },
       requestId: randomUUID(),
-      routeKey: `${request.method} ${request.path}`,
+      routeKey,
       stage: '$default',
       time: now.toISOString(),
       timeEpoch: now.getTime(),

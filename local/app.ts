@@ -12,6 +12,8 @@ import { DynamoVerificationCodes } from '../functions/adapters/dynamodb/verifica
 import {
   readAuthConfig,
   readCodeSettings,
+  readErasedUserRetentionDays,
+  readUserProvisioning,
   readCodesTableName,
   readPepperSource,
   readSendLimits,
@@ -22,6 +24,7 @@ import {
   type SecretSource,
 } from '../functions/config';
 import {
+  createAdminHandler,
   createDeletePhoneRelationHandler,
   createRelationPhoneHandler,
   createSendPhoneSmsCodeHandler,
@@ -83,6 +86,7 @@ export async function createLocalApp(options: LocalAppOptions) {
   const codeRules = { ...readCodeSettings(config), pepper: secretValue(readPepperSource(config)) };
   const domainSecrets = secretValue(readUserDomainSecretsSource(config));
   const outbox = new OutboxSmsSender(options.print, () => clock.now());
+  const provisioning = readUserProvisioning(config);
 
   return {
     tables,
@@ -104,9 +108,18 @@ export async function createLocalApp(options: LocalAppOptions) {
           signatureRules: signatureRules(readSignatureSettings(config), domainSecrets),
         }),
       ),
-      relationPhone: createRelationPhoneHandler(tokens, ready({ links, codes, clock, codeRules })),
-      deletePhoneRelation: createDeletePhoneRelationHandler(tokens, ready({ users, links, codes, clock, codeRules })),
-      userInfo: createUserInfoHandler(tokens, ready({ users })),
+      relationPhone: createRelationPhoneHandler(tokens, ready({ links, codes, clock, codeRules, provisioning })),
+      deletePhoneRelation: createDeletePhoneRelationHandler(tokens, ready({ users, links, codes, clock, codeRules, provisioning })),
+      userInfo: createUserInfoHandler(tokens, ready({ users, provisioning })),
+      admin: createAdminHandler(
+        ready({
+          users,
+          links,
+          clock,
+          phoneRules: { domesticCallingCode: codeRules.domesticCallingCode },
+          erasedUserRetentionDays: readErasedUserRetentionDays(config),
+        }),
+      ),
     }),
   };
 }

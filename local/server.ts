@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { USER_ID_PATTERN } from '../functions/domain/user-id';
 import { fault, type Envelope, type HttpResult } from '../functions/http/envelope';
+import { ADMIN_ROUTE_KEYS } from '../functions/http/handlers';
 import { logger } from '../functions/observability';
 import { lambdaContext, toApiGatewayEvent } from './api-gateway-event';
 import type { HttpHandler, LocalApp } from './app';
@@ -21,8 +23,9 @@ export interface LocalServerApp {
     readonly relationPhone: HttpHandler;
     readonly deletePhoneRelation: HttpHandler;
     readonly userInfo: HttpHandler;
+    readonly admin: HttpHandler;
   };
-  readonly users: Pick<LocalApp['users'], 'ensure'>;
+  readonly users: Pick<LocalApp['users'], 'register'>;
   readonly outbox: Pick<LocalApp['outbox'], 'messagesTo'>;
   readonly tokenIssuer: Pick<LocalApp['tokenIssuer'], 'signAccessToken'>;
 }
@@ -51,10 +54,15 @@ export class PortInUseError extends Error {
 
 const HOST = '127.0.0.1';
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
-/** What `POST /_local/users` accepts as a uid. */
-const UID_PATTERN = /^[A-Za-z0-9_.@:-]{1,128}$/;
 
 type Route = (request: LocalRequest) => Promise<HttpResult>;
+
+/** A route with one `{uid}` path parameter, as API Gateway matches it: one path segment, never empty. */
+interface ParameterRoute {
+  readonly method: string;
+  readonly pattern: RegExp;
+  readonly routeKey: string;
+}
 
 interface LocalRequest {
   readonly method: string;
@@ -69,7 +77,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const routes = routeTable(options.app);
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   // serve() answers every fault itself; the catch is only a last guard so nothing can crash the server.
-  const server = createServer((req, res) => serve(req, res, routes, maxBodyBytes).catch(() => res.destroy()));
+  const server = createServer((req, res) => serve(req, res, options.app, routes, maxBodyBytes).catch(() => res.destroy()));
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) =>
@@ -95,6 +103,24 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   };
 }
 
+/** `PUT /admin/v1/users/{uid}` -> a pattern over the path, capturing the uid segment. */
+const parameterRoute = (routeKey: string): ParameterRoute => {
+  const [method, path] = routeKey.split(' ') as [string, string];
+  const pattern = new RegExp(`^${path.replace(/\{uid\}/, '(?<uid>[^/]+)')}$`);
+  return { method, pattern, routeKey };
+};
+
+const ADMIN_ROUTES = Object.values(ADMIN_ROUTE_KEYS).map(parameterRoute);
+
+/** The admin route a request is for, with its route key and uid (still percent-encoded, as API Gateway hands it over). */
+function matchAdminRoute(method: string, path: string): { routeKey: string; pathParameters: Record<string, string> } | undefined {
+  for (const route of ADMIN_ROUTES) {
+    const uid = route.method === method ? route.pattern.exec(path)?.groups?.uid : undefined;
+    if (uid !== undefined) return { routeKey: route.routeKey, pathParameters: { uid } };
+  }
+  return undefined;
+}
+
 function routeTable(app: LocalServerApp): Map<string, Route> {
   const lambda =
     (name: keyof LocalServerApp['handlers']): Route =>
@@ -107,12 +133,19 @@ function routeTable(app: LocalServerApp): Map<string, Route> {
     ['GET /v2/enduser/enduserapi/userInfo', lambda('userInfo')],
     ['GET /_local/health', async () => json(200, { status: 'ok' })],
     ['POST /_local/users', (request) => createUser(app, request.body)],
+    ['POST /_local/tokens', (request) => createToken(app, request.body)],
     ['GET /_local/outbox', async (request) => outbox(app, request.rawQueryString)],
     ...docsRoutes(),
   ]);
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, routes: Map<string, Route>, maxBodyBytes: number): Promise<void> {
+async function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  app: LocalServerApp,
+  routes: Map<string, Route>,
+  maxBodyBytes: number,
+): Promise<void> {
   const target = req.url ?? '/';
   const queryAt = target.indexOf('?');
   const path = queryAt === -1 ? target : target.slice(0, queryAt);
@@ -122,15 +155,20 @@ async function serve(req: IncomingMessage, res: ServerResponse, routes: Map<stri
 
   let result: HttpResult;
   try {
-    // Like API Gateway: the exact method and path, or nothing.
+    // Like API Gateway: the exact method and path, or a route with a path parameter, or nothing.
     const route = routes.get(`${method} ${path}`);
+    const adminRoute = route ? undefined : matchAdminRoute(method, path);
     const body = await readBody(req, maxBodyBytes);
     if (body === tooLarge) {
       result = envelope(413, 'Request body too large');
-    } else if (!route) {
-      result = envelope(404, 'Not found');
-    } else {
+    } else if (route) {
       result = await route({ method, path, rawQueryString, headers: req.headers, body, sourceIp });
+    } else if (adminRoute) {
+      // Locally the admin routes need no authorization: the server listens on loopback only.
+      const event = toApiGatewayEvent({ method, path, rawQueryString, headers: req.headers, body, sourceIp, ...adminRoute });
+      result = await app.handlers.admin(event, lambdaContext('admin'));
+    } else {
+      result = envelope(404, 'Not found');
     }
   } catch (error) {
     logger.error('Local server fault', error instanceof Error ? error : String(error));
@@ -180,7 +218,14 @@ function writeResult(res: ServerResponse, result: HttpResult, closeConnection: b
 async function createUser(app: LocalServerApp, body: string): Promise<HttpResult> {
   const uid = parseUid(body);
   if (uid === undefined) return envelope(400, 'Invalid parameter: uid');
-  await app.users.ensure(uid);
+  await app.users.register(uid, Date.now());
+  return json(200, { uid, accessToken: await app.tokenIssuer.signAccessToken(uid) });
+}
+
+/** POST /_local/tokens, body `{"uid": "..."}`: a token for a user the login service knows, and no write here. */
+async function createToken(app: LocalServerApp, body: string): Promise<HttpResult> {
+  const uid = parseUid(body);
+  if (uid === undefined) return envelope(400, 'Invalid parameter: uid');
   return json(200, { uid, accessToken: await app.tokenIssuer.signAccessToken(uid) });
 }
 
@@ -196,7 +241,7 @@ function parseUid(body: string): string | undefined {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
   const { uid } = parsed as { uid?: unknown };
   if (uid === undefined) return randomUUID();
-  return typeof uid === 'string' && UID_PATTERN.test(uid) ? uid : undefined;
+  return typeof uid === 'string' && USER_ID_PATTERN.test(uid) ? uid : undefined;
 }
 
 /**

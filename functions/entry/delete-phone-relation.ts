@@ -3,7 +3,7 @@ import { DynamoUsers } from '../adapters/dynamodb/users';
 import { DynamoVerificationCodes } from '../adapters/dynamodb/verification-codes';
 import { cachedSecret } from '../adapters/secrets/cached-secret';
 import { systemClock } from '../clock';
-import { readCodeSettings, readCodesTableName, readPepperSource, readUsersTableName } from '../config';
+import { readCodeSettings, readCodesTableName, readPepperSource, readUserProvisioning, readUsersTableName } from '../config';
 import { createDeletePhoneRelationHandler } from '../http/handlers';
 import { documentClient, tokenVerifier } from './wiring';
 
@@ -14,6 +14,7 @@ const users = new DynamoUsers(db, tables.usersTableName);
 const links = new DynamoPhoneLinks(db, tables);
 const codes = new DynamoVerificationCodes(db, tables.codesTableName);
 const codeSettings = readCodeSettings();
+const provisioning = readUserProvisioning();
 const pepper = cachedSecret(readPepperSource());
 
 /** Lambda entry point: DELETE /v2/enduser/enduserapi/deletePhoneRelation */
@@ -23,4 +24,5 @@ export const handler = createDeletePhoneRelationHandler(tokenVerifier(), async (
   codes,
   clock: systemClock,
   codeRules: { ...codeSettings, pepper: await pepper() },
+  provisioning,
 }));

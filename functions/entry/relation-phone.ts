@@ -2,7 +2,7 @@ import { DynamoPhoneLinks } from '../adapters/dynamodb/phone-links';
 import { DynamoVerificationCodes } from '../adapters/dynamodb/verification-codes';
 import { cachedSecret } from '../adapters/secrets/cached-secret';
 import { systemClock } from '../clock';
-import { readCodeSettings, readCodesTableName, readPepperSource, readUsersTableName } from '../config';
+import { readCodeSettings, readCodesTableName, readPepperSource, readUserProvisioning, readUsersTableName } from '../config';
 import { createRelationPhoneHandler } from '../http/handlers';
 import { documentClient, tokenVerifier } from './wiring';
 
@@ -12,6 +12,7 @@ const tables = { codesTableName: readCodesTableName(), usersTableName: readUsers
 const links = new DynamoPhoneLinks(db, tables);
 const codes = new DynamoVerificationCodes(db, tables.codesTableName);
 const codeSettings = readCodeSettings();
+const provisioning = readUserProvisioning();
 const pepper = cachedSecret(readPepperSource());
 
 /** Lambda entry point: POST /v2/enduser/enduserapi/relationPhone */
@@ -20,4 +21,5 @@ export const handler = createRelationPhoneHandler(tokenVerifier(), async () => (
   codes,
   clock: systemClock,
   codeRules: { ...codeSettings, pepper: await pepper() },
+  provisioning,
 }));

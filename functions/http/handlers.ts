@@ -1,8 +1,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { logger, maskPhone, type MetricName } from '../observability';
+import { count, logger, maskPhone, type MetricName } from '../observability';
+import type { UserProvisioning } from '../config';
 import type { TokenVerifier, Users } from '../ports';
+import { eraseUser, getUser, linkPhoneAsAdmin, registerUser, type AdminDependencies } from '../use-cases/admin-users';
 import { deletePhoneRelation, type DeletePhoneRelationDependencies } from '../use-cases/delete-phone-relation';
 import { relationPhone, type RelationPhoneDependencies } from '../use-cases/relation-phone';
 import { sendPhoneSmsCode, type SendPhoneSmsCodeDependencies } from '../use-cases/send-phone-sms-code';
@@ -33,7 +35,7 @@ export const ready =
 
 // Middlewares first, `.handler()` last; onError runs in reverse order, so the
 // envelope is the last word on any error.
-const publicEndpoint = (onSuccess: MetricName) =>
+const publicEndpoint = (onSuccess?: MetricName) =>
   middy<APIGatewayProxyEventV2, HttpResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(envelopeErrors())
@@ -76,7 +78,57 @@ export const createDeletePhoneRelationHandler = (tokens: TokenVerifier, deps: De
     return ok(localeOf(event.headers), 'unlinked');
   });
 
-export const createUserInfoHandler = (tokens: TokenVerifier, deps: Deferred<{ users: Users }>) =>
+export const createUserInfoHandler = (tokens: TokenVerifier, deps: Deferred<{ users: Pick<Users, 'find'>; provisioning: UserProvisioning }>) =>
   authenticatedEndpoint(tokens).handler(async (event, context) =>
     ok(localeOf(event.headers), 'success', await userInfo(context.uid, await deps())),
   );
+
+/** The admin routes' keys, as API Gateway names them (and the local server too). */
+export const ADMIN_ROUTE_KEYS = {
+  registerUser: 'PUT /admin/v1/users/{uid}',
+  getUser: 'GET /admin/v1/users/{uid}',
+  linkPhone: 'PUT /admin/v1/users/{uid}/phone',
+  eraseUser: 'DELETE /admin/v1/users/{uid}',
+} as const;
+
+/**
+ * All four admin routes, told apart by their route key. In the cloud only
+ * IAM-authorized callers reach it (API Gateway checks the SigV4 signature),
+ * so it authenticates nothing itself.
+ */
+export const createAdminHandler = (deps: Deferred<AdminDependencies>) =>
+  publicEndpoint().handler(async (event, context) => {
+    const locale = localeOf(event.headers);
+    const uid = pathParameter(event.pathParameters?.uid);
+    switch (event.routeKey) {
+      case ADMIN_ROUTE_KEYS.getUser:
+        return ok(locale, 'success', await getUser(uid, await deps()));
+      case ADMIN_ROUTE_KEYS.registerUser:
+        return ok(locale, 'success', await registerUser(uid, await deps()));
+      case ADMIN_ROUTE_KEYS.linkPhone: {
+        const { phone, internationalCode } = context.parameters;
+        const linked = await linkPhoneAsAdmin({ uid, phone, internationalCode }, await deps());
+        if (!linked.alreadyLinked) count('PhonesLinkedByAdmin');
+        logger.info('Phone linked by admin', { uid: linked.uid, alreadyLinked: linked.alreadyLinked });
+        return ok(locale, 'linked', linked);
+      }
+      case ADMIN_ROUTE_KEYS.eraseUser: {
+        const erased = await eraseUser(uid, await deps());
+        count('UsersErased');
+        logger.info('User erased', { uid: erased.uid });
+        return ok(locale, 'success', erased);
+      }
+      default:
+        throw new Error(`No admin route ${event.routeKey}`);
+    }
+  });
+
+/** A path parameter, percent-decoded once whether or not the caller's encoding reached us; undefined if malformed. */
+function pathParameter(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock';
-import type { CodeRules } from '../config';
+import type { CodeRules, UserProvisioning } from '../config';
 import { refuse } from '../domain/errors';
 import type { PhoneNumber } from '../domain/phone';
 import { ResultCode } from '../domain/result-codes';
@@ -7,6 +7,7 @@ import { CODE_PATTERN, hashCode, type CodePurpose } from '../domain/verification
 import type { PhoneLinks, Users, VerificationCodes } from '../ports';
 import { checkCode } from './check-code';
 import { backOff, MAX_CONFLICT_ATTEMPTS as MAX_ATTEMPTS } from '../backoff';
+import { knownUser } from './known-user';
 import { given } from './parameters';
 
 export interface DeletePhoneRelationRequest {
@@ -20,6 +21,7 @@ export interface DeletePhoneRelationDependencies {
   readonly codes: Pick<VerificationCodes, 'find' | 'recordWrongTry'>;
   readonly clock: Clock;
   readonly codeRules: CodeRules;
+  readonly provisioning: UserProvisioning;
 }
 
 /** Proven by a codeType 4 code (or its alias 7). */
@@ -37,7 +39,8 @@ export async function deletePhoneRelation(
   const code = given(request.code) ?? refuse(ResultCode.CodeRequired);
 
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const user = (await deps.users.find(request.uid)) ?? refuse(ResultCode.UserDoesNotExist);
+    const user = knownUser(request.uid, await deps.users.find(request.uid), deps.provisioning);
+    // A user known on first use has no phone yet: 5384 like any user without one.
     const phone = user.phone ?? refuse(ResultCode.NoPhoneBound);
     // A code that is not six digits is wrong without looking anything up.
     if (!CODE_PATTERN.test(code)) refuse(ResultCode.SmsCodeFailed);

@@ -1,12 +1,12 @@
 import type { Clock } from '../clock';
-import type { CodeRules } from '../config';
+import type { CodeRules, UserProvisioning } from '../config';
 import { refuse } from '../domain/errors';
 import { normalizePhone, type PhoneNumber } from '../domain/phone';
 import { ResultCode } from '../domain/result-codes';
-import { CODE_PATTERN, hashCode, type CodePurpose } from '../domain/verification-code';
+import { CODE_PATTERN, hashCode } from '../domain/verification-code';
 import type { PhoneLinks, VerificationCodes } from '../ports';
 import { checkCode } from './check-code';
-import { backOff, MAX_CONFLICT_ATTEMPTS as MAX_ATTEMPTS } from '../backoff';
+import { LINK_PURPOSE, linkPhoneToUser, type TypedCode } from './link-phone';
 import { given } from './parameters';
 
 export interface RelationPhoneRequest {
@@ -17,14 +17,12 @@ export interface RelationPhoneRequest {
 }
 
 export interface RelationPhoneDependencies {
-  readonly links: PhoneLinks;
+  readonly links: Pick<PhoneLinks, 'findUserWithCode' | 'linkPhone'>;
   readonly codes: Pick<VerificationCodes, 'recordWrongTry'>;
   readonly clock: Clock;
   readonly codeRules: CodeRules;
+  readonly provisioning: UserProvisioning;
 }
-
-/** Proven by a codeType 3 code (or its alias 6). */
-const PURPOSE: CodePurpose = 'link';
 
 /**
  * POST /v2/enduser/enduserapi/relationPhone: links a phone to the signed-in
@@ -39,33 +37,13 @@ export async function relationPhone(
   const code = given(request.code) ?? refuse(ResultCode.CodeRequired);
   // Optional here: absent, the domestic calling code applies to a national number.
   const phone = normalizePhone(phoneText, given(request.internationalCode), deps.codeRules);
-  // A code that is not six digits is wrong without looking anything up.
-  const wellFormed = CODE_PATTERN.test(code);
-  const candidateHash = hashCode(deps.codeRules.pepper, phone, PURPOSE, code);
-
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const now = deps.clock.now();
-    const found = await deps.links.findUserWithCode(
-      request.uid,
-      wellFormed ? { phone, purpose: PURPOSE } : undefined,
-    );
-    const user = found.user ?? refuse(ResultCode.UserDoesNotExist);
-    if (!wellFormed) refuse(ResultCode.SmsCodeFailed);
-
-    await checkCode({ stored: found.code, candidateHash, phone, purpose: PURPOSE, now }, deps);
-
-    // The code is checked before the owner: only someone holding the phone learns it is taken.
-    const outcome = await deps.links.linkPhone({
-      uid: user.uid,
-      previousPhone: user.phone,
-      phone,
-      proof: { purpose: PURPOSE, codeHash: candidateHash, maxWrongTries: deps.codeRules.maxWrongTries },
-      now,
-    });
-    if (outcome === 'linked') return { phone };
-    if (outcome === 'code-rejected') refuse(ResultCode.SmsCodeFailed);
-    if (outcome === 'phone-taken') refuse(ResultCode.PhoneAlreadyRegistered);
-    await backOff(attempt);
-  }
-  throw new Error(`relationPhone: user ${request.uid} kept changing over ${MAX_ATTEMPTS} attempts`);
+  const candidateHash = hashCode(deps.codeRules.pepper, phone, LINK_PURPOSE, code);
+  const typed: TypedCode = {
+    // A code that is not six digits is wrong without looking anything up.
+    wellFormed: CODE_PATTERN.test(code),
+    verify: (stored, now) => checkCode({ stored, candidateHash, phone, purpose: LINK_PURPOSE, now }, deps),
+    proof: { purpose: LINK_PURPOSE, codeHash: candidateHash, maxWrongTries: deps.codeRules.maxWrongTries },
+  };
+  await linkPhoneToUser({ uid: request.uid, phone, code: typed, provisioning: deps.provisioning }, deps);
+  return { phone };
 }

@@ -1,6 +1,6 @@
-import { refuse } from '../domain/errors';
-import { ResultCode } from '../domain/result-codes';
-import type { Users } from '../ports';
+import type { UserProvisioning } from '../config';
+import type { User, Users } from '../ports';
+import { knownUser } from './known-user';
 
 export interface UserInfo {
   readonly uid: string;
@@ -11,13 +11,15 @@ export interface UserInfo {
   readonly phoneLinkedAt: string | null;
 }
 
-/** GET /v2/enduser/enduserapi/userInfo: the signed-in user. */
-export async function userInfo(uid: string, deps: { users: Users }): Promise<UserInfo> {
-  const user = (await deps.users.find(uid)) ?? refuse(ResultCode.UserDoesNotExist);
-  return {
-    uid: user.uid,
-    phone: user.phone?.nationalNumber ?? null,
-    internationalCode: user.phone?.callingCode ?? null,
-    phoneLinkedAt: user.phone ? (user.phoneLinkedAt ?? null) : null,
-  };
+/** GET /v2/enduser/enduserapi/userInfo: the signed-in user. A user known on first use is read, never written. */
+export async function userInfo(uid: string, deps: { users: Pick<Users, 'find'>; provisioning: UserProvisioning }): Promise<UserInfo> {
+  return phoneView(knownUser(uid, await deps.users.find(uid), deps.provisioning));
 }
+
+/** The user's phone as the contract shows it: the national number and calling code apart, or nulls. */
+export const phoneView = (user: User): UserInfo => ({
+  uid: user.uid,
+  phone: user.phone?.nationalNumber ?? null,
+  internationalCode: user.phone?.callingCode ?? null,
+  phoneLinkedAt: user.phone ? (user.phoneLinkedAt ?? null) : null,
+});

@@ -1,5 +1,5 @@
 import { recordCalls } from '../support/faults';
-import { createHarness, PHONE, type Harness } from '../support/harness';
+import { createHarness, jsonBody, PHONE, type Harness } from '../support/harness';
 
 /**
  * How many DynamoDB calls each path makes, counted on the handlers' own
@@ -39,6 +39,26 @@ describe('DynamoDB calls per request', () => {
     expect(await counting(() => h.link('bad-token', { phone: PHONE, code }))).toEqual([]);
     expect(await counting(() => h.link(token, { phone: PHONE, code: wrong }))).toEqual(['BatchGetItem', 'UpdateItem']);
     expect(await counting(() => h.link(token, { phone: PHONE, code }))).toEqual(['BatchGetItem', 'TransactWriteItems']);
+  });
+
+  it('relationPhone for a uid never seen: still two calls, the user created inside the transaction', async () => {
+    const token = await h.tokenWithoutUser();
+    const phone = '13800138078';
+    const code = await h.codeFor(phone);
+    expect(await counting(() => h.link(token, { phone, code }))).toEqual(['BatchGetItem', 'TransactWriteItems']);
+    expect((await h.userInfo(token)).data).toMatchObject({ phone });
+  });
+
+  it('userInfo and unlink for a uid never seen: one read each, no write', async () => {
+    const token = await h.tokenWithoutUser();
+    expect(await counting(() => h.userInfo(token))).toEqual(['GetItem']);
+    expect(await counting(() => h.unlink(token, { code: '123456' }))).toEqual(['GetItem']);
+  });
+
+  it('admin link: the user, then one transaction; none when it is so already', async () => {
+    const body = jsonBody({ phone: '13800138079', internationalCode: '86' });
+    expect(await counting(() => h.admin('PUT', 'admin-calls', '/phone', body))).toEqual(['GetItem', 'TransactWriteItems']);
+    expect(await counting(() => h.admin('PUT', 'admin-calls', '/phone', body))).toEqual(['GetItem']);
   });
 
   it('deletePhoneRelation: the user, the code, then one transaction', async () => {

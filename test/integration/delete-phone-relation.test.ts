@@ -36,7 +36,7 @@ describe('DELETE /v2/enduser/enduserapi/deletePhoneRelation', () => {
     expect((await h.unlink('bad', {})).code).toBe(5032);
     const fresh = await h.newUser();
     expect(await h.unlink(fresh.token, {})).toEqual(refusal(5064, 'Please enter verification code'));
-    expect(await h.unlink(await h.tokenWithoutUser(), { code: '123456' })).toEqual(refusal(5033, 'User does not exist'));
+    expect(await h.unlink((await h.erasedUser()).token, { code: '123456' })).toEqual(refusal(5033, 'User does not exist'));
     expect(await h.unlink(fresh.token, { code: '123456' })).toEqual(refusal(5384, 'No phone number bound'));
     const { token, unlinkCode } = await linkedUser();
     const wrong = unlinkCode === '000000' ? '000001' : '000000';

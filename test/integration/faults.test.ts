@@ -1,5 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { createHarness, PHONE, type Answer, type Harness } from '../support/harness';
+import { createHarness, jsonBody, PHONE, type Answer, type Harness } from '../support/harness';
 import { injectDynamoFault, type FaultKind } from '../support/faults';
 import { linkInvariantViolations } from '../support/invariants';
 
@@ -36,6 +36,15 @@ describe('DynamoDB faults', () => {
         return () => hh.link(token, { phone: PHONE, code });
       },
     },
+    'relationPhone success for a uid never seen': {
+      calls: ['BatchGetItem', 'TransactWriteItems'],
+      answers: 200,
+      run: async (hh) => {
+        const token = await hh.tokenWithoutUser();
+        const code = await hh.codeFor();
+        return () => hh.link(token, { phone: PHONE, code });
+      },
+    },
     'relationPhone wrong code': {
       calls: ['BatchGetItem', 'UpdateItem'],
       answers: 5037,
@@ -53,6 +62,24 @@ describe('DynamoDB faults', () => {
         await hh.link(token, { phone: PHONE, code: await hh.codeFor() });
         const code = await hh.codeFor(PHONE, '86', '7');
         return () => hh.unlink(token, { code });
+      },
+    },
+    'admin register': { calls: ['PutItem'], answers: 200, run: async (hh) => () => hh.admin('PUT', 'registered-by-admin') },
+    'admin link': {
+      calls: ['GetItem', 'TransactWriteItems'],
+      answers: 200,
+      run: async (hh) => {
+        const { uid } = await hh.newUser();
+        return () => hh.admin('PUT', uid, '/phone', jsonBody({ phone: PHONE, internationalCode: '86' }));
+      },
+    },
+    'admin erase': {
+      calls: ['GetItem', 'TransactWriteItems'],
+      answers: 200,
+      run: async (hh) => {
+        const { uid, token } = await hh.newUser();
+        await hh.link(token, { phone: PHONE, code: await hh.codeFor() });
+        return () => hh.admin('DELETE', uid);
       },
     },
     userInfo: {

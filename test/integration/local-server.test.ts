@@ -94,6 +94,7 @@ describe('local server', () => {
         uids.add(uid);
         const info = await get(USER_INFO_PATH, { Authorization: `Bearer ${accessToken}` });
         expect(info.body).toMatchObject({ code: 200, data: { uid, phone: null, internationalCode: null, phoneLinkedAt: null } });
+        expect((await get(`/admin/v1/users/${uid}`)).body).toMatchObject({ code: 200, data: { exists: true } });
       }
       expect(uids.size).toBe(4);
     });
@@ -132,6 +133,33 @@ describe('local server', () => {
     it('accepts a uid of 128 characters', async () => {
       const uid = 'u'.repeat(120) + randomBytes(4).toString('hex');
       expect(await post('/_local/users', JSON.stringify({ uid }))).toMatchObject({ status: 200, body: { uid } });
+    });
+  });
+
+  describe('POST /_local/tokens', () => {
+    it('signs a working token for the uid and writes nothing: the user is known on first use', async () => {
+      const uid = `login-only-${randomUUID()}`;
+      const answer = await post('/_local/tokens', JSON.stringify({ uid }), { 'content-type': 'application/json' });
+      expect(answer).toMatchObject({ status: 200, body: { uid, accessToken: expect.any(String) } });
+      expect((await get(`/admin/v1/users/${uid}`)).body).toMatchObject({ code: 200, data: { exists: false } });
+      const authorization = { Authorization: `Bearer ${String(answer.body.accessToken)}` };
+      expect((await get(USER_INFO_PATH, authorization)).body).toMatchObject({ code: 200, data: { uid, phone: null } });
+      expect((await get(`/admin/v1/users/${uid}`)).body).toMatchObject({ code: 200, data: { exists: false } });
+
+      const phone = '13900139111';
+      await post(`${SEND_PATH}?${sendQuery(phone, '3')}`);
+      const code = codeIn(started.app.outbox.messagesTo(`+86${phone}`));
+      const linked = await call(base, 'POST', `${LINK_PATH}?${new URLSearchParams({ phone, code, internationalCode: '86' })}`, { headers: authorization });
+      expect(linked.body).toMatchObject({ code: 200 });
+      expect((await get(`/admin/v1/users/${uid}`)).body).toMatchObject({ code: 200, data: { exists: true, phone } });
+    });
+
+    it.each([
+      ['a body that is not JSON', 'uid=alice'],
+      ['a uid with a space', '{"uid": "a b"}'],
+      ['a uid of 129 characters', JSON.stringify({ uid: 'a'.repeat(129) })],
+    ])('answers 400 for %s', async (_case, body) => {
+      expect(await post('/_local/tokens', body)).toMatchObject({ status: 400, body: envelope(400, 'Invalid parameter: uid') });
     });
   });
 
@@ -299,9 +327,13 @@ describe('local server: the event it builds', () => {
       },
       deletePhoneRelation: async () => ({ statusCode: 200, body: '{}' }),
       userInfo: async () => ({ statusCode: 200, body: '{}' }),
+      admin: async (event) => {
+        events.push(event);
+        return { statusCode: 200, body: '{}' };
+      },
     },
     users: {
-      ensure: async () => {
+      register: async (): Promise<never> => {
         throw new Error('table gone: arn:aws:dynamodb:secret');
       },
     },

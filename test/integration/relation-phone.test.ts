@@ -134,10 +134,11 @@ describe('POST /v2/enduser/enduserapi/relationPhone', () => {
       expect(await h.snapshot()).toEqual(before);
     });
 
-    it('5033 for a valid token whose user does not exist, before the code', async () => {
+    it('5033 for a valid token of an erased user, before the code', async () => {
       const code = await h.codeFor();
+      const { token } = await h.erasedUser();
       const before = await h.snapshot();
-      expect(await h.link(await h.tokenWithoutUser(), { phone: PHONE, code })).toEqual(refusal(5033, 'User does not exist'));
+      expect(await h.link(token, { phone: PHONE, code })).toEqual(refusal(5033, 'User does not exist'));
       expect(await h.snapshot()).toEqual(before);
     });
   });

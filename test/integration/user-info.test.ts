@@ -32,10 +32,10 @@ describe('GET /v2/enduser/enduserapi/userInfo', () => {
     });
   });
 
-  it('5106 without a token, 5032 with a bad one, 5033 for an unknown user', async () => {
+  it('5106 without a token, 5032 with a bad one, 5033 for an erased user', async () => {
     expect((await h.userInfo(undefined)).code).toBe(5106);
     expect((await h.userInfo('not-a-jwt')).code).toBe(5032);
-    expect(await h.userInfo(await h.tokenWithoutUser())).toEqual({
+    expect(await h.userInfo((await h.erasedUser()).token)).toEqual({
       status: 200,
       code: 5033,
       msg: 'User does not exist',
@@ -51,8 +51,9 @@ describe('GET /v2/enduser/enduserapi/userInfo', () => {
       ready({
         users: {
           find: () => Promise.reject(new Error('ProvisionedThroughputExceeded at arn:aws:dynamodb:secret')),
-          ensure: () => Promise.resolve(),
+          register: () => Promise.resolve(),
         },
+        provisioning: 'on-first-use',
       }),
     );
     const event = toApiGatewayEvent({ method: 'GET', path: '/userInfo', rawQueryString: '', headers: { authorization: `Bearer ${token}` }, sourceIp: '127.0.0.1' });

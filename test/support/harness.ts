@@ -168,13 +168,45 @@ export async function createHarness(options: { env?: Record<string, string>; onA
       return invoke(app.handlers.userInfo, 'GET', '/v2/enduser/enduserapi/userInfo', {}, { ...bearer(token), ...headers }, undefined, body);
     },
 
+    /**
+     * An admin route, as API Gateway hands it over after IAM authorization:
+     * `admin('PUT', uid, '/phone', jsonBody({...}))`. The uid goes into the
+     * path percent-encoded, as a client sends it.
+     */
+    admin(method: 'GET' | 'PUT' | 'DELETE', uid: string, suffix: '' | '/phone' = '', body?: RequestBody): Promise<Answer> {
+      const encoded = encodeURIComponent(uid);
+      const headers = body?.contentType === undefined ? {} : { 'Content-Type': body.contentType };
+      const event = toApiGatewayEvent({
+        method,
+        path: `/admin/v1/users/${encoded}${suffix}`,
+        rawQueryString: '',
+        headers,
+        sourceIp: '203.0.113.9',
+        body: body?.text,
+        routeKey: `${method} /admin/v1/users/{uid}${suffix}`,
+        pathParameters: { uid: encoded },
+      });
+      return app.handlers.admin(event, lambdaContext('admin')).then((result) => {
+        options.onAnswer?.({ method, path: event.rawPath, result });
+        return { status: result.statusCode, ...(JSON.parse(result.body) as Envelope) };
+      });
+    },
+
+    /** A user erased through the admin interface, with a token still valid for its uid. */
+    async erasedUser(): Promise<{ uid: string; token: string }> {
+      const user = await harness.newUser();
+      const answer = await harness.admin('DELETE', user.uid);
+      if (answer.code !== 200) throw new Error(`erasure failed: ${JSON.stringify(answer)}`);
+      return user;
+    },
+
     /** A user in the users table and an access token for it. */
     async newUser(uid: string = randomUUID()): Promise<{ uid: string; token: string }> {
-      await app.users.ensure(uid);
+      await app.users.register(uid, Date.now());
       return { uid, token: await harness.tokenWithoutUser(uid) };
     },
 
-    /** A token for a uid that has no user item. */
+    /** A token for a uid that has no user item: a user known on first use (or unknown where users are registered). */
     async tokenWithoutUser(uid: string = randomUUID()): Promise<string> {
       const token = await app.tokenIssuer.signAccessToken(uid);
       neverLog(token);

@@ -10,7 +10,7 @@ import type { CodePurpose } from '../../domain/verification-code';
  *   COUNT#IP#<ip>#<UTC hour>        codes issued for a source IP that hour
  *   COUNT#ALL#<UTC minute>          codes issued in all that minute
  * users table
- *   USER#<uid>                      the user
+ *   USER#<uid>                      the user, or the tombstone of an erased one (ttl)
  *   PHONE#<e164>                    claim: this phone belongs to that uid
  */
 export const keys = {

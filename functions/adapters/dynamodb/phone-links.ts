@@ -1,8 +1,8 @@
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PhoneNumber } from '../../domain/phone';
 import type { CodePurpose, StoredCode } from '../../domain/verification-code';
-import type { LinkAttempt, LinkOutcome, PhoneLinks, UnlinkAttempt, UnlinkOutcome, User } from '../../ports';
-import { keys } from './keys';
+import type { ErasureAttempt, ErasureOutcome, LinkAttempt, LinkOutcome, PhoneLinks, UnlinkAttempt, UnlinkOutcome, User } from '../../ports';
+import { keys, ttlSeconds } from './keys';
 import { writeTogether, type TransactItem } from './transactions';
 import { DynamoUsers, toUser } from './users';
 import { consumeCodeItem, toStoredCode } from './verification-codes';
@@ -11,7 +11,8 @@ const BATCH_READ_ATTEMPTS = 5;
 
 export interface PhoneLinkTables {
   readonly usersTableName: string;
-  readonly codesTableName: string;
+  /** None where no code is consumed (the admin function has no right on the codes table). */
+  readonly codesTableName: string | undefined;
 }
 
 /**
@@ -39,7 +40,7 @@ export class DynamoPhoneLinks implements PhoneLinks {
     const codeKey = keys.code(code.purpose, code.phone.e164);
     let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
       [this.tables.usersTableName]: { Keys: [{ pk: userKey }], ConsistentRead: true },
-      [this.tables.codesTableName]: { Keys: [{ pk: codeKey }], ConsistentRead: true },
+      [this.codesTableName()]: { Keys: [{ pk: codeKey }], ConsistentRead: true },
     };
     const found = new Map<string, Record<string, unknown>>();
     // One round trip for both items; DynamoDB may defer keys under load.
@@ -60,7 +61,7 @@ export class DynamoPhoneLinks implements PhoneLinks {
     const { uid, phone, previousPhone, now } = attempt;
     const linkedAt = new Date(now).toISOString();
     const outcome = await writeTogether(this.db, {
-      consumeCode: consumeCodeItem(this.tables.codesTableName, phone, attempt.proof, now),
+      consumeCode: attempt.proof && consumeCodeItem(this.codesTableName(), phone, attempt.proof, now),
       claimPhone: {
         Put: {
           TableName: this.tables.usersTableName,
@@ -73,12 +74,18 @@ export class DynamoPhoneLinks implements PhoneLinks {
         Update: {
           TableName: this.tables.usersTableName,
           Key: { pk: keys.user(uid) },
-          UpdateExpression: 'SET phone = :phone, callingCode = :callingCode, nationalNumber = :nationalNumber, phoneLinkedAt = :linkedAt',
-          // Applies only to the user as read: a concurrent link or unlink makes the caller re-read.
-          ConditionExpression: previousPhone
-            ? 'attribute_exists(pk) AND phone = :previousPhone'
-            : 'attribute_exists(pk) AND attribute_not_exists(phone)',
+          // Creates the record of a user known on first use: no call of its own.
+          UpdateExpression:
+            'SET uid = :uid, createdAt = if_not_exists(createdAt, :linkedAt), ' +
+            'phone = :phone, callingCode = :callingCode, nationalNumber = :nationalNumber, phoneLinkedAt = :linkedAt',
+          // Applies only to the user as read: a concurrent link, unlink or erasure makes the caller re-read.
+          ConditionExpression: attempt.isNewUser
+            ? 'attribute_not_exists(pk)'
+            : previousPhone
+              ? 'phone = :previousPhone'
+              : 'attribute_exists(pk) AND attribute_not_exists(phone) AND attribute_not_exists(erasedAt)',
           ExpressionAttributeValues: {
+            ':uid': uid,
             ':phone': phone.e164,
             ':callingCode': phone.callingCode,
             ':nationalNumber': phone.nationalNumber,
@@ -98,7 +105,7 @@ export class DynamoPhoneLinks implements PhoneLinks {
   async unlinkPhone(attempt: UnlinkAttempt): Promise<UnlinkOutcome> {
     const { uid, phone, now } = attempt;
     const outcome = await writeTogether(this.db, {
-      consumeCode: consumeCodeItem(this.tables.codesTableName, phone, attempt.proof, now),
+      consumeCode: consumeCodeItem(this.codesTableName(), phone, attempt.proof, now),
       releaseClaim: this.releaseClaim(uid, phone),
       clearUserPhone: {
         Update: {
@@ -115,13 +122,41 @@ export class DynamoPhoneLinks implements PhoneLinks {
     return 'conflict';
   }
 
+  async eraseUser(attempt: ErasureAttempt): Promise<ErasureOutcome> {
+    const { uid, phone, now } = attempt;
+    const outcome = await writeTogether(this.db, {
+      // A missing claim is no reason to keep a user's data: only another user's claim stays.
+      releaseClaim: phone && this.releaseClaim(uid, phone, { evenIfMissing: true }),
+      leaveTombstone: {
+        Put: {
+          TableName: this.tables.usersTableName,
+          Item: { pk: keys.user(uid), uid, erasedAt: new Date(now).toISOString(), ttl: ttlSeconds(attempt.retainUntil) },
+          // Only over the user as read: a link or unlink meanwhile makes the caller re-read.
+          ConditionExpression: attempt.isNewUser
+            ? 'attribute_not_exists(pk)'
+            : phone
+              ? 'phone = :phone'
+              : 'attribute_exists(pk) AND attribute_not_exists(phone) AND attribute_not_exists(erasedAt)',
+          ...(phone ? { ExpressionAttributeValues: { ':phone': phone.e164 } } : {}),
+        },
+      },
+    });
+    return outcome.written ? 'erased' : 'conflict';
+  }
+
+  private codesTableName(): string {
+    const name = this.tables.codesTableName;
+    if (name === undefined) throw new Error('DynamoPhoneLinks was given no codes table: it cannot consume a code');
+    return name;
+  }
+
   /** Deletes the phone's claim, provided it is this user's. */
-  private releaseClaim(uid: string, phone: PhoneNumber): TransactItem {
+  private releaseClaim(uid: string, phone: PhoneNumber, { evenIfMissing = false } = {}): TransactItem {
     return {
       Delete: {
         TableName: this.tables.usersTableName,
         Key: { pk: keys.phoneClaim(phone.e164) },
-        ConditionExpression: 'uid = :uid',
+        ConditionExpression: evenIfMissing ? 'attribute_not_exists(pk) OR uid = :uid' : 'uid = :uid',
         ExpressionAttributeValues: { ':uid': uid },
       },
     };

@@ -13,8 +13,8 @@ export interface TableDefinition {
 /** Verification codes, used `random`s and rate-limit counters: all short-lived. */
 export const codesTable: TableDefinition = { partitionKey: 'pk', timeToLiveAttribute: 'ttl' };
 
-/** Users and the phone claims that make a phone unique. */
-export const usersTable: TableDefinition = { partitionKey: 'pk' };
+/** Users and the phone claims that make a phone unique; TTL removes only the tombstones of erased users. */
+export const usersTable: TableDefinition = { partitionKey: 'pk', timeToLiveAttribute: 'ttl' };
 
 export const createTableInput = (definition: TableDefinition, tableName: string): CreateTableCommandInput => ({
   TableName: tableName,

@@ -15,19 +15,25 @@ export class DynamoUsers implements Users {
     return Item ? toUser(Item) : undefined;
   }
 
-  async ensure(uid: string): Promise<void> {
+  async register(uid: string, now: number): Promise<User> {
+    const item = { pk: keys.user(uid), uid, createdAt: new Date(now).toISOString() };
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.usersTableName,
-          Item: { pk: keys.user(uid), uid, createdAt: new Date().toISOString() },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          Item: item,
+          // A tombstone is replaced: the uid starts afresh, with no phone.
+          ConditionExpression: 'attribute_not_exists(pk) OR attribute_exists(erasedAt)',
         }),
       );
+      return toUser(item);
     } catch (error) {
-      // The user exists (perhaps made by this very write, retried after its answer was lost).
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
+    // The user exists (perhaps made by this very write, retried after its answer was lost): as it stands.
+    const existing = await this.find(uid);
+    if (!existing) throw new Error(`register: user ${uid} exists and then does not`);
+    return existing;
   }
 }
 
@@ -35,6 +41,7 @@ const optionalString = (value: unknown): string | undefined => (typeof value ===
 
 /** A user item as the use cases see it: the phone only when all its parts are there. */
 export function toUser(item: Record<string, unknown>): User {
+  if (typeof item.erasedAt === 'string') return { uid: String(item.uid), erasedAt: item.erasedAt };
   const e164 = optionalString(item.phone);
   const callingCode = optionalString(item.callingCode);
   const nationalNumber = optionalString(item.nationalNumber);
