@@ -1,6 +1,7 @@
 import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  type CfnApi,
   CorsHttpMethod,
   DomainName,
   HttpApi,
@@ -10,10 +11,11 @@ import {
   PayloadFormatVersion,
   SecurityPolicy,
 } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { Effect, Policy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, ManagedPolicy, Policy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
@@ -21,6 +23,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 // Pure data shared with the local server and the tests: the same key schema everywhere.
 import { codesTable, usersTable, type TableDefinition } from '../functions/adapters/dynamodb/table-definitions';
+import { ADMIN_ROUTE_KEYS, type AdminRouteName } from '../functions/http/admin-routes';
 import { ApiFunction } from './constructs/api-function';
 import { ServiceAlarms } from './constructs/service-alarms';
 import type { StageConfig } from './stage-config';
@@ -32,6 +35,10 @@ export interface PhoneLinkStackProps extends StackProps {
 interface Route {
   readonly method: HttpMethod;
   readonly path: string;
+}
+
+/** A contract route, served by a function of its own. */
+interface ContractRoute extends Route {
   /** Handler file in the entry directory. */
   readonly entry: string;
 }
@@ -42,7 +49,22 @@ export const ROUTES = {
   relationPhone: { method: HttpMethod.POST, path: '/v2/enduser/enduserapi/relationPhone', entry: 'relation-phone.ts' },
   userInfo: { method: HttpMethod.GET, path: '/v2/enduser/enduserapi/userInfo', entry: 'user-info.ts' },
   deletePhoneRelation: { method: HttpMethod.DELETE, path: '/v2/enduser/enduserapi/deletePhoneRelation', entry: 'delete-phone-relation.ts' },
-} as const satisfies Record<string, Route>;
+} as const satisfies Record<string, ContractRoute>;
+
+/**
+ * The admin interface (docs/API.md, "Admin interface"), for the login
+ * service and operators: every route behind AWS IAM authorization, all served
+ * by one function that dispatches on `event.routeKey`.
+ */
+export const ADMIN_ROUTES = Object.fromEntries(
+  Object.entries(ADMIN_ROUTE_KEYS).map(([name, key]) => {
+    const [method, path] = key.split(' ') as [HttpMethod, string];
+    return [name, { method, path }];
+  }),
+) as Record<AdminRouteName, Route>;
+
+/** Handler file of the admin function in the entry directory. */
+export const ADMIN_ENTRY = 'admin.ts';
 
 export const routeKey = (route: Route): string => `${route.method} ${route.path}`;
 
@@ -70,9 +92,18 @@ export const ACCESS_LOG_FIELDS = {
 } as const;
 
 /**
+ * The execute-api resource path of a route as IAM sees a request: each path
+ * parameter becomes `*`. (IAM's `*` also matches `/`, so `{uid}` -> `*`
+ * reaches deeper paths too; every admin path starts with the literal
+ * /admin/v1/users/, which keeps the grant inside the admin interface.)
+ */
+export const invokePath = (route: Route): string => route.path.replace(/\{[^}]+\}/g, '*');
+
+/**
  * The phone-link API: two DynamoDB tables, two secrets, one Lambda function
- * per route behind an HTTP API, access logs and alarms. Each function gets
- * exactly the tables, secrets and settings it reads.
+ * per contract route and one for the admin interface behind an HTTP API,
+ * access logs and alarms. Each function gets exactly the tables, secrets and
+ * settings it reads.
  */
 export class PhoneLinkStack extends Stack {
   readonly api: HttpApi;
@@ -81,6 +112,8 @@ export class PhoneLinkStack extends Stack {
   readonly codePepperSecret: Secret;
   readonly userDomainSecrets: ISecret;
   readonly functions: readonly ApiFunction[];
+  /** Allows invoking the admin routes (and only those): for the login service's role and operators. */
+  readonly adminPolicy: ManagedPolicy;
   readonly alarms: ServiceAlarms;
 
   private readonly config: StageConfig;
@@ -141,8 +174,10 @@ export class PhoneLinkStack extends Stack {
     };
     const auth = { JWKS_URL: config.auth.jwksUrl, JWT_ISSUER: config.auth.issuer };
     const allowedCountries = { SMS_ALLOWED_COUNTRIES: config.sms.allowedCountries?.join(',') };
+    // Only the functions that answer a signed-in user need to know whether a valid token is enough.
+    const provisioning = { USER_PROVISIONING: config.users.provisioning };
 
-    const sendPhoneSmsCode = this.apiFunction('SendPhoneSmsCode', ROUTES.sendPhoneSmsCode)
+    const sendPhoneSmsCode = this.contractFunction('SendPhoneSmsCode', ROUTES.sendPhoneSmsCode)
       .bindTable(this.codesTable, 'CODES_TABLE_NAME', 'RW')
       .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
       .bindSecret(this.userDomainSecrets, 'USER_DOMAIN_SECRETS_SECRET_ARN')
@@ -161,33 +196,44 @@ export class PhoneLinkStack extends Stack {
     this.allowSmsToPhoneNumbers(sendPhoneSmsCode);
 
     // Links atomically across both tables (TransactWriteItems) after one BatchGetItem over both.
-    const relationPhone = this.apiFunction('RelationPhone', ROUTES.relationPhone)
+    const relationPhone = this.contractFunction('RelationPhone', ROUTES.relationPhone)
       .bindTable(this.codesTable, 'CODES_TABLE_NAME', 'RW')
       .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'RW')
       .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
-      .addEnvironment({ ...codeRules, ...allowedCountries, ...auth });
+      .addEnvironment({ ...codeRules, ...allowedCountries, ...auth, ...provisioning });
 
-    const userInfo = this.apiFunction('UserInfo', ROUTES.userInfo)
+    const userInfo = this.contractFunction('UserInfo', ROUTES.userInfo)
       .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'RO')
-      .addEnvironment(auth);
+      .addEnvironment({ ...auth, ...provisioning });
 
     // Unlinks atomically across both tables, like relationPhone.
-    const deletePhoneRelation = this.apiFunction('DeletePhoneRelation', ROUTES.deletePhoneRelation)
+    const deletePhoneRelation = this.contractFunction('DeletePhoneRelation', ROUTES.deletePhoneRelation)
       .bindTable(this.codesTable, 'CODES_TABLE_NAME', 'RW')
       .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'RW')
       .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
-      .addEnvironment({ ...codeRules, ...auth });
+      .addEnvironment({ ...codeRules, ...auth, ...provisioning });
 
-    const routed: Array<[Route, ApiFunction]> = [
+    // The admin interface: no codes, no secret, no token (IAM authenticates
+    // the caller). It reads a user, registers and tombstones with a Put, and
+    // links in one transaction of single-item writes on the users table.
+    const admin = this.apiFunction('Admin', ADMIN_ENTRY, `admin interface, ${Object.values(ADMIN_ROUTES).map(routeKey).join(', ')}`)
+      .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'ITEM_RW')
+      .addEnvironment({
+        DOMESTIC_CALLING_CODE: config.code.domesticCallingCode,
+        ERASED_USER_RETENTION_DAYS: optionalNumber(config.users.erasedRetentionDays),
+      });
+
+    const routed: Array<[ContractRoute, ApiFunction]> = [
       [ROUTES.sendPhoneSmsCode, sendPhoneSmsCode],
       [ROUTES.relationPhone, relationPhone],
       [ROUTES.userInfo, userInfo],
       [ROUTES.deletePhoneRelation, deletePhoneRelation],
     ];
-    this.functions = routed.map(([, fn]) => fn);
+    this.functions = [...routed.map(([, fn]) => fn), admin];
 
-    const { api, stage } = this.httpApi(routed);
+    const { api, stage } = this.httpApi(routed, admin);
     this.api = api;
+    this.adminPolicy = this.adminInvokePolicy(api, stage);
 
     this.alarms = new ServiceAlarms(this, 'Alarms', {
       api: this.api,
@@ -202,13 +248,23 @@ export class PhoneLinkStack extends Stack {
       value: domain ? `https://${domain.domainName}/` : stage.url,
       description: 'Base URL of the phone-link API',
     });
+    new CfnOutput(this, 'AdminPolicyArn', {
+      value: this.adminPolicy.managedPolicyArn,
+      description:
+        "Attach to the login service's role and to the operators' roles that call the admin interface: it allows invoking " +
+        'the four /admin/v1/users routes of this API, nothing else',
+    });
+  }
+
+  private contractFunction(id: string, route: ContractRoute): ApiFunction {
+    return this.apiFunction(id, route.entry, routeKey(route));
   }
 
   /** Every function: the stage's log retention, tracing choice and removal policy. */
-  private apiFunction(id: string, route: Route): ApiFunction {
+  private apiFunction(id: string, entry: string, serves: string): ApiFunction {
     return new ApiFunction(this, id, {
-      entry: route.entry,
-      description: `${routeKey(route)} (${this.config.stage})`,
+      entry,
+      description: `${serves} (${this.config.stage})`,
       logRetention: this.isProd ? RetentionDays.THREE_MONTHS : RetentionDays.ONE_WEEK,
       // Prod logs outlive a deleted stack (an investigation may need them); their retention still applies.
       logRemovalPolicy: this.isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
@@ -290,8 +346,12 @@ export class PhoneLinkStack extends Stack {
     });
   }
 
-  /** The $default stage: throttled, access-logged without query strings, optionally on a custom domain. */
-  private httpApi(routes: ReadonlyArray<[Route, ApiFunction]>): { api: HttpApi; stage: HttpStage } {
+  /**
+   * The contract routes, each to its function with no gateway authorizer, and
+   * the admin routes to the admin function behind IAM; the $default stage:
+   * throttled, access-logged without query strings, optionally on a custom domain.
+   */
+  private httpApi(routes: ReadonlyArray<[ContractRoute, ApiFunction]>, admin: ApiFunction): { api: HttpApi; stage: HttpStage } {
     const { api: settings, stage: stageName } = this.config;
     const domain = settings.customDomain;
     const api = new HttpApi(this, 'Api', {
@@ -309,19 +369,24 @@ export class PhoneLinkStack extends Stack {
       },
     });
 
+    const integration = (fn: ApiFunction) =>
+      new HttpLambdaIntegration(`${fn.node.id}Integration`, fn.function, { payloadFormatVersion: PayloadFormatVersion.VERSION_2_0 });
     for (const [route, fn] of routes) {
-      api.addRoutes({
-        path: route.path,
-        methods: [route.method],
-        integration: new HttpLambdaIntegration(`${fn.node.id}Integration`, fn.function, {
-          payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
-        }),
-      });
+      api.addRoutes({ path: route.path, methods: [route.method], integration: integration(fn) });
+    }
+    // One integration for the four admin routes: the function dispatches on event.routeKey.
+    const adminIntegration = integration(admin);
+    // SigV4-signed requests by a principal allowed execute-api:Invoke on the route
+    // (the AdminPolicy output); API Gateway answers 403 to anyone else, before any function runs.
+    const iam = new HttpIamAuthorizer();
+    for (const route of Object.values(ADMIN_ROUTES)) {
+      api.addRoutes({ path: route.path, methods: [route.method], integration: adminIntegration, authorizer: iam });
     }
     Validations.of(api).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'Authorization is in the functions, as the contract requires: relationPhone, userInfo and deletePhoneRelation verify ' +
+        'The admin routes (/admin/v1/users/...) use AWS IAM authorization. The contract routes authorize in the functions, as ' +
+        'the contract requires: relationPhone, userInfo and deletePhoneRelation verify ' +
         'the RS256/ES256 JWT against the JWKS in middleware (and must answer the platform codes 5106/5032 in the envelope, ' +
         'which an API Gateway authorizer cannot); sendPhoneSmsCode has no user yet and is authenticated by the app signature ' +
         '(SHA-256 over the parameters and the user-domain secret, with a single-use nonce and a 10-minute clock window).',
@@ -344,6 +409,38 @@ export class PhoneLinkStack extends Stack {
       domainMapping: domainName && { domainName },
     });
     return { api, stage };
+  }
+
+  /**
+   * execute-api:Invoke on exactly the admin routes of the $default stage:
+   * one resource per route (method and path), with `*` for `{uid}`. Not
+   * attached to anything here: the login service's role and operators get it.
+   */
+  private adminInvokePolicy(api: HttpApi, stage: HttpStage): ManagedPolicy {
+    const policy = new ManagedPolicy(this, 'AdminPolicy', {
+      description: `phone-link ${this.config.stage}: call the admin interface (/admin/v1/users/...) of this API, and nothing else`,
+      statements: [
+        new PolicyStatement({
+          sid: 'InvokeAdminRoutes',
+          actions: ['execute-api:Invoke'],
+          resources: Object.values(ADMIN_ROUTES).map((route) => api.arnForExecuteApi(route.method, invokePath(route), stage.stageName)),
+        }),
+      ],
+    });
+    // One acknowledgement per resource, named as cdk-nag names the finding
+    // (the ARN with <Ref>s): any other wildcard in this policy is still flagged.
+    const apiRef = `<${this.resolve((api.node.defaultChild as CfnApi).logicalId)}>`;
+    for (const route of Object.values(ADMIN_ROUTES)) {
+      const arn = `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:${apiRef}/${stage.stageName}/${route.method}${invokePath(route)}`;
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${arn}]`,
+        reason:
+          `The "*" stands for the {uid} of ${routeKey(route)}: IAM matches the request's own path, so allowing the route for ` +
+          'every user needs a wildcard there. The API, the $default stage, the method and the /admin/v1/users/ prefix are fixed, ' +
+          'so no contract route (under /v2/) can match.',
+      });
+    }
+    return policy;
   }
 
   private customDomain(name: string, certificateArn: string): DomainName {

@@ -1,5 +1,7 @@
 import { isSupportedCountry } from 'libphonenumber-js';
 import type { Node } from 'constructs';
+// Type only: the modes offered here are the ones the functions accept, checked by the compiler.
+import type { UserProvisioning } from '../functions/config';
 
 /**
  * Per-deployment configuration, read once from CDK context
@@ -51,6 +53,16 @@ export interface SmsSettings {
   readonly allowedCountries?: readonly string[];
 }
 
+/** USER_PROVISIONING values; functions/config.ts reads them and defaults to on-first-use. */
+export const USER_PROVISIONING_MODES = ['on-first-use', 'registered'] as const satisfies readonly UserProvisioning[];
+
+export interface UserSettings {
+  /** Whether a valid token is enough to know its user (USER_PROVISIONING), for the functions that answer users. */
+  readonly provisioning?: UserProvisioning;
+  /** Days the tombstone of an erased user is kept (ERASED_USER_RETENTION_DAYS), for the admin function. */
+  readonly erasedRetentionDays?: number;
+}
+
 export interface ThrottleConfig {
   /** Steady-state requests per second, across all routes of the stage. */
   readonly rateLimit: number;
@@ -94,6 +106,7 @@ export interface StageConfig {
   readonly sendLimits: SendLimitSettings;
   readonly signature: SignatureSettings;
   readonly sms: SmsSettings;
+  readonly users: UserSettings;
   readonly api: ApiSettings;
   readonly alarms: AlarmSettings;
   /** X-Ray active tracing on the functions. */
@@ -171,6 +184,10 @@ export function readStageConfig(node: Context): StageConfig {
       senderId: optionalMatch(node, 'smsSenderId', SENDER_ID, '1-11 letters and digits, at least one letter'),
       allowedCountries: optionalCountries(node, 'smsAllowedCountries'),
     },
+    users: {
+      provisioning: optionalChoice(node, 'userProvisioning', USER_PROVISIONING_MODES),
+      erasedRetentionDays: optionalInteger(node, 'erasedUserRetentionDays', 1),
+    },
     api: {
       throttle: {
         rateLimit: optionalInteger(node, 'throttleRateLimit', 1) ?? DEFAULT_THROTTLE.rateLimit,
@@ -230,6 +247,14 @@ function optionalInteger(node: Context, key: string, min: number): number | unde
     throw new StageConfigError(`Context "${key}" must be a whole number >= ${min}, got "${raw}"`);
   }
   return value;
+}
+
+function optionalChoice<T extends string>(node: Context, key: string, choices: readonly T[]): T | undefined {
+  const raw = optionalString(node, key);
+  if (raw !== undefined && !(choices as readonly string[]).includes(raw)) {
+    throw new StageConfigError(`Context "${key}" must be ${choices.join(' or ')}, got "${raw}"`);
+  }
+  return raw as T | undefined;
 }
 
 function optionalBoolean(node: Context, key: string): boolean | undefined {

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { USER_ID_PATTERN } from '../functions/domain/user-id';
 import { fault, type Envelope, type HttpResult } from '../functions/http/envelope';
-import { ADMIN_ROUTE_KEYS } from '../functions/http/handlers';
+import { ADMIN_ROUTE_KEYS } from '../functions/http/admin-routes';
 import { logger } from '../functions/observability';
 import { lambdaContext, toApiGatewayEvent } from './api-gateway-event';
 import type { HttpHandler, LocalApp } from './app';

@@ -9,6 +9,7 @@ import { deletePhoneRelation, type DeletePhoneRelationDependencies } from '../us
 import { relationPhone, type RelationPhoneDependencies } from '../use-cases/relation-phone';
 import { sendPhoneSmsCode, type SendPhoneSmsCodeDependencies } from '../use-cases/send-phone-sms-code';
 import { userInfo } from '../use-cases/user-info';
+import { ADMIN_ROUTE_KEYS } from './admin-routes';
 import { ok, type HttpResult } from './envelope';
 import { localeOf } from './locale';
 import { authenticate, type AuthenticatedContext } from './middleware/authenticate';
@@ -82,14 +83,6 @@ export const createUserInfoHandler = (tokens: TokenVerifier, deps: Deferred<{ us
   authenticatedEndpoint(tokens).handler(async (event, context) =>
     ok(localeOf(event.headers), 'success', await userInfo(context.uid, await deps())),
   );
-
-/** The admin routes' keys, as API Gateway names them (and the local server too). */
-export const ADMIN_ROUTE_KEYS = {
-  registerUser: 'PUT /admin/v1/users/{uid}',
-  getUser: 'GET /admin/v1/users/{uid}',
-  linkPhone: 'PUT /admin/v1/users/{uid}/phone',
-  eraseUser: 'DELETE /admin/v1/users/{uid}',
-} as const;
 
 /**
  * All four admin routes, told apart by their route key. In the cloud only

@@ -49,16 +49,17 @@ export const BUNDLING: BundlingOptions = {
   externalModules: [],
 };
 
-export type TableAccess = 'RO' | 'RW';
-
 /**
- * DynamoDB actions per access level: what the adapters call, nothing more.
- * TransactWriteItems and TransactGetItems are not IAM actions: each item in a
- * transaction is authorised as its own Put/Update/Delete/ConditionCheck.
- * Scan and BatchWriteItem (unconditional writes) are left out on purpose.
+ * Table access levels, and the DynamoDB actions each one means: what the
+ * adapters call, nothing more. TransactWriteItems and TransactGetItems are
+ * not IAM actions: each item in a transaction is authorised as its own
+ * Put/Update/Delete/ConditionCheck. Scan and BatchWriteItem (unconditional
+ * writes) are left out on purpose.
  */
-export const TABLE_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
+export const TABLE_ACTIONS = {
+  /** Reads by key and by partition. */
   RO: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+  /** Reads, and conditional writes alone or in transactions. */
   RW: [
     'dynamodb:GetItem',
     'dynamodb:BatchGetItem',
@@ -68,7 +69,14 @@ export const TABLE_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
     'dynamodb:DeleteItem',
     'dynamodb:ConditionCheckItem',
   ],
-};
+  /**
+   * One item at a time, by its key: read, put, update, delete (alone or as
+   * the items of a transaction). No batch, no query, no condition check.
+   */
+  ITEM_RW: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+} as const satisfies Record<string, readonly `dynamodb:${string}`[]>;
+
+export type TableAccess = keyof typeof TABLE_ACTIONS;
 
 /** The one Secrets Manager action a function needs: it reads the value at cold start and caches it. */
 export const SECRET_ACTIONS: readonly string[] = ['secretsmanager:GetSecretValue'];
@@ -172,9 +180,10 @@ export class ApiFunction extends Construct {
   }
 
   /**
-   * Sets `envName` to the table's name and grants exactly the access asked
-   * for. (Tables use the AWS-managed key aws/dynamodb, which needs no grant;
-   * a customer-managed key would need one here.)
+   * Sets `envName` to the table's name and grants exactly the actions of the
+   * access level asked for (TABLE_ACTIONS). (Tables use the AWS-managed key
+   * aws/dynamodb, which needs no grant; a customer-managed key would need one
+   * here.)
    */
   bindTable(table: ITable, envName: string, access: TableAccess): this {
     this.function.addEnvironment(envName, table.tableName);

@@ -1,6 +1,6 @@
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { SECRET_ACTIONS, TABLE_ACTIONS } from '../../lib/constructs/api-function';
-import { ACCESS_LOG_FIELDS, ROUTES, routeKey } from '../../lib/phone-link-stack';
+import { ACCESS_LOG_FIELDS, ADMIN_ROUTES, ROUTES, routeKey } from '../../lib/phone-link-stack';
 import { DEFAULT_ALARM_THRESHOLDS, DEFAULT_THROTTLE } from '../../lib/stage-config';
 import {
   allStatements,
@@ -15,6 +15,7 @@ import {
   refOf,
   statementsOf,
   synthesize,
+  tableIds,
   type Statement,
 } from './synth';
 
@@ -23,7 +24,11 @@ const LINK = routeKey(ROUTES.relationPhone);
 const USER_INFO = routeKey(ROUTES.userInfo);
 const UNLINK = routeKey(ROUTES.deletePhoneRelation);
 
-const DEPLOYED = [SEND, LINK, USER_INFO, UNLINK];
+const CONTRACT = [SEND, LINK, USER_INFO, UNLINK];
+const ADMIN = Object.values(ADMIN_ROUTES).map(routeKey);
+const DEPLOYED = [...CONTRACT, ...ADMIN];
+/** One route per function: each contract route has its own, the admin routes share one. */
+const ONE_ROUTE_PER_FUNCTION = [...CONTRACT, ADMIN[0]!];
 
 const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem'];
 
@@ -43,13 +48,6 @@ const stages = [
 ] as const;
 
 const resourcesOf = (template: Template, type: string) => Object.values(template.findResources(type));
-
-const tableIds = (template: Template) => {
-  const codes = Object.keys(template.findResources('AWS::DynamoDB::Table', { Properties: { TimeToLiveSpecification: Match.anyValue() } }));
-  const users = Object.keys(template.findResources('AWS::DynamoDB::Table')).filter((id) => !codes.includes(id));
-  if (codes.length !== 1 || users.length !== 1) throw new Error('expected one codes and one users table');
-  return { codes: codes[0]!, users: users[0]! };
-};
 
 const secretIds = (template: Template) => {
   const pepper = Object.keys(template.findResources('AWS::SecretsManager::Secret', { Properties: { GenerateSecretString: { PasswordLength: 64 } } }));
@@ -80,12 +78,14 @@ const warnings = (context: Record<string, unknown>) =>
     .map((warning) => String(warning.entry.data));
 
 describe('HTTP API', () => {
-  it.each(stages)('%s serves exactly the contract routes, each by its own function with payload format 2.0', (_stage, template) => {
+  it.each(stages)('%s serves exactly the contract routes, each by its own function, and the admin routes by one more, with payload format 2.0', (_stage, template) => {
     const routeKeys = resourcesOf(template(), 'AWS::ApiGatewayV2::Route').map((route) => route.Properties.RouteKey as string);
+    const functionOf = (route: string) => functionBehind(template(), route).id;
 
     expect(routeKeys.sort()).toEqual([...DEPLOYED].sort());
     expect(routeKeys.filter((key) => key.includes('/_local'))).toEqual([]);
-    expect(new Set(DEPLOYED.map((route) => functionBehind(template(), route).id)).size).toBe(DEPLOYED.length);
+    expect(new Set(ONE_ROUTE_PER_FUNCTION.map(functionOf)).size).toBe(ONE_ROUTE_PER_FUNCTION.length);
+    expect(new Set(ADMIN.map(functionOf))).toEqual(new Set([functionOf(ADMIN[0]!)]));
     for (const integration of resourcesOf(template(), 'AWS::ApiGatewayV2::Integration')) {
       expect(integration.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
     }
@@ -174,7 +174,7 @@ describe('functions', () => {
     const functions = resourcesOf(template(), 'AWS::Lambda::Function');
     const logGroups = template().findResources('AWS::Logs::LogGroup');
 
-    expect(functions).toHaveLength(DEPLOYED.length);
+    expect(functions).toHaveLength(ONE_ROUTE_PER_FUNCTION.length);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -209,6 +209,7 @@ describe('functions', () => {
     expect(keysOf(LINK)).toEqual([...common, 'CODES_TABLE_NAME', 'CODE_PEPPER_SECRET_ARN', 'JWKS_URL', 'USERS_TABLE_NAME'].sort());
     expect(keysOf(UNLINK)).toEqual([...common, 'CODES_TABLE_NAME', 'CODE_PEPPER_SECRET_ARN', 'JWKS_URL', 'USERS_TABLE_NAME'].sort());
     expect(keysOf(USER_INFO)).toEqual([...common, 'JWKS_URL', 'USERS_TABLE_NAME'].sort());
+    for (const route of ADMIN) expect(keysOf(route)).toEqual([...common, 'USERS_TABLE_NAME'].sort());
     expect(environmentOf(prod, SEND)).toMatchObject({ USER_DOMAINS: 'C.DM.5903.1,C.DM.5903.2' });
     expect(environmentOf(prod, USER_INFO)).toMatchObject({ JWKS_URL: PROD_CONTEXT.jwksUrl });
   });
@@ -225,6 +226,8 @@ describe('functions', () => {
       smsMaxPerMinute: '100',
       signatureMaxSkewSeconds: '300',
       nonceTtlSeconds: '900',
+      userProvisioning: 'registered',
+      erasedUserRetentionDays: '7',
     }).template;
     const codeRules = { CODE_TTL_SECONDS: '120', CODE_MAX_WRONG_TRIES: '3', DOMESTIC_CALLING_CODE: '1' };
     const auth = { JWKS_URL: PROD_CONTEXT.jwksUrl, JWT_ISSUER: 'https://login.example.com' };
@@ -248,6 +251,11 @@ describe('functions', () => {
     expect(environmentOf(template, UNLINK)).not.toHaveProperty('SMS_ALLOWED_COUNTRIES');
     expect(environmentOf(template, USER_INFO)).toMatchObject(auth);
     expect(environmentOf(template, USER_INFO)).not.toHaveProperty('CODE_TTL_SECONDS');
+    // Whether a valid token is enough: for the functions that answer a signed-in user, and only them.
+    for (const route of [LINK, USER_INFO, UNLINK]) expect(environmentOf(template, route)).toMatchObject({ USER_PROVISIONING: 'registered' });
+    for (const route of [SEND, ...ADMIN]) expect(environmentOf(template, route)).not.toHaveProperty('USER_PROVISIONING');
+    // How long an erased user's tombstone stays: the admin function's alone.
+    for (const route of CONTRACT) expect(environmentOf(template, route)).not.toHaveProperty('ERASED_USER_RETENTION_DAYS');
   });
 
   it('warns when dev placeholders stand in for the key set and user domains, and only then', () => {
@@ -353,6 +361,8 @@ describe('tables', () => {
         BillingMode: 'PAY_PER_REQUEST',
         KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        // Only the tombstones of erased users carry a ttl: they go after the retention period.
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
         DeletionProtectionEnabled: protect,
         SSESpecification: { SSEEnabled: true },
       },
@@ -369,7 +379,7 @@ describe('tables', () => {
   ])('%s: log groups have deletion policy %s', (_stage, policy, template) => {
     const logGroups = resourcesOf(template(), 'AWS::Logs::LogGroup');
 
-    expect(logGroups).toHaveLength(DEPLOYED.length + 1); // one per function, and the access logs
+    expect(logGroups).toHaveLength(ONE_ROUTE_PER_FUNCTION.length + 1); // one per function, and the access logs
     for (const logGroup of logGroups) expect(logGroup).toMatchObject({ DeletionPolicy: policy, UpdateReplacePolicy: policy });
   });
 
@@ -380,6 +390,7 @@ describe('tables', () => {
 
     expect(tableVariables(SEND)).toEqual({ CODES_TABLE_NAME: { Ref: codes } });
     expect(tableVariables(USER_INFO)).toEqual({ USERS_TABLE_NAME: { Ref: users } });
+    for (const route of ADMIN) expect(tableVariables(route)).toEqual({ USERS_TABLE_NAME: { Ref: users } });
     for (const route of [LINK, UNLINK]) expect(tableVariables(route)).toEqual({ CODES_TABLE_NAME: { Ref: codes }, USERS_TABLE_NAME: { Ref: users } });
   });
 });
@@ -412,7 +423,7 @@ describe('IAM', () => {
   });
 
   it('lets each function write only its own log group', () => {
-    for (const route of DEPLOYED) {
+    for (const route of ONE_ROUTE_PER_FUNCTION) {
       const { id, properties } = functionBehind(prod, route);
       const logStatements = statementsOf(prod, id).filter((statement) => statement.Action.some((action) => action.startsWith('logs:')));
 
@@ -464,7 +475,7 @@ describe('alarms', () => {
 
   it.each(stages)('%s: watches API 5xx, each function\'s errors and throttles, SMS failures and the send rate', (stage, template) => {
     const alarms = alarmsOf(template());
-    const functionNames = DEPLOYED.map((route) => functionBehind(template(), route).id.replace(/Function[0-9A-F]{8}$/, ''));
+    const functionNames = ONE_ROUTE_PER_FUNCTION.map((route) => functionBehind(template(), route).id.replace(/Function[0-9A-F]{8}$/, ''));
 
     expect(Object.keys(alarms).sort()).toEqual(
       [

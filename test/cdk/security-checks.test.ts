@@ -1,4 +1,5 @@
 import { Validations } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { FULL_CONTEXT, PROD_CONTEXT, synthesize } from './synth';
@@ -21,6 +22,14 @@ function acknowledgements(root: IConstruct): Array<{ id: string; path: string; r
           reason,
         })),
       ),
+  );
+}
+
+/** cdk-nag's finding for each wildcard resource of the admin policy: the {uid} of the four admin routes, and nothing broader. */
+function adminInvokeFindings(template: Template): string[] {
+  const api = Object.keys(template.findResources('AWS::ApiGatewayV2::Api'))[0];
+  return ['PUT/admin/v1/users/*', 'GET/admin/v1/users/*', 'PUT/admin/v1/users/*/phone', 'DELETE/admin/v1/users/*'].map(
+    (resource) => `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${api}>/$default/${resource}]`,
   );
 }
 
@@ -47,7 +56,8 @@ describe('AWS Solutions rule pack (cdk-nag), as bin/app.ts runs it on every synt
   });
 
   it('acknowledges exactly the expected rules, on the resources they concern', () => {
-    const { app } = synthesize(FULL_CONTEXT);
+    const { app, template } = synthesize(FULL_CONTEXT);
+    const adminInvoke = adminInvokeFindings(template);
 
     const byRule = acknowledgements(app).reduce<Record<string, string[]>>((groups, { id, path }) => {
       (groups[id] ??= []).push(path.replace(/^PhoneLink-prod\//, ''));
@@ -57,14 +67,17 @@ describe('AWS Solutions rule pack (cdk-nag), as bin/app.ts runs it on every synt
     expect(byRule).toEqual({
       'AwsSolutions-DDB3': ['CodesTable'],
       'AwsSolutions-SMG4': ['CodePepperSecret'],
-      'AwsSolutions-L1': ['SendPhoneSmsCode/Function', 'RelationPhone/Function', 'UserInfo/Function', 'DeletePhoneRelation/Function'],
+      'AwsSolutions-L1': ['SendPhoneSmsCode/Function', 'RelationPhone/Function', 'UserInfo/Function', 'DeletePhoneRelation/Function', 'Admin/Function'],
       'AwsSolutions-IAM5[Resource::*]': [
         'SendPhoneSmsCode/Role/DefaultPolicy',
         'SendPhoneSmsCode/SmsPolicy',
         'RelationPhone/Role/DefaultPolicy',
         'UserInfo/Role/DefaultPolicy',
         'DeletePhoneRelation/Role/DefaultPolicy',
+        'Admin/Role/DefaultPolicy',
       ],
+      // The {uid} wildcard of each admin route, each by name, on the admin policy alone.
+      ...Object.fromEntries(adminInvoke.map((id) => [id, ['AdminPolicy']])),
       'AwsSolutions-APIG4': ['Api'],
     });
   });
@@ -72,11 +85,13 @@ describe('AWS Solutions rule pack (cdk-nag), as bin/app.ts runs it on every synt
   it('needs each acknowledgement: without them, the pack finds exactly those rules', () => {
     const acknowledge = jest.spyOn(Validations.prototype, 'acknowledge').mockImplementation(() => undefined);
     try {
-      const { app } = synthesize(FULL_CONTEXT);
+      const { app, template } = synthesize(FULL_CONTEXT);
 
       const rules = new AwsSolutionsChecks(app).validateScope(app).violations.map((violation) => violation.ruleName);
 
-      expect(rules.sort()).toEqual(['AwsSolutions-APIG4', 'AwsSolutions-DDB3', 'AwsSolutions-IAM5[Resource::*]', 'AwsSolutions-L1', 'AwsSolutions-SMG4']);
+      expect(rules.sort()).toEqual(
+        ['AwsSolutions-APIG4', 'AwsSolutions-DDB3', 'AwsSolutions-IAM5[Resource::*]', ...adminInvokeFindings(template), 'AwsSolutions-L1', 'AwsSolutions-SMG4'].sort(),
+      );
     } finally {
       acknowledge.mockRestore();
     }

@@ -17,6 +17,8 @@ describe('stage configuration from context', () => {
     expect(config.alarms).toEqual(DEFAULT_ALARM_THRESHOLDS);
     expect(config.tracing).toBe(false);
     expect(config.userDomainSecretsArn).toBeUndefined();
+    // Unset, so the functions apply their own defaults (on-first-use, 30 days).
+    expect(config.users).toEqual({ provisioning: undefined, erasedRetentionDays: undefined });
   });
 
   it('fails a prod synth without the required context, naming what is missing', () => {
@@ -34,7 +36,15 @@ describe('stage configuration from context', () => {
   });
 
   it('reads every optional setting', () => {
-    const config = configFrom({ ...FULL_CONTEXT, throttleRateLimit: '20', throttleBurstLimit: 40, codesSentAlarmThreshold: '500', smsFailuresAlarmThreshold: 2 });
+    const config = configFrom({
+      ...FULL_CONTEXT,
+      throttleRateLimit: '20',
+      throttleBurstLimit: 40,
+      codesSentAlarmThreshold: '500',
+      smsFailuresAlarmThreshold: 2,
+      userProvisioning: 'registered',
+      erasedUserRetentionDays: '90',
+    });
 
     expect(config).toMatchObject({
       auth: { issuer: 'https://login.example.com' },
@@ -46,6 +56,7 @@ describe('stage configuration from context', () => {
         customDomain: { domainName: 'api.example.com', certificateArn: CERTIFICATE_ARN },
       },
       alarms: { email: 'oncall@example.com', topicArn: FULL_CONTEXT.alarmTopicArn, codesSentPer5Minutes: 500, smsFailuresPer5Minutes: 2 },
+      users: { provisioning: 'registered', erasedRetentionDays: 90 },
       tracing: true,
     });
   });
@@ -73,14 +84,19 @@ describe('stage configuration from context', () => {
     [{ throttleRateLimit: '0' }, /throttleRateLimit" must be a whole number >= 1/],
     [{ codesSentAlarmThreshold: '-5' }, /codesSentAlarmThreshold" must be a whole number >= 1/],
     [{ domesticCallingCode: '0086x' }, /domesticCallingCode" must be a country calling code/],
+    [{ userProvisioning: 'lazy' }, /userProvisioning" must be on-first-use or registered, got "lazy"/],
+    [{ userProvisioning: 'Registered' }, /userProvisioning" must be on-first-use or registered/],
+    [{ erasedUserRetentionDays: '0' }, /erasedUserRetentionDays" must be a whole number >= 1/],
+    [{ erasedUserRetentionDays: '1.5' }, /erasedUserRetentionDays" must be a whole number >= 1/],
   ])('rejects bad context %j at synth', (context, message) => {
     expect(() => configFrom(context)).toThrow(message);
   });
 
   it('reads numbers and booleans given as strings (command line) or as such (cdk.json)', () => {
-    const config = configFrom({ smsCooldownSeconds: '0', smsMaxPerMinute: 120, domesticCallingCode: '+44', tracing: true });
+    const config = configFrom({ smsCooldownSeconds: '0', smsMaxPerMinute: 120, domesticCallingCode: '+44', tracing: true, erasedUserRetentionDays: 1, userProvisioning: ' on-first-use ' });
 
     expect(config.sendLimits).toMatchObject({ cooldownSeconds: 0, maxPerMinute: 120 });
+    expect(config.users).toEqual({ provisioning: 'on-first-use', erasedRetentionDays: 1 });
     expect(config.code.domesticCallingCode).toBe('44');
     expect(config.tracing).toBe(true);
   });

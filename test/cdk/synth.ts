@@ -90,6 +90,20 @@ export function refOf(value: unknown): string {
   return id;
 }
 
+/**
+ * The logical ids of the two tables. Both expire items by TTL (codes; the
+ * tombstones of erased users), so they are told apart by backups: only the
+ * users table has point-in-time recovery.
+ */
+export function tableIds(template: Template): { codes: string; users: string } {
+  const tables = Object.entries(template.findResources('AWS::DynamoDB::Table'));
+  const withBackups = (enabled: boolean) =>
+    tables.filter(([, table]) => table.Properties.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled === enabled).map(([id]) => id);
+  const [codes, users] = [withBackups(false), withBackups(true)];
+  if (tables.length !== 2 || codes.length !== 1 || users.length !== 1) throw new Error('expected one codes and one users table');
+  return { codes: codes[0]!, users: users[0]! };
+}
+
 /** `{ 'Fn::GetAtt': [id, 'Arn'] }` -> id, anything else -> undefined. */
 export function arnOf(resource: unknown): string | undefined {
   const getAtt = (resource as Json | undefined)?.['Fn::GetAtt'];
