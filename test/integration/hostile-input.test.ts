@@ -431,3 +431,54 @@ const latestOrNone = (h: Harness): string => {
     return '000000';
   }
 };
+
+/**
+ * The admin routes take a uid from the path and a phone from the body: any
+ * uid (percent-encoded or not, malformed encodings included) and any phone
+ * get a documented envelope, never a fault, and a refusal stores nothing.
+ */
+describe('hostile input: the admin routes', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await createHarness();
+  });
+  afterAll(() => h.close());
+
+  const routes = [
+    { method: 'GET', suffix: '' },
+    { method: 'PUT', suffix: '' },
+    { method: 'DELETE', suffix: '' },
+    { method: 'PUT', suffix: '/phone' },
+  ] as const;
+  const hostileUid: fc.Arbitrary<string | undefined> = fc.oneof(
+    hostile,
+    fc.constantFrom('%', '%E0%A4%A', 'a%2Fb', '%00', '..', '%2e%2e', 'u'.repeat(129), 'user@example.com', 'a%40b', '__proto__', 'constructor'),
+  );
+
+  it('any uid and any phone on any admin route: a documented envelope, never a fault; a refusal stores nothing', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...routes), hostileUid, hostile, hostile, async (route, uid, phone, internationalCode) => {
+        const before = await h.snapshot();
+        const event = toApiGatewayEvent({
+          method: route.method,
+          path: `/admin/v1/users/${uid ?? ''}${route.suffix}`,
+          rawQueryString: '',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ phone, internationalCode }),
+          sourceIp: '203.0.113.9',
+          routeKey: `${route.method} /admin/v1/users/{uid}${route.suffix}`,
+          ...(uid === undefined ? {} : { pathParameters: { uid } }),
+        });
+        const result = await h.app.handlers.admin(event, lambdaContext('admin'));
+        expect(result.statusCode).toBe(200);
+        const answer = JSON.parse(result.body) as { code: number; msg: string };
+        expect([200, 400, 5002, 5019, 5021, 5033]).toContain(answer.code);
+        expect(knownMessages.has(answer.msg) || answer.msg === 'Invalid parameter: uid').toBe(true);
+        const after = await h.snapshot();
+        expect(answer.code === 200 || JSON.stringify(after) === JSON.stringify(before)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
