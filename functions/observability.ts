@@ -19,7 +19,8 @@ export type MetricName =
   | 'SendsRateLimited'
   | 'PhoneTaken'
   | 'PhonesLinkedByAdmin'
-  | 'UsersErased';
+  | 'UsersErased'
+  | 'DataDriftRepaired';
 
 export const count = (name: MetricName): void => {
   metrics.addMetric(name, MetricUnit.Count, 1);

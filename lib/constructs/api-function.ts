@@ -71,9 +71,10 @@ export const TABLE_ACTIONS = {
   ],
   /**
    * One item at a time, by its key: read, put, update, delete (alone or as
-   * the items of a transaction). No batch, no query, no condition check.
+   * the items of a transaction), and the condition checks with which a
+   * transaction repairs drift between a user and a claim. No batch, no query.
    */
-  ITEM_RW: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  ITEM_RW: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
 } as const satisfies Record<string, readonly `dynamodb:${string}`[]>;
 
 export type TableAccess = keyof typeof TABLE_ACTIONS;

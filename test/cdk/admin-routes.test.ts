@@ -121,12 +121,18 @@ describe('admin interface', () => {
     expect(granted(requestArn('POST /admin/v1/users/{uid}'))).toBe(false);
   });
 
-  it("lets the Admin role GetItem, PutItem, UpdateItem and DeleteItem on the users table, and nothing else but its logs", () => {
+  it('lets the Admin role get, put, update, delete and condition-check items of the users table, and nothing else but its logs', () => {
     const { codes, users } = tableIds(prod);
     const statements = statementsOf(prod, adminFunctionId(prod));
     const dynamo = statements.filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
 
-    expect(dynamo.flatMap((statement) => statement.Action).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(dynamo.flatMap((statement) => statement.Action).sort()).toEqual([
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
     expect(dynamo.flatMap((statement) => statement.Resource)).toEqual([{ 'Fn::GetAtt': [users, 'Arn'] }]);
     expect(JSON.stringify(statements)).not.toContain(codes);
     expect(statements.every((statement) => statement.Effect === 'Allow')).toBe(true);

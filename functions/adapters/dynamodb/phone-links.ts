@@ -1,4 +1,5 @@
-import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { count, logger, maskPhone } from '../../observability';
 import type { PhoneNumber } from '../../domain/phone';
 import type { CodePurpose, StoredCode } from '../../domain/verification-code';
 import type { ErasureAttempt, ErasureOutcome, LinkAttempt, LinkOutcome, PhoneLinks, UnlinkAttempt, UnlinkOutcome, User } from '../../ports';
@@ -60,88 +61,109 @@ export class DynamoPhoneLinks implements PhoneLinks {
   async linkPhone(attempt: LinkAttempt): Promise<LinkOutcome> {
     const { uid, phone, previousPhone, now } = attempt;
     const linkedAt = new Date(now).toISOString();
-    const outcome = await writeTogether(this.db, {
-      consumeCode: attempt.proof && consumeCodeItem(this.codesTableName(), phone, attempt.proof, now),
-      claimPhone: {
-        Put: {
-          TableName: this.tables.usersTableName,
-          Item: { pk: keys.phoneClaim(phone.e164), uid, linkedAt },
-          ConditionExpression: 'attribute_not_exists(pk) OR uid = :uid',
-          ExpressionAttributeValues: { ':uid': uid },
-        },
-      },
-      updateUser: {
-        Update: {
-          TableName: this.tables.usersTableName,
-          Key: { pk: keys.user(uid) },
-          // Creates the record of a user known on first use: no call of its own.
-          UpdateExpression:
-            'SET uid = :uid, createdAt = if_not_exists(createdAt, :linkedAt), ' +
-            'phone = :phone, callingCode = :callingCode, nationalNumber = :nationalNumber, phoneLinkedAt = :linkedAt',
-          // Applies only to the user as read: a concurrent link, unlink or erasure makes the caller re-read.
-          ConditionExpression: attempt.isNewUser
-            ? 'attribute_not_exists(pk)'
-            : previousPhone
-              ? 'phone = :previousPhone'
-              : 'attribute_exists(pk) AND attribute_not_exists(phone) AND attribute_not_exists(erasedAt)',
-          ExpressionAttributeValues: {
-            ':uid': uid,
-            ':phone': phone.e164,
-            ':callingCode': phone.callingCode,
-            ':nationalNumber': phone.nationalNumber,
-            ':linkedAt': linkedAt,
-            ...(previousPhone ? { ':previousPhone': previousPhone.e164 } : {}),
+    const movesAway = previousPhone !== undefined && previousPhone.e164 !== phone.e164;
+    let previousClaim: ClaimState = 'ours';
+    let staleOwner: string | undefined;
+    // A second or third pass only after repairing drift found by the one before.
+    for (let pass = 1; pass <= 3; pass++) {
+      const outcome = await writeTogether(this.db, {
+        consumeCode: attempt.proof && consumeCodeItem(this.codesTableName(), phone, attempt.proof, now),
+        claimPhone: {
+          Put: {
+            TableName: this.tables.usersTableName,
+            Item: { pk: keys.phoneClaim(phone.e164), uid, linkedAt },
+            ConditionExpression: staleOwner ? 'attribute_not_exists(pk) OR uid IN (:uid, :staleOwner)' : 'attribute_not_exists(pk) OR uid = :uid',
+            ExpressionAttributeValues: { ':uid': uid, ...(staleOwner ? { ':staleOwner': staleOwner } : {}) },
           },
         },
-      },
-      releasePreviousClaim: previousPhone && previousPhone.e164 !== phone.e164 ? this.releaseClaim(uid, previousPhone) : undefined,
-    });
-    if (outcome.written) return 'linked';
-    if (outcome.failed.has('consumeCode')) return 'code-rejected';
-    if (outcome.failed.has('claimPhone')) return 'phone-taken';
+        // Taking over a stale claim: only while its owner still does not hold the phone.
+        staleOwnerStillWithout: staleOwner ? this.userDoesNotHold(staleOwner, phone) : undefined,
+        updateUser: {
+          Update: {
+            TableName: this.tables.usersTableName,
+            Key: { pk: keys.user(uid) },
+            // Creates the record of a user known on first use: no call of its own.
+            UpdateExpression:
+              'SET uid = :uid, createdAt = if_not_exists(createdAt, :linkedAt), ' +
+              'phone = :phone, callingCode = :callingCode, nationalNumber = :nationalNumber, phoneLinkedAt = :linkedAt',
+            // Applies only to the user as read: a concurrent link, unlink or erasure makes the caller re-read.
+            ConditionExpression: userAsRead(attempt.isNewUser, previousPhone),
+            ExpressionAttributeValues: {
+              ':uid': uid,
+              ':phone': phone.e164,
+              ':callingCode': phone.callingCode,
+              ':nationalNumber': phone.nationalNumber,
+              ':linkedAt': linkedAt,
+              ...(previousPhone ? { ':previousPhone': previousPhone.e164 } : {}),
+            },
+          },
+        },
+        releasePreviousClaim: movesAway ? this.releaseClaim(uid, previousPhone, previousClaim) : undefined,
+      });
+      if (outcome.written) return 'linked';
+      if (outcome.failed.has('consumeCode')) return 'code-rejected';
+      if (outcome.failed.has('claimPhone')) {
+        staleOwner = staleOwner ? undefined : await this.staleClaimOwner(phone);
+        if (!staleOwner) return 'phone-taken';
+        continue;
+      }
+      if (outcome.failed.has('releasePreviousClaim') && previousClaim === 'ours' && movesAway) {
+        previousClaim = await this.claimStateFor(uid, previousPhone);
+        if (previousClaim !== 'ours') continue;
+      }
+      return 'conflict';
+    }
     return 'conflict';
   }
 
   async unlinkPhone(attempt: UnlinkAttempt): Promise<UnlinkOutcome> {
     const { uid, phone, now } = attempt;
-    const outcome = await writeTogether(this.db, {
-      consumeCode: consumeCodeItem(this.codesTableName(), phone, attempt.proof, now),
-      releaseClaim: this.releaseClaim(uid, phone),
-      clearUserPhone: {
-        Update: {
-          TableName: this.tables.usersTableName,
-          Key: { pk: keys.user(uid) },
-          UpdateExpression: 'REMOVE phone, callingCode, nationalNumber, phoneLinkedAt',
-          ConditionExpression: 'phone = :phone',
-          ExpressionAttributeValues: { ':phone': phone.e164 },
+    let claim: ClaimState = 'ours';
+    for (let pass = 1; pass <= 2; pass++) {
+      const outcome = await writeTogether(this.db, {
+        consumeCode: consumeCodeItem(this.codesTableName(), phone, attempt.proof, now),
+        releaseClaim: this.releaseClaim(uid, phone, claim),
+        clearUserPhone: {
+          Update: {
+            TableName: this.tables.usersTableName,
+            Key: { pk: keys.user(uid) },
+            UpdateExpression: 'REMOVE phone, callingCode, nationalNumber, phoneLinkedAt',
+            ConditionExpression: 'phone = :phone',
+            ExpressionAttributeValues: { ':phone': phone.e164 },
+          },
         },
-      },
-    });
-    if (outcome.written) return 'unlinked';
-    if (outcome.failed.has('consumeCode')) return 'code-rejected';
+      });
+      if (outcome.written) return 'unlinked';
+      if (outcome.failed.has('consumeCode')) return 'code-rejected';
+      if (!outcome.failed.has('releaseClaim') || claim !== 'ours') return 'conflict';
+      claim = await this.claimStateFor(uid, phone);
+      if (claim === 'ours') return 'conflict';
+    }
     return 'conflict';
   }
 
   async eraseUser(attempt: ErasureAttempt): Promise<ErasureOutcome> {
     const { uid, phone, now } = attempt;
-    const outcome = await writeTogether(this.db, {
-      // A missing claim is no reason to keep a user's data: only another user's claim stays.
-      releaseClaim: phone && this.releaseClaim(uid, phone, { evenIfMissing: true }),
-      leaveTombstone: {
-        Put: {
-          TableName: this.tables.usersTableName,
-          Item: { pk: keys.user(uid), uid, erasedAt: new Date(now).toISOString(), ttl: ttlSeconds(attempt.retainUntil) },
-          // Only over the user as read: a link or unlink meanwhile makes the caller re-read.
-          ConditionExpression: attempt.isNewUser
-            ? 'attribute_not_exists(pk)'
-            : phone
-              ? 'phone = :phone'
-              : 'attribute_exists(pk) AND attribute_not_exists(phone) AND attribute_not_exists(erasedAt)',
-          ...(phone ? { ExpressionAttributeValues: { ':phone': phone.e164 } } : {}),
+    let claim: ClaimState = 'ours';
+    for (let pass = 1; pass <= 2; pass++) {
+      const outcome = await writeTogether(this.db, {
+        releaseClaim: phone && this.releaseClaim(uid, phone, claim),
+        leaveTombstone: {
+          Put: {
+            TableName: this.tables.usersTableName,
+            Item: { pk: keys.user(uid), uid, erasedAt: new Date(now).toISOString(), ttl: ttlSeconds(attempt.retainUntil) },
+            // Only over the user as read: a link or unlink meanwhile makes the caller re-read.
+            ConditionExpression: userAsRead(attempt.isNewUser, phone),
+            ...(phone ? { ExpressionAttributeValues: { ':previousPhone': phone.e164 } } : {}),
+          },
         },
-      },
-    });
-    return outcome.written ? 'erased' : 'conflict';
+      });
+      if (outcome.written) return 'erased';
+      if (!phone || !outcome.failed.has('releaseClaim') || claim !== 'ours') return 'conflict';
+      claim = await this.claimStateFor(uid, phone);
+      if (claim === 'ours') return 'conflict';
+    }
+    return 'conflict';
   }
 
   private codesTableName(): string {
@@ -150,15 +172,73 @@ export class DynamoPhoneLinks implements PhoneLinks {
     return name;
   }
 
-  /** Deletes the phone's claim, provided it is this user's. */
-  private releaseClaim(uid: string, phone: PhoneNumber, { evenIfMissing = false } = {}): TransactItem {
+  /**
+   * Releases the phone's claim, provided it is this user's; when drift left
+   * it missing or someone else's, it is only checked to still be so, and
+   * left as it is.
+   */
+  private releaseClaim(uid: string, phone: PhoneNumber, claim: ClaimState): TransactItem {
+    const Key = { pk: keys.phoneClaim(phone.e164) };
+    const TableName = this.tables.usersTableName;
+    const ExpressionAttributeValues = { ':uid': uid };
+    if (claim === 'ours') return { Delete: { TableName, Key, ConditionExpression: 'uid = :uid', ExpressionAttributeValues } };
+    return { ConditionCheck: { TableName, Key, ConditionExpression: 'attribute_not_exists(pk) OR uid <> :uid', ExpressionAttributeValues } };
+  }
+
+  /** A user that does not hold the phone (no record, erased, or another phone). */
+  private userDoesNotHold(uid: string, phone: PhoneNumber): TransactItem {
     return {
-      Delete: {
+      ConditionCheck: {
         TableName: this.tables.usersTableName,
-        Key: { pk: keys.phoneClaim(phone.e164) },
-        ConditionExpression: evenIfMissing ? 'attribute_not_exists(pk) OR uid = :uid' : 'uid = :uid',
-        ExpressionAttributeValues: { ':uid': uid },
+        Key: { pk: keys.user(uid) },
+        ConditionExpression: 'attribute_not_exists(phone) OR phone <> :phone',
+        ExpressionAttributeValues: { ':phone': phone.e164 },
       },
     };
   }
+
+  /**
+   * Why the user's claim on its phone would not release: still its own (a
+   * race: re-read), or drift (the claim missing, or another user's).
+   */
+  private async claimStateFor(uid: string, phone: PhoneNumber): Promise<ClaimState> {
+    const claim = await this.read(keys.phoneClaim(phone.e164));
+    if (claim?.uid === uid) return 'ours';
+    reportDrift(claim ? 'claim-of-another-user' : 'claim-missing', uid, phone);
+    return claim ? 'another-users' : 'missing';
+  }
+
+  /** The owner of the phone's claim if that owner does not hold the phone (drift), so the claim may be taken over. */
+  private async staleClaimOwner(phone: PhoneNumber): Promise<string | undefined> {
+    const claim = await this.read(keys.phoneClaim(phone.e164));
+    if (typeof claim?.uid !== 'string') return undefined;
+    const owner = await this.read(keys.user(claim.uid));
+    if (owner?.phone === phone.e164) return undefined;
+    reportDrift('claim-without-its-user', claim.uid, phone);
+    return claim.uid;
+  }
+
+  private async read(pk: string): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tables.usersTableName, Key: { pk }, ConsistentRead: true }));
+    return Item;
+  }
 }
+
+/** What a user's claim on its phone turned out to be. Anything but 'ours' is drift between the claim and the user. */
+type ClaimState = 'ours' | 'missing' | 'another-users';
+
+type Drift = 'claim-missing' | 'claim-of-another-user' | 'claim-without-its-user';
+
+/** Drift between a claim and its user is repaired where it is met; the operator still hears of it. */
+function reportDrift(drift: Drift, uid: string, phone: PhoneNumber): void {
+  logger.warn('Data drift repaired', { drift, uid, phone: maskPhone(phone.e164) });
+  count('DataDriftRepaired');
+}
+
+/** The condition that a user is still as it was read: new (no record), without a phone, or with that phone. */
+const userAsRead = (isNewUser: boolean, phone: PhoneNumber | undefined): string =>
+  isNewUser
+    ? 'attribute_not_exists(pk)'
+    : phone
+      ? 'phone = :previousPhone'
+      : 'attribute_exists(pk) AND attribute_not_exists(phone) AND attribute_not_exists(erasedAt)';
