@@ -133,6 +133,28 @@ describe('DynamoDB faults', () => {
     expect(await linkInvariantViolations(h)).toEqual([]);
   });
 
+  it('a wrong guess that collides with transactions on its code is tried again until it is counted, then answered', async () => {
+    const { token } = await h.newUser();
+    const code = await h.codeFor();
+    // Calls 2 to 4: the wrong try's UpdateItem, colliding three times in a row.
+    const fault = injectDynamoFault(h.app.db, { call: 2, untilCall: 4, kind: 'transactionConflict', mode: 'before', attempts: Infinity });
+    const answer = await h.link(token, { phone: PHONE, code: code === '000000' ? '000001' : '000000' });
+    fault.remove();
+    expect(fault.failedAttempts()).toBe(3);
+    expect(answer).toMatchObject({ status: 200, code: 5037 });
+    expect(await wrongTriesStored()).toBe(1);
+  });
+
+  it('a wrong guess whose collisions never end is a 500, never a 5037 it was not counted for', async () => {
+    const { token } = await h.newUser();
+    const code = await h.codeFor();
+    const fault = injectDynamoFault(h.app.db, { call: 2, untilCall: 1000, kind: 'transactionConflict', mode: 'before', attempts: Infinity });
+    const answer = await h.link(token, { phone: PHONE, code: code === '000000' ? '000001' : '000000' });
+    fault.remove();
+    expect(answer).toEqual(internalError);
+    expect(await wrongTriesStored()).toBe(0);
+  });
+
   it('a send done but whose answer is lost once is issued and counted once: the retry carries the same request token', async () => {
     const fault = injectDynamoFault(h.app.db, { call: 1, kind: 'networkReset', mode: 'after', attempts: 1 });
     expect((await h.send()).code).toBe(200);

@@ -1,3 +1,4 @@
+import { TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /** The transient faults a call may meet, shaped as the SDK's own errors, so its retry strategy classifies them as it would the real ones. */
@@ -12,6 +13,9 @@ export const faultKinds = {
     Object.assign(new Error('Internal server error'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } }),
   timeout: () => Object.assign(new Error('Connection timed out after 1500 ms'), { name: 'TimeoutError' }),
   networkReset: () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+  // A single-item write meeting a transaction on the same item: the SDK does not retry it.
+  transactionConflict: () =>
+    new TransactionConflictException({ message: 'Transaction is ongoing for the item', $metadata: { httpStatusCode: 400 } }),
 } as const;
 
 export type FaultKind = keyof typeof faultKinds;
@@ -19,6 +23,8 @@ export type FaultKind = keyof typeof faultKinds;
 export interface FaultPlan {
   /** Which DynamoDB call of the request fails, counting from 1. */
   readonly call: number;
+  /** The last call that fails, when several in a row do. Default: `call`. */
+  readonly untilCall?: number;
   readonly kind: FaultKind;
   /** 'before': the request never reaches DynamoDB. 'after': it is applied, and the answer is lost. */
   readonly mode: 'before' | 'after';
@@ -49,7 +55,8 @@ export function injectDynamoFault(db: DynamoDBDocumentClient, plan: FaultPlan) {
   );
   db.middlewareStack.add(
     (next, context) => async (args) => {
-      const hit = (context as Record<symbol, number>)[callNumber] === plan.call && failed < plan.attempts;
+      const call = (context as Record<symbol, number>)[callNumber]!;
+      const hit = call >= plan.call && call <= (plan.untilCall ?? plan.call) && failed < plan.attempts;
       if (!hit) return next(args);
       failed++;
       // The attempt reaches DynamoDB, and whatever it answered is lost.

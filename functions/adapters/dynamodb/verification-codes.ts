@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PhoneNumber } from '../../domain/phone';
 import type { CodePurpose, StoredCode } from '../../domain/verification-code';
 import type { CodeIssue, CodeProof, VerificationCodes } from '../../ports';
+import { backOff, MAX_CONFLICT_ATTEMPTS } from '../../backoff';
 import { keys, ttlSeconds } from './keys';
 import type { TransactItem } from './transactions';
 
@@ -24,23 +25,30 @@ export class DynamoVerificationCodes implements VerificationCodes {
   /**
    * One more wrong try, named by an id of its own: a retry of this very
    * write (its answer lost) finds the id already there and counts nothing.
+   * A collision with a transaction on the same code (a send, a link) is
+   * tried again, since the SDK does not: a guess is answered only once it
+   * is counted, or it fails as a 500 that tells nothing of the guess.
    */
   async recordWrongTry(phone: PhoneNumber, purpose: CodePurpose, storedHash: string): Promise<void> {
     const tryId = randomUUID();
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: keys.code(purpose, phone.e164) },
-          UpdateExpression: 'ADD wrongTries :one, wrongTryIds :tryIds',
-          // Only the code that was judged (a newer code starts with a clean count), and only once.
-          ConditionExpression: 'codeHash = :hash AND NOT contains(wrongTryIds, :tryId)',
-          ExpressionAttributeValues: { ':one': 1, ':tryIds': new Set([tryId]), ':tryId': tryId, ':hash': storedHash },
-        }),
-      );
-    } catch (error) {
-      // Either the code changed meanwhile or this try is counted already: nothing left to do.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    const update = new UpdateCommand({
+      TableName: this.tableName,
+      Key: { pk: keys.code(purpose, phone.e164) },
+      UpdateExpression: 'ADD wrongTries :one, wrongTryIds :tryIds',
+      // Only the code that was judged (a newer code starts with a clean count), and only once.
+      ConditionExpression: 'codeHash = :hash AND NOT contains(wrongTryIds, :tryId)',
+      ExpressionAttributeValues: { ':one': 1, ':tryIds': new Set([tryId]), ':tryId': tryId, ':hash': storedHash },
+    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.db.send(update);
+        return;
+      } catch (error) {
+        // Either the code changed meanwhile or this try is counted already: nothing left to do.
+        if (error instanceof ConditionalCheckFailedException) return;
+        if (!(error instanceof TransactionConflictException) || attempt >= MAX_CONFLICT_ATTEMPTS) throw error;
+        await backOff(attempt);
+      }
     }
   }
 }
