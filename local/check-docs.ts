@@ -2,10 +2,13 @@
  * `npm run docs:check [-- <base URL>]`: loads the local API docs
  * (/_local/docs) in headless Chromium and checks they render and work:
  *
- *   - the page shows the four operations, with no script error and no
- *     request leaving the server (Swagger UI is served offline);
+ *   - the page shows the eight operations (the contract's four and the admin
+ *     interface's four), with no script error and no request leaving the
+ *     server (Swagger UI is served offline);
  *   - "Try it out" on userInfo, authorized through the Authorize dialog with a
  *     token from POST /_local/users, answers the 200 envelope with the user;
+ *   - "Try it out" on the admin GET of that user, with no authorization (the
+ *     local server asks for none), answers the user with `exists: true`;
  *   - "Try it out" on sendPhoneSmsCode, signed by the page's helper, answers 200
  *     (when the user-domain secret is known);
  *   - screenshots go to .local-data/docs.png (the page) and
@@ -37,6 +40,10 @@ const OPERATIONS = [
   'POST /v2/enduser/enduserapi/relationPhone',
   'GET /v2/enduser/enduserapi/userInfo',
   'DELETE /v2/enduser/enduserapi/deletePhoneRelation',
+  'GET /admin/v1/users/{uid}',
+  'PUT /admin/v1/users/{uid}',
+  'DELETE /admin/v1/users/{uid}',
+  'PUT /admin/v1/users/{uid}/phone',
 ];
 // No network beyond this machine: nothing in the browser may try to call home.
 const CHROMIUM_ARGS = [
@@ -121,15 +128,17 @@ async function run(context: BrowserContext, target: Target): Promise<void> {
     );
   check(JSON.stringify([...shown].sort()) === JSON.stringify([...OPERATIONS].sort()), `operations shown: ${JSON.stringify(shown)}`);
   check((await page.locator('.info .title').innerText()).includes('Phone-link API'), 'no title');
-  console.log(`ok   the page renders the four operations:\n       ${shown.join('\n       ')}`);
+  console.log(`ok   the page renders the ${OPERATIONS.length} operations:\n       ${shown.join('\n       ')}`);
 
   // userInfo: Authorize with a token from POST /_local/users, then Try it out.
   const user = (await (await fetch(`${target.base}/_local/users`, { method: 'POST' })).json()) as { uid: string; accessToken: string };
   await page.locator('.auth-wrapper .authorize').click();
   const dialog = page.locator('.dialog-ux .modal-ux');
-  await dialog.locator('input[type=text], input[type=password]').first().fill(user.accessToken);
-  await dialog.locator('button.authorize').click();
-  await dialog.locator('button.btn-done').click();
+  // The dialog lists every scheme (bearerAuth, and awsSigV4 of the admin routes): fill the bearer one.
+  const bearerForm = dialog.locator('form').filter({ hasText: 'bearerAuth' });
+  await bearerForm.locator('input[type=text], input[type=password]').first().fill(user.accessToken);
+  await bearerForm.locator('button.authorize').click();
+  await bearerForm.locator('button.btn-done').click();
   const userInfoBlock = page.locator('#operations-End_user-userInfo');
   await userInfoBlock.locator('.opblock-summary').click();
   await userInfoBlock.locator('button.execute').click();
@@ -137,6 +146,16 @@ async function run(context: BrowserContext, target: Target): Promise<void> {
   check(info.status === 200, `userInfo answered HTTP ${info.status}`);
   check(info.body.code === 200 && (info.body.data as { uid?: unknown } | null)?.uid === user.uid, `userInfo answered ${JSON.stringify(info.body)}`);
   console.log(`ok   Try it out: userInfo with the Authorize dialog's token -> ${JSON.stringify(info.body)}`);
+
+  // The admin GET of the same user: locally the admin routes take no authorization.
+  const adminBlock = page.locator('#operations-Admin-adminGetUser');
+  await adminBlock.locator('.opblock-summary').click();
+  await adminBlock.locator('tr[data-param-name="uid"] input').first().fill(user.uid);
+  await adminBlock.locator('button.execute').click();
+  const admin = await liveResponse(page, 'operations-Admin-adminGetUser');
+  const adminData = admin.body.data as { uid?: unknown; exists?: unknown } | null;
+  check(admin.status === 200 && admin.body.code === 200 && adminData?.uid === user.uid && adminData.exists === true, `adminGetUser answered HTTP ${admin.status} ${JSON.stringify(admin.body)}`);
+  console.log(`ok   Try it out: adminGetUser, unsigned on the local server -> ${JSON.stringify(admin.body)}`);
 
   // sendPhoneSmsCode: the page signs it with the secret.
   if (target.secret) {

@@ -109,6 +109,8 @@ const PAGE = `<!doctype html>
       <code>ts</code> and <code>signature</code> with a fresh nonce, the time now and
       sha256(phone + codeType + random + ts + secret), computed in this browser. The code arrives in
       <code>/_local/outbox?phone=%2B86&lt;phone&gt;</code> and in the terminal of <code>npm start</code>.</p>
+    <p>The <b>Admin</b> operations need no authorization here (this server listens on loopback only);
+      in a deployment they take AWS SigV4 signatures, which this page cannot make.</p>
   </section>
   <div id="swagger-ui"></div>
   <script src="/_local/docs/swagger-ui-bundle.js"></script>

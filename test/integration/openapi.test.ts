@@ -4,6 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { parse } from 'yaml';
 import { readCodeSettings, readSendLimits, readSignatureSettings, signatureRules } from '../../functions/config';
 import {
+  createAdminHandler,
   createDeletePhoneRelationHandler,
   createRelationPhoneHandler,
   createSendPhoneSmsCodeHandler,
@@ -14,24 +15,46 @@ import { lambdaContext, toApiGatewayEvent } from '../../local/api-gateway-event'
 import { createLocalApp, type HttpHandler } from '../../local/app';
 import { createTables } from '../../local/dynamodb-local';
 import { startLocalServer, type LocalServer } from '../../local/server';
-import { createHarness, formBody, jsonBody, PHONE, signatureOf, USER_DOMAIN, USER_DOMAIN_SECRET, type Exchange, type Harness } from '../support/harness';
+import {
+  createHarness,
+  formBody,
+  jsonBody,
+  PHONE,
+  signatureOf,
+  USER_DOMAIN,
+  USER_DOMAIN_SECRET,
+  type Exchange,
+  type Harness,
+  type RequestBody,
+} from '../support/harness';
 import { OpenApiContract, type HttpResponse } from '../support/openapi-contract';
 
 // docs/openapi.yaml against the service: real responses (status, content
-// type, body) of every code of every endpoint, through the handlers and
-// through the local server, must match the document, and responses that
-// leave it must fail. The document itself must be valid OpenAPI 3.1.
+// type, body) of every code of every endpoint, the admin interface's
+// included, through the handlers and through the local server, must match
+// the document, and responses that leave it must fail. The document itself
+// must be valid OpenAPI 3.1.
 
 const SEND_PATH = '/v2/sms/enduserapi/v2/sendPhoneSmsCode';
 const LINK_PATH = '/v2/enduser/enduserapi/relationPhone';
 const USER_INFO_PATH = '/v2/enduser/enduserapi/userInfo';
 const UNLINK_PATH = '/v2/enduser/enduserapi/deletePhoneRelation';
+const ADMIN_USER_PATH = '/admin/v1/users/{uid}';
+const ADMIN_PHONE_PATH = '/admin/v1/users/{uid}/phone';
 const ZH = { 'Accept-Language': 'zh-CN,zh;q=0.9,en;q=0.8' };
 const ZH_APP = { 'X-Q-Language': 'zh_CN' };
 /** A body that cannot be read as the JSON it declares. */
 const UNREADABLE_JSON = { text: '{"phone": ', contentType: 'application/json' };
 
-type OperationId = 'sendPhoneSmsCode' | 'relationPhone' | 'userInfo' | 'deletePhoneRelation';
+type OperationId =
+  | 'sendPhoneSmsCode'
+  | 'relationPhone'
+  | 'userInfo'
+  | 'deletePhoneRelation'
+  | 'adminGetUser'
+  | 'adminRegisterUser'
+  | 'adminLinkPhone'
+  | 'adminEraseUser';
 
 /** The codes of each endpoint as API.md lists them (plus the HTTP 500 fault). */
 const CONTRACT_CODES: Record<OperationId, number[]> = {
@@ -39,7 +62,14 @@ const CONTRACT_CODES: Record<OperationId, number[]> = {
   relationPhone: [200, 400, 500, 5002, 5019, 5021, 5032, 5033, 5037, 5064, 5106],
   userInfo: [200, 400, 500, 5032, 5033, 5106],
   deletePhoneRelation: [200, 400, 500, 5032, 5033, 5037, 5064, 5106, 5384],
+  adminGetUser: [200, 400, 500],
+  adminRegisterUser: [200, 400, 500],
+  adminLinkPhone: [200, 400, 500, 5002, 5019, 5021, 5033],
+  adminEraseUser: [200, 400, 500],
 };
+
+type AdminMethod = 'GET' | 'PUT' | 'DELETE';
+type AdminSuffix = '' | '/phone';
 
 const fromExchange = ({ method, path, result }: Exchange): HttpResponse => ({
   method,
@@ -60,13 +90,17 @@ describe('docs/openapi.yaml', () => {
     expect(OpenApiContract.validateDocument()).toEqual({ valid: true });
   });
 
-  it('has the four operations of the contract and nothing local', () => {
+  it('has the four operations of the contract, the four of the admin interface, and nothing local', () => {
     expect(contract.operations.map((operation) => `${operation.method} ${operation.path} ${operation.operationId}`).sort()).toEqual(
       [
         `DELETE ${UNLINK_PATH} deletePhoneRelation`,
         `GET ${USER_INFO_PATH} userInfo`,
         `POST ${LINK_PATH} relationPhone`,
         `POST ${SEND_PATH} sendPhoneSmsCode`,
+        `GET ${ADMIN_USER_PATH} adminGetUser`,
+        `PUT ${ADMIN_USER_PATH} adminRegisterUser`,
+        `PUT ${ADMIN_PHONE_PATH} adminLinkPhone`,
+        `DELETE ${ADMIN_USER_PATH} adminEraseUser`,
       ].sort(),
     );
   });
@@ -75,15 +109,31 @@ describe('docs/openapi.yaml', () => {
     expect(contract.codes(operationId)).toEqual(codes);
   });
 
-  it('takes the bearer token everywhere but on the signed sendPhoneSmsCode', () => {
+  it('takes the bearer token on the contract routes but the signed sendPhoneSmsCode, and SigV4 on the admin routes', () => {
     const security = Object.fromEntries(contract.operations.map((operation) => [operation.operationId, operation.security]));
+    const sigV4 = [{ awsSigV4: [] }];
     expect(security).toEqual({
       sendPhoneSmsCode: [],
       relationPhone: [{ bearerAuth: [] }],
       userInfo: [{ bearerAuth: [] }],
       deletePhoneRelation: [{ bearerAuth: [] }],
+      adminGetUser: sigV4,
+      adminRegisterUser: sigV4,
+      adminLinkPhone: sigV4,
+      adminEraseUser: sigV4,
     });
     expect(contract.resolve('/components/securitySchemes/bearerAuth').node).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    expect(contract.resolve('/components/securitySchemes/awsSigV4').node).toMatchObject({
+      type: 'apiKey',
+      in: 'header',
+      name: 'Authorization',
+      'x-amazon-apigateway-authtype': 'awsSigv4',
+    });
+  });
+
+  it("documents API Gateway's own 403 on the admin routes, and on no contract route", () => {
+    const with403 = contract.operations.filter((operation) => '403' in operation.responses).map((operation) => operation.operationId);
+    expect(with403.sort()).toEqual(['adminEraseUser', 'adminGetUser', 'adminLinkPhone', 'adminRegisterUser']);
   });
 
   it('has examples that match their own schemas', () => {
@@ -129,12 +179,49 @@ describe('real responses match the document', () => {
     };
 
   /** A handler built here (to force a fault), called like the harness does. */
-  const direct = async (handler: unknown, method: string, path: string, query: Record<string, string> = {}, headers: Record<string, string> = {}) => {
-    const event = toApiGatewayEvent({ method, path, rawQueryString: new URLSearchParams(query).toString(), headers, sourceIp: '192.0.2.10' });
+  const direct = async (
+    handler: unknown,
+    method: string,
+    path: string,
+    query: Record<string, string> = {},
+    headers: Record<string, string> = {},
+    extra: { routeKey?: string; pathParameters?: Record<string, string>; body?: string } = {},
+  ) => {
+    const event = toApiGatewayEvent({ method, path, rawQueryString: new URLSearchParams(query).toString(), headers, sourceIp: '192.0.2.10', ...extra });
     const result = await (handler as HttpHandler)(event, lambdaContext(path));
     exchanges.push({ method, path, result });
     return last();
   };
+  /**
+   * An admin route as API Gateway hands it over after IAM authorization, with
+   * headers (which `h.admin` does not take) and any handler: the harness's own
+   * by default.
+   */
+  const adminDirect = (
+    method: AdminMethod,
+    uid: string,
+    suffix: AdminSuffix = '',
+    body?: RequestBody,
+    headers: Record<string, string> = {},
+    handler: unknown = h.app.handlers.admin,
+  ) => {
+    const encoded = encodeURIComponent(uid);
+    const withContentType = body?.contentType === undefined ? headers : { ...headers, 'Content-Type': body.contentType };
+    return direct(handler, method, `/admin/v1/users/${encoded}${suffix}`, {}, withContentType, {
+      routeKey: `${method} ${ADMIN_USER_PATH}${suffix}`,
+      pathParameters: { uid: encoded },
+      body: body?.text,
+    });
+  };
+  /** A uid the admin interface has linked a phone to. */
+  const adminLinked = async (phone: string) => {
+    const uid = `admin-${randomUUID()}`;
+    const answer = await h.admin('PUT', uid, '/phone', jsonBody({ phone, internationalCode: '86' }));
+    if (answer.code !== 200) throw new Error(`admin link failed: ${JSON.stringify(answer)}`);
+    return uid;
+  };
+  /** Handlers where users must be registered first (USER_PROVISIONING=registered). */
+  let registered: Harness;
   const broken = () => Promise.reject(new Error('database gone: arn:aws:dynamodb:secret'));
   const signedIn = { verify: async () => ({ uid: 'u1' }) };
   const bearer = { authorization: 'Bearer any' };
@@ -198,7 +285,7 @@ describe('real responses match the document', () => {
     { operation: 'relationPhone', code: 5021, name: 'no phone', run: lastOf(async () => h.link((await h.newUser()).token, { code: '123456' })) },
     { operation: 'relationPhone', code: 5064, name: 'no code', run: lastOf(async () => h.link((await h.newUser()).token, { phone: PHONE })) },
     { operation: 'relationPhone', code: 5019, name: 'a malformed phone', run: lastOf(async () => h.link((await h.newUser()).token, { phone: '123', code: '123456' })) },
-    { operation: 'relationPhone', code: 5033, name: 'a token for an unknown user', run: lastOf(async () => h.link(await h.tokenWithoutUser(), { phone: PHONE, code: '123456' })) },
+    { operation: 'relationPhone', code: 5033, name: 'a token for an erased user', run: lastOf(async () => h.link((await h.erasedUser()).token, { phone: PHONE, code: '123456' })) },
     { operation: 'relationPhone', code: 5037, name: 'no code was sent', run: lastOf(async () => h.link((await h.newUser()).token, { phone: '15000150000', code: '123456' })) },
     {
       operation: 'relationPhone',
@@ -240,7 +327,7 @@ describe('real responses match the document', () => {
     { operation: 'userInfo', code: 5032, name: 'a token that does not verify', run: lastOf(() => h.userInfo('not-a-jwt')) },
     { operation: 'userInfo', code: 400, name: 'a JSON body that is not an object', run: lastOf(async () => h.userInfo((await h.newUser()).token, {}, jsonBody('x'))) },
     { operation: 'userInfo', code: 400, name: 'a JSON null value, in Chinese', zh: true, run: lastOf(async () => h.userInfo((await h.newUser()).token, ZH_APP, jsonBody({ a: null }))) },
-    { operation: 'userInfo', code: 5033, name: 'a token for an unknown user', run: lastOf(async () => h.userInfo(await h.tokenWithoutUser())) },
+    { operation: 'userInfo', code: 5033, name: 'a token for an erased user', run: lastOf(async () => h.userInfo((await h.erasedUser()).token)) },
     { operation: 'userInfo', code: 200, name: 'a user without a phone (nulls)', run: lastOf(async () => h.userInfo((await h.newUser()).token)) },
     { operation: 'userInfo', code: 200, name: 'a user with a phone, in Chinese', zh: true, run: lastOf(async () => h.userInfo((await linkedUser('13900139000')).token, ZH)) },
     { operation: 'userInfo', code: 500, name: 'a database fault', run: () => direct(createUserInfoHandler(signedIn, broken), 'GET', USER_INFO_PATH, {}, bearer) },
@@ -250,7 +337,7 @@ describe('real responses match the document', () => {
     { operation: 'deletePhoneRelation', code: 5032, name: 'a token that does not verify', run: lastOf(() => h.unlink('not-a-jwt', { code: '123456' })) },
     { operation: 'deletePhoneRelation', code: 400, name: 'a body that is not JSON', run: lastOf(async () => h.unlink((await h.newUser()).token, {}, {}, UNREADABLE_JSON)) },
     { operation: 'deletePhoneRelation', code: 5064, name: 'no code', run: lastOf(async () => h.unlink((await h.newUser()).token, {})) },
-    { operation: 'deletePhoneRelation', code: 5033, name: 'a token for an unknown user', run: lastOf(async () => h.unlink(await h.tokenWithoutUser(), { code: '123456' })) },
+    { operation: 'deletePhoneRelation', code: 5033, name: 'a token for an erased user', run: lastOf(async () => h.unlink((await h.erasedUser()).token, { code: '123456' })) },
     { operation: 'deletePhoneRelation', code: 5384, name: 'a user without a phone, in Chinese', zh: true, run: lastOf(async () => h.unlink((await h.newUser()).token, { code: '123456' }, ZH)) },
     { operation: 'deletePhoneRelation', code: 5037, name: 'a wrong code', run: lastOf(async () => h.unlink((await linkedUser('18600186000')).token, { code: '000000' })) },
     {
@@ -273,12 +360,92 @@ describe('real responses match the document', () => {
       }),
     },
     { operation: 'deletePhoneRelation', code: 500, name: 'a database fault', run: () => direct(createDeletePhoneRelationHandler(signedIn, broken), 'DELETE', UNLINK_PATH, { code: '123456' }, bearer) },
+
+    // Users: on first use (the default) and registered only
+    { operation: 'userInfo', code: 200, name: 'a token for a uid never seen (first use)', run: lastOf(async () => h.userInfo(await h.tokenWithoutUser())) },
+    {
+      operation: 'relationPhone',
+      code: 200,
+      name: 'a first link for a uid never seen (first use)',
+      run: lastOf(async () => h.link(await h.tokenWithoutUser(), { phone: '15300153000', code: await h.codeFor('15300153000') })),
+    },
+    { operation: 'deletePhoneRelation', code: 5384, name: 'a token for a uid never seen (first use)', run: lastOf(async () => h.unlink(await h.tokenWithoutUser(), { code: '123456' })) },
+    { operation: 'userInfo', code: 5033, name: 'a uid never registered, where users are registered', run: lastOf(async () => registered.userInfo(await registered.tokenWithoutUser())) },
+    {
+      operation: 'relationPhone',
+      code: 5033,
+      name: 'a uid never registered, where users are registered',
+      run: lastOf(async () => registered.link(await registered.tokenWithoutUser(), { phone: PHONE, code: '123456' })),
+    },
+
+    // adminGetUser
+    { operation: 'adminGetUser', code: 200, name: 'a uid never seen', run: lastOf(() => h.admin('GET', randomUUID())) },
+    { operation: 'adminGetUser', code: 200, name: 'a user with a phone, in Chinese', zh: true, run: async () => adminDirect('GET', await adminLinked('13400134000'), '', undefined, ZH_APP) },
+    { operation: 'adminGetUser', code: 200, name: 'an erased uid', run: lastOf(async () => h.admin('GET', (await h.erasedUser()).uid)) },
+    { operation: 'adminGetUser', code: 400, name: 'a uid of 129 characters', run: lastOf(() => h.admin('GET', 'u'.repeat(129))) },
+    { operation: 'adminGetUser', code: 400, name: 'a body that is not JSON, in Chinese', zh: true, run: () => adminDirect('GET', randomUUID(), '', UNREADABLE_JSON, ZH) },
+    { operation: 'adminGetUser', code: 500, name: 'a database fault', run: () => adminDirect('GET', 'u1', '', undefined, {}, createAdminHandler(broken)) },
+
+    // adminRegisterUser
+    { operation: 'adminRegisterUser', code: 200, name: 'a new uid', run: lastOf(() => h.admin('PUT', randomUUID())) },
+    { operation: 'adminRegisterUser', code: 200, name: 'an erased uid, afresh, in Chinese', zh: true, run: async () => adminDirect('PUT', (await h.erasedUser()).uid, '', undefined, ZH_APP) },
+    { operation: 'adminRegisterUser', code: 400, name: 'a uid with a space', run: lastOf(() => h.admin('PUT', 'a b')) },
+    { operation: 'adminRegisterUser', code: 400, name: 'a JSON array body', run: lastOf(() => h.admin('PUT', randomUUID(), '', jsonBody([]))) },
+    { operation: 'adminRegisterUser', code: 500, name: 'a database fault', run: () => adminDirect('PUT', 'u1', '', undefined, {}, createAdminHandler(broken)) },
+
+    // adminLinkPhone, in the order of its checks
+    { operation: 'adminLinkPhone', code: 400, name: 'a body that is not JSON', run: lastOf(() => h.admin('PUT', randomUUID(), '/phone', UNREADABLE_JSON)) },
+    { operation: 'adminLinkPhone', code: 400, name: 'a non-ASCII uid, in Chinese', zh: true, run: () => adminDirect('PUT', 'ü', '/phone', jsonBody({ phone: PHONE }), ZH_APP) },
+    { operation: 'adminLinkPhone', code: 5021, name: 'no phone', run: lastOf(() => h.admin('PUT', randomUUID(), '/phone', jsonBody({ internationalCode: '86' }))) },
+    { operation: 'adminLinkPhone', code: 5019, name: 'a fixed line', run: lastOf(() => h.admin('PUT', randomUUID(), '/phone', jsonBody({ phone: '1012345678', internationalCode: '86' }))) },
+    { operation: 'adminLinkPhone', code: 5033, name: 'an erased uid', run: lastOf(async () => h.admin('PUT', (await h.erasedUser()).uid, '/phone', jsonBody({ phone: '13400134001' }))) },
+    {
+      operation: 'adminLinkPhone',
+      code: 5002,
+      name: 'a phone linked to another uid',
+      run: lastOf(async () => {
+        await adminLinked('13400134002');
+        await h.admin('PUT', randomUUID(), '/phone', jsonBody({ phone: '13400134002', internationalCode: '86' }));
+      }),
+    },
+    { operation: 'adminLinkPhone', code: 200, name: 'a uid not known yet', run: lastOf(() => h.admin('PUT', randomUUID(), '/phone', jsonBody({ phone: '13400134003', internationalCode: '86' }))) },
+    {
+      operation: 'adminLinkPhone',
+      code: 200,
+      name: 'the phone the user has already (alreadyLinked)',
+      run: lastOf(async () => h.admin('PUT', await adminLinked('13400134004'), '/phone', jsonBody({ phone: '13400134004', internationalCode: '86' }))),
+    },
+    {
+      operation: 'adminLinkPhone',
+      code: 200,
+      name: 'a whole international number in a form body, in Chinese',
+      zh: true,
+      run: () => adminDirect('PUT', `someone@example.com`, '/phone', formBody({ phone: '+85251234567' }), ZH_APP),
+    },
+    { operation: 'adminLinkPhone', code: 500, name: 'a database fault', run: () => adminDirect('PUT', 'u1', '/phone', jsonBody({ phone: PHONE }), {}, createAdminHandler(broken)) },
+
+    // adminEraseUser
+    {
+      operation: 'adminEraseUser',
+      code: 200,
+      name: 'a user with a phone',
+      run: lastOf(async () => h.admin('DELETE', await adminLinked('13400134005'))),
+    },
+    { operation: 'adminEraseUser', code: 200, name: 'a uid never seen', run: lastOf(() => h.admin('DELETE', randomUUID())) },
+    { operation: 'adminEraseUser', code: 200, name: 'an erased uid again, in Chinese', zh: true, run: async () => adminDirect('DELETE', (await h.erasedUser()).uid, '', undefined, ZH_APP) },
+    { operation: 'adminEraseUser', code: 400, name: 'a uid with a percent sign', run: lastOf(() => h.admin('DELETE', '100%')) },
+    { operation: 'adminEraseUser', code: 400, name: 'a repeated form field', run: lastOf(() => h.admin('DELETE', randomUUID(), '', { text: 'a=1&a=2', contentType: 'application/x-www-form-urlencoded' })) },
+    { operation: 'adminEraseUser', code: 500, name: 'a database fault', run: () => adminDirect('DELETE', 'u1', '', undefined, {}, createAdminHandler(broken)) },
   ];
 
   beforeAll(async () => {
     h = await createHarness({ onAnswer: (exchange) => exchanges.push(exchange) });
+    registered = await createHarness({ env: { USER_PROVISIONING: 'registered' }, onAnswer: (exchange) => exchanges.push(exchange) });
   });
-  afterAll(() => h.close());
+  afterAll(() => {
+    h.close();
+    registered.close();
+  });
   // Each scenario starts after every cooldown and window of the one before.
   beforeEach(() => h.clock.advance(24 * 3600_000));
 
@@ -370,6 +537,40 @@ describe('the local server answers as documented', () => {
       });
     }
   });
+
+  it('on the four admin routes, without authorization, from a registration to an erasure', async () => {
+    const uid = `someone@example.com`;
+    const user = `/admin/v1/users/${encodeURIComponent(uid)}`;
+    const json = { 'Content-Type': 'application/json' };
+    const link = (path: string, body: unknown, headers: Record<string, string> = {}) => call('PUT', `${path}/phone`, { ...json, ...headers }, JSON.stringify(body));
+    const steps: [string, HttpResponse, number][] = [];
+    const step = async (name: string, response: Promise<HttpResponse>, code: number) => steps.push([name, await response, code]);
+
+    await step('get a uid never seen', call('GET', user), 200);
+    await step('register', call('PUT', user), 200);
+    await step('link a phone', link(user, { phone: '13800138300', internationalCode: '86' }), 200);
+    await step('link it again (alreadyLinked)', link(user, { phone: '13800138300' }), 200);
+    await step('link it to another uid, in Chinese', link('/admin/v1/users/other', { phone: '13800138300' }, ZH_APP), 5002);
+    await step('link without a phone', link(user, {}), 5021);
+    await step('link a fixed line', link(user, { phone: '1012345678', internationalCode: '86' }), 5019);
+    await step('link with a form body', call('PUT', `${user}/phone`, { 'Content-Type': 'application/x-www-form-urlencoded' }, 'phone=13800138301'), 200);
+    await step('get, in Chinese', call('GET', user, ZH), 200);
+    await step('get a malformed uid', call('GET', '/admin/v1/users/a%20b'), 400);
+    await step('register with a body that is not JSON', call('PUT', user, json, '{"uid": '), 400);
+    await step('erase', call('DELETE', user), 200);
+    await step('get the erased uid', call('GET', user), 200);
+    await step('link to the erased uid', link(user, { phone: '13800138302' }), 5033);
+    await step('erase it again', call('DELETE', user), 200);
+
+    for (const [name, response, code] of steps) {
+      expect({ name, code: (JSON.parse(response.body) as { code: number }).code, contentType: response.contentType, violations: contract.violations(response) }).toEqual({
+        name,
+        code,
+        contentType: 'application/json; charset=utf-8',
+        violations: [],
+      });
+    }
+  });
 });
 
 // ---------------------------------------------------------------------------
@@ -381,6 +582,9 @@ describe('drift: a response that leaves the document fails', () => {
   let success: HttpResponse;
   let refusal: HttpResponse;
   let fault: HttpResponse;
+  let adminUser: HttpResponse;
+  let adminLink: HttpResponse;
+  let erasure: HttpResponse;
 
   beforeAll(async () => {
     const exchanges: Exchange[] = [];
@@ -395,6 +599,13 @@ describe('drift: a response that leaves the document fails', () => {
     const signedIn = { verify: async () => ({ uid: 'u1' }) };
     const result = await (createUserInfoHandler(signedIn, () => Promise.reject(new Error('gone'))) as unknown as HttpHandler)(event, lambdaContext('userInfo'));
     fault = fromExchange({ method: 'GET', path: USER_INFO_PATH, result });
+    const uid = randomUUID();
+    await h.admin('PUT', uid, '/phone', jsonBody({ phone: '13800138400', internationalCode: '86' }));
+    adminLink = fromExchange(exchanges.at(-1)!);
+    await h.admin('GET', uid);
+    adminUser = fromExchange(exchanges.at(-1)!);
+    await h.admin('DELETE', uid);
+    erasure = fromExchange(exchanges.at(-1)!);
   });
   afterAll(() => h.close());
 
@@ -410,7 +621,10 @@ describe('drift: a response that leaves the document fails', () => {
     expect(JSON.parse(success.body)).toMatchObject({ code: 200, data: { phone: PHONE } });
     expect(JSON.parse(refusal.body)).toMatchObject({ code: 5037, data: null });
     expect(fault.status).toBe(500);
-    expect([success, refusal, fault].map((response) => contract.violations(response))).toEqual([[], [], []]);
+    expect(JSON.parse(adminLink.body)).toMatchObject({ code: 200, data: { alreadyLinked: false } });
+    expect(JSON.parse(adminUser.body)).toMatchObject({ code: 200, data: { exists: true, erasedAt: null } });
+    expect(JSON.parse(erasure.body)).toMatchObject({ code: 200, data: { erasedAt: expect.any(String) } });
+    expect([success, refusal, fault, adminLink, adminUser, erasure].map((response) => contract.violations(response))).toEqual([[], [], [], [], [], []]);
   });
 
   it.each<[string, () => HttpResponse]>([
@@ -439,6 +653,17 @@ describe('drift: a response that leaves the document fails', () => {
     ['no content type', () => ({ ...success, contentType: undefined })],
     ['a body that is not JSON', () => ({ ...success, body: 'OK' })],
     ['a route the document does not have', () => ({ ...success, path: `${USER_INFO_PATH}V2` })],
+    ['the admin link without alreadyLinked', () => changed(adminLink, (body) => void delete body.data!.alreadyLinked)],
+    ["the admin link answering relationPhone's data {}", () => changed(adminLink, (body) => void (body.data = {}))],
+    ['the admin link with the E.164 number as phone', () => changed(adminLink, (body) => void (body.data!.phone = '+8613800138400'))],
+    ['a code the admin link does not answer (5037)', () => changed(adminLink, (body) => Object.assign(body, { code: 5037, msg: 'SMS verification code failed', data: null }))],
+    ['the admin user without exists', () => changed(adminUser, (body) => void delete body.data!.exists)],
+    ['exists as a string', () => changed(adminUser, (body) => void (body.data!.exists = 'true'))],
+    ['the admin user in the shape of userInfo', () => changed(adminUser, (body) => void (delete body.data!.exists, delete body.data!.erasedAt))],
+    ['erasedAt not a date-time', () => changed(erasure, (body) => void (body.data!.erasedAt = 'today'))],
+    ['the erasure with data {}', () => changed(erasure, (body) => void (body.data = {}))],
+    ['a 5033 on the erasure', () => changed(erasure, (body) => Object.assign(body, { code: 5033, msg: 'User does not exist', data: null }))],
+    ['an admin route with the wrong method (POST)', () => ({ ...adminUser, method: 'POST' })],
   ])('%s', (_change, drifted) => {
     expect(contract.violations(drifted())).not.toEqual([]);
   });
