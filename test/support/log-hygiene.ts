@@ -1,34 +1,29 @@
 import type { LogCapture } from './log-capture';
+import { shows } from './log-match';
+
+/**
+ * The capture log-capture.ts installs. Without it every check here would
+ * pass on no lines at all, so its absence is an error, not an empty log.
+ */
+function capture(): LogCapture {
+  const installed = (globalThis as { __logCapture?: LogCapture }).__logCapture;
+  if (!installed) throw new Error('No log capture: the integration project must load test/support/log-capture.ts before the tests (jest.config.js setupFiles)');
+  return installed;
+}
 
 /** A value the logs must never show: a phone, a code, a token, a secret. */
 export function neverLog(value: string | undefined): void {
-  const capture = (globalThis as { __logCapture?: LogCapture }).__logCapture;
-  if (!capture || !value || value.length < 6) return;
-  capture.sensitive.add(value);
+  const sensitive = capture().sensitive;
+  if (!value || value.length < 6) return;
+  sensitive.add(value);
 }
 
-export const capturedLogLines = (): string[] => (globalThis as { __logCapture?: LogCapture }).__logCapture?.lines ?? [];
-
-/** Values this short (the 6-digit codes) could stand by chance inside a random id or a number. */
-const SHORT = 8;
-
-/**
- * Whether `line` shows `value`. A long value (a phone number, a token, a
- * secret) counts wherever it stands. A short one (a code) counts only as a
- * whole word: `"code":"160124"` is a leak, a request id `5f160124-…` is
- * chance.
- */
-export function shows(line: string, value: string): boolean {
-  if (value.length >= SHORT) return line.includes(value);
-  const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(?<![0-9A-Za-z])${escaped}(?![0-9A-Za-z])`).test(line);
-}
+export const capturedLogLines = (): string[] => capture().lines;
 
 /** The sensitive values that appear in some captured log line. */
 export function leakedIntoLogs(): string[] {
-  const capture = (globalThis as { __logCapture?: LogCapture }).__logCapture;
-  if (!capture) return [];
-  return [...capture.sensitive].filter((value) => capture.lines.some((line) => shows(line, value)));
+  const { sensitive, lines } = capture();
+  return [...sensitive].filter((value) => lines.some((line) => shows(line, value)));
 }
 
 // After every integration test file: not one sensitive value in any log line.

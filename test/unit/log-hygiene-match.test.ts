@@ -1,4 +1,4 @@
-import { shows } from '../support/log-hygiene';
+import { shows } from '../support/log-match';
 
 describe('what counts as a sensitive value in a log line', () => {
   it.each([
