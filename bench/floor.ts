@@ -32,8 +32,9 @@ export interface FloorLink {
 /**
  * The floor of relationPhone's success path: what it cannot avoid. The same
  * BatchGetItem (user and code, strongly consistent) and the same
- * TransactWriteItems (use the code, claim the phone, set the user's phone)
- * that DynamoPhoneLinks issues, sent straight through a document client.
+ * TransactWriteItems (use the code, claim the phone, create the user known
+ * on first use with its phone) that DynamoPhoneLinks issues for a uid never
+ * seen, sent straight through a document client.
  */
 export async function floorLink(
   db: DynamoDBDocumentClient,
@@ -53,7 +54,8 @@ export async function floorLink(
     }),
   );
   const codeHash = Responses?.[tables.codesTableName]?.[0]?.codeHash as string | undefined;
-  if (!codeHash || !Responses?.[tables.usersTableName]?.[0]) throw new Error('floor: user or code not found');
+  if (!codeHash) throw new Error('floor: code not found');
+  if (Responses?.[tables.usersTableName]?.[0]) throw new Error('floor: the user exists already; the floor links a uid never seen');
   const now = Date.now();
   const linkedAt = new Date(now).toISOString();
   await db.send(new TransactWriteCommand({
@@ -80,9 +82,11 @@ export async function floorLink(
         Update: {
           TableName: tables.usersTableName,
           Key: { pk: userKey },
-          UpdateExpression: 'SET phone = :phone, callingCode = :callingCode, nationalNumber = :nationalNumber, phoneLinkedAt = :linkedAt',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(phone)',
-          ExpressionAttributeValues: { ':phone': e164, ':callingCode': '86', ':nationalNumber': link.phone, ':linkedAt': linkedAt },
+          UpdateExpression:
+            'SET uid = :uid, createdAt = if_not_exists(createdAt, :linkedAt), ' +
+            'phone = :phone, callingCode = :callingCode, nationalNumber = :nationalNumber, phoneLinkedAt = :linkedAt',
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ExpressionAttributeValues: { ':uid': link.uid, ':phone': e164, ':callingCode': '86', ':nationalNumber': link.phone, ':linkedAt': linkedAt },
         },
       },
     ],

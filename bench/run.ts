@@ -8,6 +8,7 @@
  *   BENCH_ROUNDS               cold starts per function (default 15, at least 10)
  *   BENCH_WARMUP, BENCH_SAMPLES latency rounds dropped and kept (default 100, 400)
  *   BENCH_THROUGHPUT_SECONDS   autocannon run per path (default 5)
+ *   BENCH_IMPORT_RECORDS       records in the import run (default 10000)
  *   BENCH_CPU_PROFILE_DIR      write a V8 CPU profile of every cold-start process there
  *                              (open in Chrome DevTools; the bundles' .map files name the sources)
  */
@@ -35,6 +36,7 @@ const BUDGET = {
   coldStartRatio: 1.25,
   coldStartStretchRatio: 1.15,
   bundleBytes: 512 * 1024,
+  importRecordsPerSecond: 300,
 };
 
 type P50P99 = { p50: number; p99: number };
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
   const { startAwsStub } = await import('./aws-stub');
   const { buildBundle, buildBundles, bytesByPackage } = await import('./bundles');
   const { measureColdStarts } = await import('./cold-start');
+  const { measureImport } = await import('./import');
   const { CODE_PEPPER } = await import('./fixtures');
   const { median, round, table } = await import('./stats');
 
@@ -77,6 +80,9 @@ async function main(): Promise<void> {
 
     console.log('In process: DynamoDB calls, latency against the floor, throughput...');
     const inProcess = await runInProcess(dynamo.endpoint);
+
+    console.log('Import: npm run import against a local server...');
+    const importRun = await measureImport(dynamo.endpoint, workDir);
 
     console.log(`Cold starts: ${ROUNDS} fresh processes per case, interleaved with bare Node...`);
     const stub = await startAwsStub(CODE_PEPPER);
@@ -102,6 +108,7 @@ async function main(): Promise<void> {
       },
       bundleBytes: { relationPhone: bundles.relationPhone.bytes, sendPhoneSmsCode: bundles.sendPhoneSmsCode.bytes, userInfo: bundles.userInfo.bytes },
       throughput: inProcess.throughput,
+      importRecordsPerSecond: importRun.recordsPerSecond,
     };
     writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
 
@@ -164,6 +171,10 @@ async function main(): Promise<void> {
       ['path', 'req/s', 'p99 ms', 'requests', 'seconds', 'errors'],
       [throughputRow('relationPhone parameter error', 'relationPhone.validationError'), throughputRow('relationPhone success (a fresh code each)', 'relationPhone.success')],
     );
+
+    print(`Import: npm run import, ${importRun.records} JSON Lines records, ${importRun.concurrency} in flight, against the local server`, ['records', 'seconds', 'records/s', ''], [
+      [importRun.records, importRun.seconds, importRun.recordsPerSecond, `${verdict(importRun.recordsPerSecond >= BUDGET.importRecordsPerSecond)} (budget >= ${BUDGET.importRecordsPerSecond})`],
+    ]);
 
     console.log(`\nWrote ${path.relative(process.cwd(), RESULTS_FILE)} in ${((performance.now() - began) / 1000).toFixed(0)} s.`);
   } finally {
