@@ -13,6 +13,10 @@ export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_N
 export type MetricName =
   | 'CodesSent'
   | 'SmsFailures'
+  /** The SMS provider refused a message, so its code was withdrawn (SmsFailures counts every 5059). */
+  | 'SmsRefused'
+  /** Whether the SMS went out is unknown (no answer, a provider fault), so its code was kept. */
+  | 'SmsOutcomeUnknown'
   | 'PhonesLinked'
   | 'PhonesUnlinked'
   | 'WrongCodes'
@@ -20,7 +24,9 @@ export type MetricName =
   | 'PhoneTaken'
   | 'PhonesLinkedByAdmin'
   | 'UsersErased'
-  | 'DataDriftRepaired';
+  | 'DataDriftRepaired'
+  /** A request answered 500 because the login service's key set could not be had; never a bad token. */
+  | 'KeySetFailures';
 
 export const count = (name: MetricName): void => {
   metrics.addMetric(name, MetricUnit.Count, 1);

@@ -19,11 +19,14 @@ export interface ServiceAlarmsProps {
 }
 
 const PERIOD = Duration.minutes(5);
+/** Any key-set failure in a 5-minute sum. */
+const KEY_SET_FAILURES_THRESHOLD = 1;
 
 /**
  * What someone on call needs to hear about: the API failing (5xx), a
- * function crashing or throttled, the SMS provider refusing sends, and a
- * surge of codes sent (SMS pumping: someone making us text premium numbers).
+ * function crashing or throttled, the login service's key set out of reach,
+ * the SMS provider refusing sends, and a surge of codes sent (SMS pumping:
+ * someone making us text premium numbers).
  * Each alarm looks at one 5-minute sum; no data (no traffic) is not a breach.
  */
 export class ServiceAlarms extends Construct {
@@ -43,6 +46,14 @@ export class ServiceAlarms extends Construct {
       this.add(`${name}Throttles`, fn.function.metricThrottles({ period: PERIOD, statistic: 'Sum' }), 1, `${name} was throttled: Lambda concurrency exhausted.`);
     }
 
+    // Counted only when the key set could not be had, never for a bad token, so no client can
+    // trip it; each one is a signed-in request answered 500, which Api5xx's threshold would let pass.
+    this.add(
+      'KeySetFailures',
+      appMetric('KeySetFailures', PERIOD),
+      KEY_SET_FAILURES_THRESHOLD,
+      'The login service key set (JWKS_URL) could not be fetched: signed-in requests answer HTTP 500. See the KeySetUnavailable errors in the logs.',
+    );
     this.add(
       'SmsFailures',
       appMetric('SmsFailures', PERIOD),

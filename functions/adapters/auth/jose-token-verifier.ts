@@ -1,5 +1,6 @@
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type RemoteJWKSetOptions } from 'jose';
 import type { AuthConfig } from '../../config';
+import { count } from '../../observability';
 import { InvalidToken, type TokenVerifier } from '../../ports';
 
 /** Asymmetric algorithms only: an HS* or `none` token is refused before any key is looked at. */
@@ -14,19 +15,65 @@ const MAX_TOKEN_LENGTH = 8192;
 const REMEMBER_MS = 5 * 60_000;
 const MAX_REMEMBERED = 1000;
 
+/** How the remote key set is fetched and kept: jose's own options, so jose does the caching. */
+export type KeySetTiming = Pick<RemoteJWKSetOptions, 'timeoutDuration' | 'cooldownDuration' | 'cacheMaxAge'>;
+
+export const KEY_SET_TIMING = {
+  // A fetch gives up after 5 s (docs/API.md), well inside the function's timeout.
+  timeoutDuration: 5_000,
+  // After a successful fetch, a token with an unknown `kid` refetches the set at most
+  // once per 30 s, so made-up kids cannot turn every request into a fetch.
+  cooldownDuration: 30_000,
+  // A set older than 10 minutes is fetched again before it is used: this bounds how
+  // long a key the login service withdrew keeps verifying new tokens.
+  cacheMaxAge: 10 * 60_000,
+} satisfies KeySetTiming;
+
+/**
+ * Everything jose throws about the token itself, the only errors that refuse
+ * it (5032). An allow-list: any other error, such as a key set that could not
+ * be had, or an error class a jose upgrade adds, is a fault and never logs
+ * users out.
+ */
+const TOKEN_ERRORS = [
+  errors.JWSInvalid, // not a compact JWS: parts, base64url, a header that is not JSON
+  errors.JWTInvalid, // a payload that is not a JSON object
+  errors.JOSEAlgNotAllowed, // not RS256 or ES256
+  errors.JOSENotSupported, // a `crit` header extension (algorithms are checked before it, keys after)
+  errors.JWSSignatureVerificationFailed,
+  errors.JWTExpired,
+  errors.JWTClaimValidationFailed, // `exp` missing, `nbf` ahead, `iss` not ours
+  errors.JWKSNoMatchingKey, // its `kid` is in no key of a set we did get
+  errors.JWKSMultipleMatchingKeys, // no `kid`, and several keys would fit: the login's tokens name their key
+];
+
+/** The key set could not be had: the service's fault, which the envelope answers with HTTP 500. */
+export class KeySetUnavailable extends Error {
+  constructor(cause: unknown) {
+    super('The key set to verify tokens with could not be obtained', { cause });
+    this.name = 'KeySetUnavailable';
+  }
+}
+
 /**
  * Verifies the platform's access tokens with jose. The key set is built once
  * per container: a remote JWKS is fetched on first use and cached by jose
- * across invocations (refetched when an unknown `kid` shows up).
+ * across invocations (see KEY_SET_TIMING). A failed fetch leaves the cached
+ * set in place, but once the set is older than `cacheMaxAge` jose will not
+ * verify with it: every token then waits for a successful fetch.
  */
 export class JoseTokenVerifier implements TokenVerifier {
   private readonly keys: JWTVerifyGetKey;
   private readonly verified = new Map<string, { uid: string; until: number }>();
 
-  constructor(private readonly config: AuthConfig) {
+  /** `timing` is for tests: production runs on KEY_SET_TIMING. */
+  constructor(
+    private readonly config: AuthConfig,
+    timing: KeySetTiming = {},
+  ) {
     this.keys =
       'jwksUrl' in config.keys
-        ? createRemoteJWKSet(new URL(config.keys.jwksUrl))
+        ? createRemoteJWKSet(new URL(config.keys.jwksUrl), { ...KEY_SET_TIMING, ...timing })
         : createLocalJWKSet(JSON.parse(config.keys.jwksJson));
   }
 
@@ -50,11 +97,12 @@ export class JoseTokenVerifier implements TokenVerifier {
         ...(this.config.issuer ? { issuer: this.config.issuer } : {}),
       }));
     } catch (error) {
-      // The key service being down is our fault, not the token's: let it surface as a 500.
-      if (!(error instanceof errors.JOSEError) || error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
-        throw error;
+      if (error instanceof errors.JOSEError && TOKEN_ERRORS.some((TokenError) => error instanceof TokenError)) {
+        throw new InvalidToken(error.code);
       }
-      throw new InvalidToken(error.code);
+      // Whatever else failed, it was not the token: the key set is jwtVerify's only other input.
+      count('KeySetFailures');
+      throw new KeySetUnavailable(error);
     }
     const { uid, type } = payload;
     if (typeof uid !== 'string' || uid === '' || uid.length > 128) throw new InvalidToken('no uid');
