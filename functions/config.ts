@@ -135,11 +135,28 @@ export interface SignatureRules extends Omit<SignatureSettings, 'userDomains'> {
   readonly userDomainSecrets: ReadonlyMap<string, string>;
 }
 
-export const readSignatureSettings = (env: Env = process.env): SignatureSettings => ({
-  userDomains: readList(env, 'USER_DOMAINS'),
-  maxClockSkewSeconds: readInteger(env, 'SIGNATURE_MAX_SKEW_SECONDS', 600, 1),
-  nonceTtlSeconds: readInteger(env, 'NONCE_TTL_SECONDS', 1200, 1),
-});
+/** The contract's defaults; lib/stage-config.ts checks context that sets only one of them against the other. */
+export const SIGNATURE_DEFAULTS = { maxClockSkewSeconds: 600, nonceTtlSeconds: 1200 } as const;
+
+/**
+ * A `ts` is accepted from maxSkew before to maxSkew after the server clock,
+ * so one signed request stays valid for 2 × maxSkew. A used `random`
+ * forgotten sooner could be sent again with its original signature.
+ */
+export const minimumNonceTtlSeconds = (maxClockSkewSeconds: number): number => 2 * maxClockSkewSeconds;
+
+export function readSignatureSettings(env: Env = process.env): SignatureSettings {
+  const maxClockSkewSeconds = readInteger(env, 'SIGNATURE_MAX_SKEW_SECONDS', SIGNATURE_DEFAULTS.maxClockSkewSeconds, 1);
+  const nonceTtlSeconds = readInteger(env, 'NONCE_TTL_SECONDS', SIGNATURE_DEFAULTS.nonceTtlSeconds, 1);
+  const minimum = minimumNonceTtlSeconds(maxClockSkewSeconds);
+  if (nonceTtlSeconds < minimum) {
+    throw new ConfigError(
+      `NONCE_TTL_SECONDS must be at least 2 × SIGNATURE_MAX_SKEW_SECONDS (${minimum}), got ${nonceTtlSeconds}: ` +
+        'a signed request stays valid that long, and a random forgotten sooner can be replayed',
+    );
+  }
+  return { userDomains: readList(env, 'USER_DOMAINS'), maxClockSkewSeconds, nonceTtlSeconds };
+}
 
 /** The served domains' secrets, from the JSON `{"<userDomain>": "<secret>"}`; each served domain needs one. */
 export function signatureRules(settings: SignatureSettings, secretsJson: string): SignatureRules {

@@ -1,7 +1,8 @@
 import { isSupportedCountry } from 'libphonenumber-js';
 import type { Node } from 'constructs';
-// Type only: the modes offered here are the ones the functions accept, checked by the compiler.
-import type { UserProvisioning } from '../functions/config';
+// The modes offered here are the ones the functions accept, checked by the compiler; the signature
+// defaults and the nonce rule are the functions' own, so context is checked against what they will apply.
+import { minimumNonceTtlSeconds, SIGNATURE_DEFAULTS, type UserProvisioning } from '../functions/config';
 
 /**
  * Per-deployment configuration, read once from CDK context
@@ -134,7 +135,12 @@ export const DEV_PLACEHOLDERS = {
   userDomains: 'dev-placeholder-domain',
 } as const;
 
-const REQUIRED_FOR_PROD = ['jwksUrl', 'userDomains'] as const;
+/**
+ * Context a prod deployment must give. Dev placeholders stand in for the key
+ * set and the user domains; the issuer has none, since dev leaves `iss`
+ * unchecked. Prod checks it: a key set may sign tokens of other issuers too.
+ */
+const REQUIRED_FOR_PROD = ['jwksUrl', 'userDomains', 'jwtIssuer'] as const;
 
 export class StageConfigError extends Error {
   constructor(message: string) {
@@ -153,7 +159,7 @@ export function readStageConfig(node: Context): StageConfig {
     throw new StageConfigError(
       `Stage "${stage}" needs context ${missing.map((key) => `"${key}"`).join(', ')}; e.g. ` +
         `npx cdk deploy -c stage=${stage} -c jwksUrl=https://login.example.com/.well-known/jwks.json ` +
-        `-c userDomains=<userDomain>[,<userDomain>...]  (see docs/DEPLOY.md)`,
+        `-c jwtIssuer=<the "iss" of the login service's tokens> -c userDomains=<userDomain>[,<userDomain>...]  (see docs/DEPLOY.md)`,
     );
   }
 
@@ -176,10 +182,7 @@ export function readStageConfig(node: Context): StageConfig {
       maxPerIpPerHour: optionalInteger(node, 'smsMaxPerIpPerHour', 1),
       maxPerMinute: optionalInteger(node, 'smsMaxPerMinute', 1),
     },
-    signature: {
-      maxSkewSeconds: optionalInteger(node, 'signatureMaxSkewSeconds', 1),
-      nonceTtlSeconds: optionalInteger(node, 'nonceTtlSeconds', 1),
-    },
+    signature: signatureSettings(node),
     sms: {
       senderId: optionalMatch(node, 'smsSenderId', SENDER_ID, '1-11 letters and digits, at least one letter'),
       allowedCountries: optionalCountries(node, 'smsAllowedCountries'),
@@ -203,7 +206,7 @@ export function readStageConfig(node: Context): StageConfig {
       smsFailuresPer5Minutes: optionalInteger(node, 'smsFailuresAlarmThreshold', 1) ?? DEFAULT_ALARM_THRESHOLDS.smsFailuresPer5Minutes,
     },
     tracing: optionalBoolean(node, 'tracing') ?? false,
-    placeholders: missing,
+    placeholders: missing.filter((key) => Object.hasOwn(DEV_PLACEHOLDERS, key)),
   };
 }
 
@@ -216,6 +219,25 @@ const SENDER_ID = /^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 // The platform's user domains look like `C.DM.5903.1`; commas separate them, so none may hold one.
 const USER_DOMAIN = /^[\w.:-]+$/;
+
+/**
+ * The signature window and the nonce memory, each from context or the
+ * functions' default: a used `random` must be remembered for as long as its
+ * signed request stays valid (2 × the skew), or it can be replayed.
+ */
+function signatureSettings(node: Context): SignatureSettings {
+  const maxSkewSeconds = optionalInteger(node, 'signatureMaxSkewSeconds', 1);
+  const nonceTtlSeconds = optionalInteger(node, 'nonceTtlSeconds', 1);
+  const minimum = minimumNonceTtlSeconds(maxSkewSeconds ?? SIGNATURE_DEFAULTS.maxClockSkewSeconds);
+  const nonceTtl = nonceTtlSeconds ?? SIGNATURE_DEFAULTS.nonceTtlSeconds;
+  if (nonceTtl < minimum) {
+    throw new StageConfigError(
+      `Context "nonceTtlSeconds" must be at least 2 × "signatureMaxSkewSeconds" (${minimum}), ` +
+        `got ${nonceTtlSeconds === undefined ? `the default ${nonceTtl}` : nonceTtl}: a random forgotten sooner can be replayed`,
+    );
+  }
+  return { maxSkewSeconds, nonceTtlSeconds };
+}
 
 function readStage(node: Context): Stage {
   const raw = optionalString(node, 'stage') ?? 'dev';

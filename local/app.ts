@@ -10,6 +10,7 @@ import { DynamoPhoneLinks } from '../functions/adapters/dynamodb/phone-links';
 import { DynamoUsers } from '../functions/adapters/dynamodb/users';
 import { DynamoVerificationCodes } from '../functions/adapters/dynamodb/verification-codes';
 import {
+  ConfigError,
   readAuthConfig,
   readCodeSettings,
   readErasedUserRetentionDays,
@@ -31,7 +32,7 @@ import {
   createUserInfoHandler,
   ready,
 } from '../functions/http/handlers';
-import { createLocalTokenIssuer, type LocalTokenIssuer } from './local-keys';
+import { createLocalTokenIssuer, tokensFromLoginServiceOnly, type LocalTokenIssuer } from './local-keys';
 
 type Env = Record<string, string | undefined>;
 
@@ -52,28 +53,62 @@ export type LocalApp = Awaited<ReturnType<typeof createLocalApp>>;
 export const LOCAL_TABLES = { codesTableName: 'phone-link-codes', usersTableName: 'phone-link-users' };
 
 /**
+ * What access tokens are verified against: the key the local app makes at
+ * start (and signs its own tokens with), or a login service's key set at
+ * JWKS_URL, exactly as a deployment does.
+ */
+export type LocalTokenKeys =
+  | { readonly source: 'local'; readonly issuer: string | undefined }
+  | { readonly source: 'jwks'; readonly jwksUrl: string; readonly issuer: string | undefined };
+
+const LOOPBACK_HOSTNAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * JWKS_URL as the local app takes it: https anywhere, plain http only to
+ * this machine (a login service run beside it). A key set fetched in clear
+ * over a network could be swapped on the way.
+ */
+function readLocalJwksUrl(env: Env): string | undefined {
+  const raw = env.JWKS_URL?.trim();
+  if (!raw) return undefined;
+  const refusal = new ConfigError(`JWKS_URL must be an https URL, or http to 127.0.0.1, localhost or [::1]; got "${raw}"`);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw refusal;
+  }
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTNAMES.has(url.hostname))) return url.href;
+  throw refusal;
+}
+
+/**
  * The cloud handlers, wired for local development: DynamoDB Local, the
  * outbox instead of SNS, and a key pair made at start-up instead of the
- * login service's key set. The local server and the integration tests both
- * run this, so they exercise exactly what deploys.
+ * login service's key set (unless JWKS_URL names one). The local server and
+ * the integration tests both run this, so they exercise exactly what deploys.
  */
 export async function createLocalApp(options: LocalAppOptions) {
   const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
-  const tokenIssuer: LocalTokenIssuer = await createLocalTokenIssuer();
+  const jwksUrl = readLocalJwksUrl(env);
+  const tokenIssuerName = env.JWT_ISSUER?.trim() || undefined;
+  const tokenKeys: LocalTokenKeys = jwksUrl ? { source: 'jwks', jwksUrl, issuer: tokenIssuerName } : { source: 'local', issuer: tokenIssuerName };
+  const tokenIssuer: LocalTokenIssuer = jwksUrl ? tokensFromLoginServiceOnly(jwksUrl) : await createLocalTokenIssuer({ issuer: tokenIssuerName });
   const config: Env = {
     CODES_TABLE_NAME: LOCAL_TABLES.codesTableName,
     USERS_TABLE_NAME: LOCAL_TABLES.usersTableName,
     // Codes live minutes; a fresh pepper per start only voids codes in flight.
     CODE_PEPPER: randomBytes(32).toString('hex'),
     ...env,
-    // Locally the one user domain, its secret and the key set are the server's own.
+    // Locally the one user domain and its secret are the server's own; the key set too, unless JWKS_URL names one.
     USER_DOMAINS: options.userDomain,
     USER_DOMAIN_SECRETS: JSON.stringify({ [options.userDomain]: options.userDomainSecret }),
     USER_DOMAIN_SECRETS_SECRET_ARN: '',
     CODE_PEPPER_SECRET_ARN: '',
-    JWKS_JSON: tokenIssuer.jwksJson,
-    JWKS_URL: '',
+    JWKS_URL: jwksUrl ?? '',
+    JWKS_JSON: jwksUrl ? '' : tokenIssuer.jwksJson,
+    JWT_ISSUER: tokenIssuerName ?? '',
   };
   const db = createDocumentClient(options.endpoint);
   const tables = { codesTableName: readCodesTableName(config), usersTableName: readUsersTableName(config) };
@@ -96,6 +131,7 @@ export async function createLocalApp(options: LocalAppOptions) {
     codes,
     issuer,
     outbox,
+    tokenKeys,
     tokenIssuer,
     handlers: asHttpHandlers({
       sendPhoneSmsCode: createSendPhoneSmsCodeHandler(

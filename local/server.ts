@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { USER_ID_PATTERN } from '../functions/domain/user-id';
 import { fault, type Envelope, type HttpResult } from '../functions/http/envelope';
 import { ADMIN_ROUTE_KEYS } from '../functions/http/admin-routes';
-import { logger } from '../functions/observability';
 import { lambdaContext, toApiGatewayEvent } from './api-gateway-event';
 import type { HttpHandler, LocalApp } from './app';
 import { docsRoutes } from './docs';
@@ -14,10 +15,23 @@ import { docsRoutes } from './docs';
  * that turns each request into the HTTP API event the cloud would build and
  * hands it to the very same handler. The `/_local/` routes (health, users,
  * outbox, API docs) exist only here.
+ *
+ * Like an edge, it answers everything it refuses with the envelope (Node's
+ * own parser errors included), closes connections that are too slow, and
+ * serves only requests addressed to a loopback name.
  */
+
+/**
+ * The server's own log lines. Not the functions' logger: that one carries
+ * the function name and request id of the last request it served, which a
+ * disconnect or a parser error has nothing to do with.
+ */
+const serverLog = new Logger({ serviceName: 'phone-link-local-server' });
 
 /** What the server needs of the local app (a stub will do in tests). */
 export interface LocalServerApp {
+  /** With a login service's key set, tokens come from it: the local token routes are not served. */
+  readonly tokenKeys: Pick<LocalApp['tokenKeys'], 'source'>;
   readonly handlers: {
     readonly sendPhoneSmsCode: HttpHandler;
     readonly relationPhone: HttpHandler;
@@ -36,7 +50,25 @@ export interface LocalServerOptions {
   readonly port: number;
   /** Larger bodies answer 413. Default 64 KiB. */
   readonly maxBodyBytes?: number;
+  readonly timeouts?: Partial<LocalServerTimeouts>;
 }
+
+/** How long a connection may take; past it, the connection is answered 408 and closed. */
+export interface LocalServerTimeouts {
+  /** From the connection's first byte (or the end of the previous request) to the end of the headers. */
+  readonly headersMs: number;
+  /** To receive the whole request, body included. */
+  readonly requestMs: number;
+  /** An idle keep-alive connection between two requests. */
+  readonly keepAliveMs: number;
+}
+
+/**
+ * Ample for a client on this machine, short enough that a slowloris
+ * connection cannot hold a socket for minutes (Node's request timeout
+ * defaults to 5 minutes).
+ */
+export const DEFAULT_TIMEOUTS: LocalServerTimeouts = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000 };
 
 export interface LocalServer {
   /** `http://127.0.0.1:<port>`, the port actually bound. */
@@ -76,8 +108,29 @@ interface LocalRequest {
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
   const routes = routeTable(options.app);
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  // serve() answers every fault itself; the catch is only a last guard so nothing can crash the server.
-  const server = createServer((req, res) => serve(req, res, options.app, routes, maxBodyBytes).catch(() => res.destroy()));
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const server = createServer(
+    {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      keepAliveTimeout: timeouts.keepAliveMs,
+      // Node enforces the two timeouts above only when it checks, this often: never much later than they say.
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(timeouts.headersMs / 2))),
+      // serve() answers a missing Host itself, with the envelope (Node's own 400 has an empty body).
+      requireHostHeader: false,
+    },
+    // serve() answers every fault itself; the catch is only a last guard so nothing can crash the server.
+    (req, res) => serve(req, res, options.app, routes, maxBodyBytes).catch(() => res.destroy()),
+  );
+  server.on('clientError', answerClientError);
+  // Without these listeners Node answers `Expect: <other than 100-continue>` with an empty 417, and drops CONNECT unanswered.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    writeResult(res, hostRefusal(req) ?? envelope(417, 'Expectation failed'), true);
+  });
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    writeRaw(socket, hostRefusal(req) ?? envelope(404, 'Not found'));
+  });
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) =>
@@ -132,11 +185,80 @@ function routeTable(app: LocalServerApp): Map<string, Route> {
     ['DELETE /v2/enduser/enduserapi/deletePhoneRelation', lambda('deletePhoneRelation')],
     ['GET /v2/enduser/enduserapi/userInfo', lambda('userInfo')],
     ['GET /_local/health', async () => json(200, { status: 'ok' })],
-    ['POST /_local/users', (request) => createUser(app, request.body)],
-    ['POST /_local/tokens', (request) => createToken(app, request.body)],
+    // Tokens of a login service (JWKS_URL) cannot be minted here: the routes are not served.
+    ...(app.tokenKeys.source === 'local'
+      ? ([
+          ['POST /_local/users', (request) => createUser(app, request.body)],
+          ['POST /_local/tokens', (request) => createToken(app, request.body)],
+        ] satisfies [string, Route][])
+      : []),
     ['GET /_local/outbox', async (request) => outbox(app, request.rawQueryString)],
     ...docsRoutes(),
   ]);
+}
+
+/**
+ * The Host names this server answers to. A web page that rebinds its own
+ * DNS name to 127.0.0.1 reaches this port, but its requests still carry
+ * that name, so they are refused.
+ */
+const LOOPBACK_HOST = /^(?:127\.0\.0\.1|localhost|\[::1\])(?::\d{1,5})?$/i;
+
+/**
+ * 403 for a Host that is not a loopback name, 400 for an HTTP/1.1 request
+ * without a Host or with several (RFC 9112 section 3.2); undefined when the Host is fine.
+ * An HTTP/1.0 request may have no Host: browsers always send one, so its
+ * absence cannot be a rebinding page.
+ */
+function hostRefusal(req: IncomingMessage): HttpResult | undefined {
+  const hosts = req.rawHeaders.filter((_, at) => at % 2 === 0).filter((name) => name.toLowerCase() === 'host').length;
+  const host = req.headers.host;
+  if (hosts > 1) return envelope(400, 'Bad request');
+  if (host === undefined) return req.httpVersion === '1.0' ? undefined : envelope(400, 'Bad request');
+  return LOOPBACK_HOST.test(host) ? undefined : envelope(403, 'Forbidden');
+}
+
+/**
+ * Node's parser refused the request (or the client went away): there is no
+ * request object, so the answer goes straight onto the socket. The error's
+ * raw packet is never logged: it may hold a token.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const reason = error.code ?? 'unknown';
+  if (CLIENT_GONE.has(reason) || !socket.writable || answerUnderway.has(socket)) {
+    serverLog.debug('Client disconnected', { reason });
+    socket.destroy();
+    return;
+  }
+  const result = CLIENT_ERROR_ANSWERS[reason]?.() ?? envelope(400, 'Bad request');
+  serverLog.debug('Malformed request refused', { reason, status: result.statusCode });
+  writeRaw(socket, result);
+}
+
+/** The client closed or reset the connection, possibly mid-request: nobody is left to answer. */
+const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'HPE_INVALID_EOF_STATE']);
+
+const CLIENT_ERROR_ANSWERS: Record<string, () => HttpResult> = {
+  HPE_HEADER_OVERFLOW: () => envelope(431, 'Request header fields too large'),
+  ERR_HTTP_REQUEST_TIMEOUT: () => envelope(408, 'Request timeout'),
+};
+
+/**
+ * Sockets whose response is being written: a parser error on them (a
+ * pipelined request after this one) must not write a response into it.
+ */
+const answerUnderway = new WeakSet<Duplex>();
+
+/** A whole HTTP response written on a bare socket, which is then closed. */
+function writeRaw(socket: Duplex, result: HttpResult): void {
+  const body = Buffer.from(result.body, 'utf8');
+  const head = [
+    `HTTP/1.1 ${result.statusCode} ${STATUS_CODES[result.statusCode] ?? ''}`,
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${body.length}`,
+    'Connection: close',
+  ].join('\r\n');
+  socket.end(Buffer.concat([Buffer.from(`${head}\r\n\r\n`, 'latin1'), body]));
 }
 
 async function serve(
@@ -146,6 +268,13 @@ async function serve(
   routes: Map<string, Route>,
   maxBodyBytes: number,
 ): Promise<void> {
+  const refusal = hostRefusal(req);
+  if (refusal) {
+    // The body is not read; closing the connection keeps it from being parsed as a next request.
+    req.resume();
+    writeResult(res, refusal, true);
+    return;
+  }
   const target = req.url ?? '/';
   const queryAt = target.indexOf('?');
   const path = queryAt === -1 ? target : target.slice(0, queryAt);
@@ -159,6 +288,8 @@ async function serve(
     const route = routes.get(`${method} ${path}`);
     const adminRoute = route ? undefined : matchAdminRoute(method, path);
     const body = await readBody(req, maxBodyBytes);
+    // The client went away mid-body, or the parser refused the body and answered (answerClientError).
+    if (body === disconnected) return;
     if (body === tooLarge) {
       result = envelope(413, 'Request body too large');
     } else if (route) {
@@ -171,27 +302,36 @@ async function serve(
       result = envelope(404, 'Not found');
     }
   } catch (error) {
-    logger.error('Local server fault', error instanceof Error ? error : String(error));
+    serverLog.error('Local server fault', { route: `${method} ${path}`, error: error instanceof Error ? error : String(error) });
     result = fault('en');
+  }
+  if (res.destroyed || req.socket.destroyed) {
+    serverLog.debug('Client disconnected', { reason: 'closed before the answer' });
+    return;
   }
   try {
     writeResult(res, result, result.statusCode === 413);
   } catch (error) {
-    logger.warn('Local server could not answer', { error: error instanceof Error ? error.message : String(error) });
+    serverLog.warn('Local server could not answer', { error: error instanceof Error ? error.message : String(error) });
     res.destroy();
   }
 }
 
 const tooLarge = Symbol('tooLarge');
+const disconnected = Symbol('disconnected');
 
-/** The body as UTF-8, or `tooLarge` once it passes the limit (the rest is drained, not kept). */
-function readBody(req: IncomingMessage, maxBytes: number): Promise<string | typeof tooLarge> {
+/**
+ * The body as UTF-8; `tooLarge` once it passes the limit (the rest is
+ * drained, not kept); `disconnected` when the request ends before its body
+ * does. That is the client's doing, never a fault of this server.
+ */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<string | typeof tooLarge | typeof disconnected> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
     req.resume();
     return Promise.resolve(tooLarge);
   }
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -199,11 +339,17 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<string | type
       if (size <= maxBytes) chunks.push(chunk);
     });
     req.once('end', () => resolve(size > maxBytes ? tooLarge : Buffer.concat(chunks).toString('utf8')));
-    req.once('error', reject);
+    req.once('error', () => resolve(disconnected));
+    req.once('close', () => resolve(disconnected));
   });
 }
 
 function writeResult(res: ServerResponse, result: HttpResult, closeConnection: boolean): void {
+  const socket = res.socket;
+  if (socket) {
+    answerUnderway.add(socket);
+    res.once('finish', () => answerUnderway.delete(socket));
+  }
   const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body, 'utf8');
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);

@@ -8,6 +8,9 @@
  *   USER_DOMAIN_SECRET   its secret (default: a random one per start)
  *   LOCAL_DATA_DIR       keep the data in this directory (as --persist=<dir>)
  *   --persist[=<dir>]    keep the data on disk (default .local-data/)
+ *   JWKS_URL, JWT_ISSUER verify tokens against a login service's key set (https, or
+ *                        http to loopback) instead of a key made here; the local
+ *                        token routes are then off
  *
  * Limits and rules read the same variables as in the cloud (SMS_COOLDOWN_SECONDS ...).
  *
@@ -17,6 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import type { LocalTokenKeys } from './app';
 import type { DynamoDbLocal } from './dynamodb-local';
 import type { LocalServer } from './server';
 
@@ -66,10 +70,12 @@ async function main(): Promise<void> {
   const settings = readSettings(process.argv.slice(2), process.env);
   const { JavaMissingError, createTables, startDynamoDbLocal } = await import('./dynamodb-local');
   const { LOCAL_TABLES, createLocalApp } = await import('./app');
+  const { ConfigError } = await import('../functions/config');
   const { PortInUseError, startLocalServer } = await import('./server');
 
   let dynamo: DynamoDbLocal | undefined;
   let server: LocalServer | undefined;
+  let tokenKeys: LocalTokenKeys | undefined;
   let startup: Promise<void> = Promise.resolve();
   let stopping = false;
   const stop = async (exitCode: number) => {
@@ -103,17 +109,18 @@ async function main(): Promise<void> {
       userDomainSecret: settings.userDomainSecret,
       print: (line) => console.log(line),
     });
+    tokenKeys = app.tokenKeys;
     server = await startLocalServer({ app, port: settings.port });
   })();
   try {
     await startup;
   } catch (error) {
-    if (error instanceof JavaMissingError || error instanceof PortInUseError) console.error(error.message);
+    if (error instanceof JavaMissingError || error instanceof PortInUseError || error instanceof ConfigError) console.error(error.message);
     else console.error('Could not start the local API:', error);
     await stop(1);
     return;
   }
-  if (stopping || !server) return;
+  if (stopping || !server || !tokenKeys) return;
 
   const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
   const { url } = server;
@@ -123,7 +130,7 @@ async function main(): Promise<void> {
       `  Base URL:     ${url}`,
       `  User domain:  ${settings.userDomain}`,
       `  Secret:       ${settings.userDomainSecret}${settings.secretGenerated ? '  (new each start; set USER_DOMAIN_SECRET to fix it)' : ''}`,
-      `  Test user:    curl -X POST ${url}/_local/users   -> {"uid", "accessToken"}`,
+      ...tokenLines(tokenKeys, url),
       `  Outbox:       ${url}/_local/outbox?phone=%2B8613800138000   (SMS also print here)`,
       settings.dataDir
         ? `  Data:         kept in ${settings.dataDir} (tokens and codes still end with each start)`
@@ -131,6 +138,21 @@ async function main(): Promise<void> {
       'Ctrl+C stops.',
     ].join('\n'),
   );
+}
+
+/** Which key set verifies tokens, said at start: a token refused as 5032 is often a token for the other one. */
+function tokenLines(keys: LocalTokenKeys, url: string): string[] {
+  const issuer = keys.issuer === undefined ? 'not checked' : `must be ${keys.issuer}`;
+  if (keys.source === 'jwks') {
+    return [
+      `  Tokens:       verified against the key set at ${keys.jwksUrl} (JWKS_URL); iss ${issuer}`,
+      '                POST /_local/users and /_local/tokens are off: tokens come from that login service',
+    ];
+  }
+  return [
+    `  Tokens:       verified against a key made at this start (set JWKS_URL to use a login service's); iss ${issuer}`,
+    `  Test user:    curl -X POST ${url}/_local/users   -> {"uid", "accessToken"}`,
+  ];
 }
 
 function portIsFree(port: number): Promise<boolean> {

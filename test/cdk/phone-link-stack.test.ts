@@ -206,9 +206,9 @@ describe('functions', () => {
     const keysOf = (route: string) => Object.keys(environmentOf(prod, route)).sort();
 
     expect(keysOf(SEND)).toEqual([...common, 'CODES_TABLE_NAME', 'CODE_PEPPER_SECRET_ARN', 'USER_DOMAINS', 'USER_DOMAIN_SECRETS_SECRET_ARN'].sort());
-    expect(keysOf(LINK)).toEqual([...common, 'CODES_TABLE_NAME', 'CODE_PEPPER_SECRET_ARN', 'JWKS_URL', 'USERS_TABLE_NAME'].sort());
-    expect(keysOf(UNLINK)).toEqual([...common, 'CODES_TABLE_NAME', 'CODE_PEPPER_SECRET_ARN', 'JWKS_URL', 'USERS_TABLE_NAME'].sort());
-    expect(keysOf(USER_INFO)).toEqual([...common, 'JWKS_URL', 'USERS_TABLE_NAME'].sort());
+    expect(keysOf(LINK)).toEqual([...common, 'CODES_TABLE_NAME', 'CODE_PEPPER_SECRET_ARN', 'JWKS_URL', 'JWT_ISSUER', 'USERS_TABLE_NAME'].sort());
+    expect(keysOf(UNLINK)).toEqual([...common, 'CODES_TABLE_NAME', 'CODE_PEPPER_SECRET_ARN', 'JWKS_URL', 'JWT_ISSUER', 'USERS_TABLE_NAME'].sort());
+    expect(keysOf(USER_INFO)).toEqual([...common, 'JWKS_URL', 'JWT_ISSUER', 'USERS_TABLE_NAME'].sort());
     for (const route of ADMIN) expect(keysOf(route)).toEqual([...common, 'USERS_TABLE_NAME'].sort());
     expect(environmentOf(prod, SEND)).toMatchObject({ USER_DOMAINS: 'C.DM.5903.1,C.DM.5903.2' });
     expect(environmentOf(prod, USER_INFO)).toMatchObject({ JWKS_URL: PROD_CONTEXT.jwksUrl });
@@ -473,13 +473,14 @@ describe('alarms', () => {
   const alarmsOf = (template: Template) =>
     Object.fromEntries(resourcesOf(template, 'AWS::CloudWatch::Alarm').map((alarm) => [alarm.Properties.AlarmName as string, alarm.Properties]));
 
-  it.each(stages)('%s: watches API 5xx, each function\'s errors and throttles, SMS failures and the send rate', (stage, template) => {
+  it.each(stages)('%s: watches API 5xx, each function\'s errors and throttles, key-set failures, SMS failures and the send rate', (stage, template) => {
     const alarms = alarmsOf(template());
     const functionNames = ONE_ROUTE_PER_FUNCTION.map((route) => functionBehind(template(), route).id.replace(/Function[0-9A-F]{8}$/, ''));
 
     expect(Object.keys(alarms).sort()).toEqual(
       [
         'Api5xx',
+        'KeySetFailures',
         'SmsFailures',
         'SendRateSpike',
         ...functionNames.flatMap((name) => [`${name}Errors`, `${name}Throttles`]),
@@ -500,6 +501,18 @@ describe('alarms', () => {
     expect(defaults['PhoneLink-prod-SendRateSpike']).toMatchObject({ ...emf, MetricName: 'CodesSent', Threshold: DEFAULT_ALARM_THRESHOLDS.codesSentPer5Minutes });
     expect(tuned['PhoneLink-prod-SmsFailures']?.Threshold).toBe(20);
     expect(tuned['PhoneLink-prod-SendRateSpike']?.Threshold).toBe(1000);
+  });
+
+  it.each(stages)('%s: alarms on the first key-set failure in 5 minutes, on the functions\' EMF metric', (stage, template) => {
+    expect(alarmsOf(template())[`PhoneLink-${stage}-KeySetFailures`]).toMatchObject({
+      Namespace: 'PhoneLink',
+      Dimensions: [{ Name: 'service', Value: 'phone-link' }],
+      MetricName: 'KeySetFailures',
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
   });
 
   it('notifies nobody unless told, and warns about that in prod', () => {

@@ -23,8 +23,27 @@ describe('stage configuration from context', () => {
 
   it('fails a prod synth without the required context, naming what is missing', () => {
     expect(() => synthesize({ stage: 'prod' })).toThrow(StageConfigError);
-    expect(() => configFrom({ stage: 'prod' })).toThrow(/needs context "jwksUrl", "userDomains"/);
+    expect(() => configFrom({ stage: 'prod' })).toThrow(/needs context "jwksUrl", "userDomains", "jwtIssuer"/);
     expect(() => configFrom({ ...PROD_CONTEXT, userDomains: ' ' })).toThrow(/needs context "userDomains";/);
+  });
+
+  it('requires the token issuer in prod, where the key set may sign tokens of other issuers too', () => {
+    const { jwtIssuer: _issuer, ...withoutIssuer } = PROD_CONTEXT;
+
+    expect(() => configFrom(withoutIssuer)).toThrow(/Stage "prod" needs context "jwtIssuer"; e\.g\. .*-c jwtIssuer=/);
+    expect(() => configFrom({ ...PROD_CONTEXT, jwtIssuer: ' ' })).toThrow(/needs context "jwtIssuer";/);
+    expect(configFrom(PROD_CONTEXT).auth.issuer).toBe(PROD_CONTEXT.jwtIssuer);
+    // Dev leaves `iss` unchecked, and no placeholder stands in for it.
+    expect(configFrom({ jwksUrl: PROD_CONTEXT.jwksUrl, userDomains: 'C.DM.1.1' })).toMatchObject({ auth: { issuer: undefined }, placeholders: [] });
+  });
+
+  it('keeps a used random for at least the 2 × skew a signed send stays valid, defaults included', () => {
+    const signature = (context: Record<string, unknown>) => configFrom({ ...PROD_CONTEXT, ...context }).signature;
+
+    expect(signature({})).toEqual({ maxSkewSeconds: undefined, nonceTtlSeconds: undefined });
+    expect(signature({ signatureMaxSkewSeconds: '300', nonceTtlSeconds: 600 })).toEqual({ maxSkewSeconds: 300, nonceTtlSeconds: 600 });
+    expect(signature({ signatureMaxSkewSeconds: '60' })).toEqual({ maxSkewSeconds: 60, nonceTtlSeconds: undefined });
+    expect(signature({ nonceTtlSeconds: '1200' })).toEqual({ maxSkewSeconds: undefined, nonceTtlSeconds: 1200 });
   });
 
   it('never lets a placeholder into prod', () => {
@@ -88,6 +107,9 @@ describe('stage configuration from context', () => {
     [{ userProvisioning: 'Registered' }, /userProvisioning" must be on-first-use or registered/],
     [{ erasedUserRetentionDays: '0' }, /erasedUserRetentionDays" must be a whole number >= 1/],
     [{ erasedUserRetentionDays: '1.5' }, /erasedUserRetentionDays" must be a whole number >= 1/],
+    [{ nonceTtlSeconds: '1199' }, /"nonceTtlSeconds" must be at least 2 × "signatureMaxSkewSeconds" \(1200\), got 1199/],
+    [{ signatureMaxSkewSeconds: '601' }, /"nonceTtlSeconds" must be at least 2 × "signatureMaxSkewSeconds" \(1202\), got the default 1200/],
+    [{ signatureMaxSkewSeconds: '300', nonceTtlSeconds: '599' }, /\(600\), got 599/],
   ])('rejects bad context %j at synth', (context, message) => {
     expect(() => configFrom(context)).toThrow(message);
   });

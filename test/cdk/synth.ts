@@ -7,6 +7,7 @@ import { readStageConfig, stackName } from '../../lib/stage-config';
 export const PROD_CONTEXT = {
   stage: 'prod',
   jwksUrl: 'https://login.example.com/.well-known/jwks.json',
+  jwtIssuer: 'https://login.example.com',
   userDomains: 'C.DM.5903.1,C.DM.5903.2',
 } as const;
 
@@ -17,7 +18,6 @@ export const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/0
 /** Prod with every optional feature on: what the security checks must hold for too. */
 export const FULL_CONTEXT = {
   ...PROD_CONTEXT,
-  jwtIssuer: 'https://login.example.com',
   userDomainSecretsArn: EXISTING_SECRET_ARN,
   smsSenderId: 'PhoneLink',
   smsAllowedCountries: 'cn, HK',

@@ -1,10 +1,15 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createLocalApp, type LocalApp } from '../../local/app';
 import { createTables } from '../../local/dynamodb-local';
-import { startLocalServer, type LocalServer, type LocalServerApp } from '../../local/server';
+import { startLocalServer, type LocalServer, type LocalServerApp, type LocalServerTimeouts } from '../../local/server';
+import { capturedLogLines } from '../support/log-hygiene';
 
 // The local server over real HTTP: requests become API Gateway events for the
 // real handlers, on fresh tables of the shared DynamoDB Local.
@@ -26,7 +31,7 @@ interface Started {
   codesTableName: string;
 }
 
-async function start(env: Record<string, string> = {}): Promise<Started> {
+async function start(env: Record<string, string> = {}, timeouts?: Partial<LocalServerTimeouts>): Promise<Started> {
   const endpoint = process.env.DYNAMODB_ENDPOINT;
   if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: run through the integration project');
   const suffix = randomUUID().slice(0, 8);
@@ -38,7 +43,57 @@ async function start(env: Record<string, string> = {}): Promise<Started> {
     userDomainSecret: USER_DOMAIN_SECRET,
     env: { CODES_TABLE_NAME: tables.codesTableName, USERS_TABLE_NAME: tables.usersTableName, CODE_PEPPER: 'test-pepper', ...env },
   });
-  return { app, server: await startLocalServer({ app, port: 0 }), codesTableName: tables.codesTableName };
+  return { app, server: await startLocalServer({ app, port: 0, timeouts }), codesTableName: tables.codesTableName };
+}
+
+interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Writes `request` byte for byte on a fresh connection (fetch cannot send a
+ * malformed request, nor choose its Host) and reads what comes back until
+ * the server closes the connection, which every request here asks or makes
+ * it do. `whenWritten` acts on the socket once the request is written.
+ */
+function rawExchange(port: number, request: string, whenWritten?: (socket: ReturnType<typeof connect>) => void): Promise<RawAnswer | 'closed without an answer'> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text === '') return resolve('closed without an answer');
+      const [head = '', ...rest] = text.split('\r\n\r\n');
+      const [statusLine = '', ...headerLines] = head.split('\r\n');
+      const headers = Object.fromEntries(headerLines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3}) /.exec(statusLine)?.[1]), headers, body: rest.join('\r\n\r\n') });
+    });
+    socket.write(request, () => whenWritten?.(socket));
+  });
+}
+
+/** The answer as the envelope, with the status and content type it came with. */
+const enveloped = (answer: RawAnswer | string) =>
+  typeof answer === 'string' ? answer : { status: answer.status, contentType: answer.headers['content-type'], body: JSON.parse(answer.body) as unknown };
+
+const jsonEnvelope = (status: number, msg: string) => ({ status, contentType: 'application/json; charset=utf-8', body: envelope(status, msg) });
+
+/** The structured log lines written since `from` (an index into the captured lines). */
+const logMessagesSince = (from: number): ({ level: string; message: string } & Record<string, unknown>)[] =>
+  capturedLogLines()
+    .slice(from)
+    .map((line) => JSON.parse(line) as { level: string; message: string } & Record<string, unknown>);
+
+/** Waits (a bounded time) until a log line with one of `messages` is written after `from`. */
+async function logLineAfter(from: number, messages: string[]): Promise<void> {
+  for (let waited = 0; waited < 5_000; waited += 20) {
+    if (logMessagesSince(from).some((line) => messages.includes(line.message))) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 async function call(base: string, method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}) {
@@ -316,7 +371,9 @@ describe('local server: the caller reaches the handler as sourceIp', () => {
 describe('local server: the event it builds', () => {
   const events: APIGatewayProxyEventV2[] = [];
   let server: LocalServer;
+  let releaseUserInfo: () => void = () => undefined;
   const stub: LocalServerApp = {
+    tokenKeys: { source: 'local' },
     handlers: {
       sendPhoneSmsCode: async (event) => {
         events.push(event);
@@ -326,7 +383,8 @@ describe('local server: the event it builds', () => {
         throw new Error('handler blew up');
       },
       deletePhoneRelation: async () => ({ statusCode: 200, body: '{}' }),
-      userInfo: async () => ({ statusCode: 200, body: '{}' }),
+      // Answers once the test lets it: the client can go away while it runs.
+      userInfo: () => new Promise((resolve) => (releaseUserInfo = () => resolve({ statusCode: 200, body: '{}' }))),
       admin: async (event) => {
         events.push(event);
         return { statusCode: 200, body: '{}' };
@@ -376,7 +434,192 @@ describe('local server: the event it builds', () => {
     expect((await call(server.url, 'GET', '/_local/health')).status).toBe(200);
   });
 
+  it('logs a client that goes away while its handler runs as a disconnect, not a fault', async () => {
+    const from = capturedLogLines().length;
+    const gone = rawExchange(server.port, `GET ${USER_INFO_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, (socket) => setTimeout(() => socket.destroy(), 100));
+    expect(await gone).toBe('closed without an answer');
+    releaseUserInfo();
+    await logLineAfter(from, ['Client disconnected', 'Local server fault']);
+
+    expect(logMessagesSince(from)).toEqual([expect.objectContaining({ level: 'DEBUG', message: 'Client disconnected' })]);
+    expect((await call(server.url, 'GET', '/_local/health')).status).toBe(200);
+  });
+
   it('says plainly when its port is taken', async () => {
     await expect(startLocalServer({ app: stub, port: server.port })).rejects.toThrow(`Port ${server.port} on 127.0.0.1 is already in use`);
+  });
+});
+
+describe('local server: an edge for what reaches it', () => {
+  let started: Started;
+  let port: number;
+
+  beforeAll(async () => {
+    // Short timeouts, so that a slow client is closed while the test waits.
+    started = await start({}, { headersMs: 300, requestMs: 600, keepAliveMs: 300 });
+    port = started.server.port;
+  });
+  afterAll(() => started.server.close());
+
+  it('answers a header section over 16 KiB with 431 and the envelope', async () => {
+    const answer = await rawExchange(port, `GET /_local/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ${'a'.repeat(17 * 1024)}\r\n\r\n`);
+    expect(enveloped(answer)).toEqual(jsonEnvelope(431, 'Request header fields too large'));
+  });
+
+  it.each([
+    ['a request line that is no request line', 'GARBAGE\r\n\r\n'],
+    ['a method with a space', 'GE T /_local/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'],
+    ['a chunk size that is not hex', `POST ${SEND_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nphone=1\r\n0\r\n\r\n`],
+    ['a chunk longer than its size', `POST ${SEND_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nphone=1\r\n0\r\n\r\n`],
+    ['an HTTP/1.1 request without a Host', 'GET /_local/health HTTP/1.1\r\nConnection: close\r\n\r\n'],
+    ['two Host headers', 'GET /_local/health HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n'],
+  ])('answers %s with 400 and the envelope', async (_case, request) => {
+    expect(enveloped(await rawExchange(port, request))).toEqual(jsonEnvelope(400, 'Bad request'));
+  });
+
+  it('answers a malformed request after a good one on the same kept-alive connection with 400 and the envelope', async () => {
+    const answer = await rawExchange(port, 'GET /_local/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', (socket) =>
+      // The first answer is in: the connection is idle, kept alive, when the malformed request comes.
+      socket.once('data', () => socket.write('GARBAGE\r\n\r\n')),
+    );
+    expect(answer).toMatchObject({ status: 200 });
+    const [, second = ''] = (answer as RawAnswer).body.split('{"status":"ok"}');
+    expect(second).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4))).toEqual(envelope(400, 'Bad request'));
+  });
+
+  it('answers an unknown expectation with 417 and the envelope', async () => {
+    const answer = await rawExchange(port, 'GET /_local/health HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: tea\r\nConnection: close\r\n\r\n');
+    expect(enveloped(answer)).toEqual(jsonEnvelope(417, 'Expectation failed'));
+  });
+
+  it.each([
+    ['a contract route', 'GET', USER_INFO_PATH, ''],
+    ['an admin route', 'PUT', '/admin/v1/users/rebound-admin/phone', '{"phone":"13900139555","internationalCode":"86"}'],
+    ['/_local/users', 'POST', '/_local/users', '{"uid":"rebound-local"}'],
+    ['/_local/tokens', 'POST', '/_local/tokens', ''],
+    ['an unknown path', 'GET', '/nope', ''],
+    ['CONNECT', 'CONNECT', '127.0.0.1:443', ''],
+  ])('refuses a Host that is no loopback name with 403 and the envelope: %s', async (_case, method, path, body) => {
+    for (const host of ['evil.example', `evil.example:${port}`, '127.0.0.1.evil.example', 'localhost.evil.example', '127.0.0.2', '[::2]']) {
+      const request = `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+      expect(enveloped(await rawExchange(port, request))).toEqual(jsonEnvelope(403, 'Forbidden'));
+    }
+    // Nothing was written: neither user exists.
+    for (const uid of ['rebound-admin', 'rebound-local']) {
+      expect((await call(started.server.url, 'GET', `/admin/v1/users/${uid}`)).body).toMatchObject({ code: 200, data: { exists: false } });
+    }
+  });
+
+  it.each(['localhost:PORT', 'localhost', 'LOCALHOST', '127.0.0.1', '127.0.0.1:PORT', '[::1]', '[::1]:PORT'])('accepts the loopback Host %s', async (host) => {
+    const answer = await rawExchange(port, `GET /_local/health HTTP/1.1\r\nHost: ${host.replace('PORT', String(port))}\r\nConnection: close\r\n\r\n`);
+    expect(answer).toMatchObject({ status: 200, body: '{"status":"ok"}' });
+  });
+
+  it('accepts an HTTP/1.0 request without a Host: browsers always send one, so it cannot be a rebinding page', async () => {
+    expect(await rawExchange(port, 'GET /_local/health HTTP/1.0\r\n\r\n')).toMatchObject({ status: 200, body: '{"status":"ok"}' });
+  });
+
+  it('closes a connection that never finishes its headers, with 408 and the envelope', async () => {
+    const answer = await rawExchange(port, 'GET /_local/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+    expect(enveloped(answer)).toEqual(jsonEnvelope(408, 'Request timeout'));
+  });
+
+  it('closes a connection that never finishes its body, with 408 and the envelope', async () => {
+    const answer = await rawExchange(port, `POST ${SEND_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\nphone=1`);
+    expect(enveloped(answer)).toEqual(jsonEnvelope(408, 'Request timeout'));
+  });
+
+  it('closes a connection that never sends a byte, with 408 and the envelope', async () => {
+    expect(enveloped(await rawExchange(port, ''))).toEqual(jsonEnvelope(408, 'Request timeout'));
+  });
+
+  it.each([
+    ['closes its side (FIN)', (socket: ReturnType<typeof connect>) => socket.destroy()],
+    ['resets the connection (RST)', (socket: ReturnType<typeof connect>) => socket.resetAndDestroy()],
+  ])('logs a client that %s mid-body as a disconnect, never as a server fault', async (_case, leave) => {
+    // A request through a handler first: the functions' logger then holds that request's id.
+    expect((await call(started.server.url, 'GET', USER_INFO_PATH)).body).toMatchObject({ code: 5106 });
+    const from = capturedLogLines().length;
+    await rawExchange(port, `POST ${SEND_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\nphone=1`, (socket) => setTimeout(() => leave(socket), 50));
+    await logLineAfter(from, ['Client disconnected', 'Local server fault']);
+
+    const lines = logMessagesSince(from);
+    expect(lines.filter((line) => line.message === 'Local server fault')).toEqual([]);
+    const disconnects = lines.filter((line) => line.message === 'Client disconnected');
+    expect(disconnects).toContainEqual(expect.objectContaining({ level: 'DEBUG' }));
+    // Not under the function and request id of whichever request the functions' logger served last.
+    for (const line of disconnects) expect(Object.keys(line)).not.toEqual(expect.arrayContaining(['function_request_id']));
+    expect((await call(started.server.url, 'GET', '/_local/health')).status).toBe(200);
+  });
+});
+
+describe('local server: tokens from a login service key set (JWKS_URL)', () => {
+  const ISSUER = 'https://login.test';
+  let keySet: Server;
+  let started: Started;
+  let signToken: (claims: Record<string, unknown>) => Promise<string>;
+
+  beforeAll(async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'login-key-1', alg: 'RS256', use: 'sig' };
+    signToken = (claims) =>
+      new SignJWT({ type: 'AccessToken', ...claims })
+        .setProtectedHeader({ alg: 'RS256', kid: 'login-key-1' })
+        .setExpirationTime('1h')
+        .sign(privateKey);
+    keySet = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+    await new Promise<void>((resolve) => keySet.listen(0, '127.0.0.1', resolve));
+    const jwksUrl = `http://127.0.0.1:${(keySet.address() as AddressInfo).port}/.well-known/jwks.json`;
+    started = await start({ JWKS_URL: jwksUrl, JWT_ISSUER: ISSUER });
+  });
+  afterAll(async () => {
+    await started.server.close();
+    await new Promise((resolve) => keySet.close(resolve));
+  });
+
+  it('verifies a token of that key set and issuer for userInfo', async () => {
+    const uid = `login-${randomUUID()}`;
+    const token = await signToken({ uid, iss: ISSUER });
+
+    const answer = await call(started.server.url, 'GET', USER_INFO_PATH, { headers: { Authorization: `Bearer ${token}` } });
+    expect(answer).toMatchObject({ status: 200, body: { code: 200, data: { uid, phone: null } } });
+  });
+
+  it('refuses a token of that key set from another issuer', async () => {
+    const token = await signToken({ uid: `login-${randomUUID()}`, iss: 'https://other.test' });
+
+    const answer = await call(started.server.url, 'GET', USER_INFO_PATH, { headers: { Authorization: `Bearer ${token}` } });
+    expect(answer.body).toEqual(envelope(5032, 'Token verification failed'));
+  });
+
+  it.each(['/_local/users', '/_local/tokens'])('does not serve POST %s: tokens come from the login service', async (path) => {
+    expect(await call(started.server.url, 'POST', path, { body: '{"uid":"would-be-minted"}' })).toEqual({
+      status: 404,
+      contentType: 'application/json; charset=utf-8',
+      body: envelope(404, 'Not found'),
+    });
+    expect(started.app.tokenKeys).toMatchObject({ source: 'jwks', issuer: ISSUER });
+  });
+
+  it.each([
+    ['http to another host', 'http://login.example.com/.well-known/jwks.json'],
+    ['http to a LAN address', 'http://192.168.1.10/jwks.json'],
+    ['a loopback look-alike', 'http://127.0.0.1.evil.example/jwks.json'],
+    ['another scheme', 'file:///etc/jwks.json'],
+    ['no URL', 'login.example.com'],
+  ])('refuses JWKS_URL with %s at start', async (_case, jwksUrl) => {
+    // A server that did start is closed at once, so a failing case cannot keep jest from exiting.
+    const outcome = await start({ JWKS_URL: jwksUrl }).then(
+      async (other) => other.server.close().then(() => 'started'),
+      (error: Error) => error.message,
+    );
+    expect(outcome).toMatch(/^JWKS_URL must be an https URL, or http to 127\.0\.0\.1, localhost or \[::1\]; got "/);
+  });
+
+  it.each(['https://login.example.com/.well-known/jwks.json', 'http://localhost:9/jwks.json', 'http://[::1]:9/jwks.json'])('accepts JWKS_URL %s', async (jwksUrl) => {
+    const other = await start({ JWKS_URL: jwksUrl });
+    await other.server.close();
+    expect(other.app.tokenKeys).toEqual({ source: 'jwks', jwksUrl: new URL(jwksUrl).href, issuer: undefined });
   });
 });

@@ -29,6 +29,12 @@ describe('configuration', () => {
     expect(readUserDomainSecretsSource({ USER_DOMAIN_SECRETS: '{"a":"b"}' })).toEqual({ value: '{"a":"b"}' });
   });
 
+  it('remembers a used random for at least the 2 × skew a signed request stays valid', () => {
+    expect(readSignatureSettings({ SIGNATURE_MAX_SKEW_SECONDS: '300', NONCE_TTL_SECONDS: '600' })).toMatchObject({ maxClockSkewSeconds: 300, nonceTtlSeconds: 600 });
+    expect(readSignatureSettings({ NONCE_TTL_SECONDS: '1200' }).nonceTtlSeconds).toBe(1200);
+    expect(readSignatureSettings({ SIGNATURE_MAX_SKEW_SECONDS: '60' })).toMatchObject({ maxClockSkewSeconds: 60, nonceTtlSeconds: 1200 });
+  });
+
   it('serves the configured user domains, each with its secret', () => {
     const rules = signatureRules(readSignatureSettings({ USER_DOMAINS: 'app.one' }), '{"app.one":"s1","app.two":"s2"}');
     expect([...rules.userDomainSecrets]).toEqual([['app.one', 's1']]);
@@ -45,6 +51,9 @@ describe('configuration', () => {
     [() => signatureRules(readSignatureSettings({}), '{}'), /No user domain/],
     [() => signatureRules(readSignatureSettings({ USER_DOMAINS: 'app.three' }), '{"app.one":"s1"}'), /app\.three/],
     [() => readAuthConfig({}), /JWKS_URL/],
+    [() => readSignatureSettings({ NONCE_TTL_SECONDS: '1199' }), /NONCE_TTL_SECONDS must be at least 2 × SIGNATURE_MAX_SKEW_SECONDS \(1200\), got 1199/],
+    [() => readSignatureSettings({ SIGNATURE_MAX_SKEW_SECONDS: '601' }), /NONCE_TTL_SECONDS must be at least 2 × SIGNATURE_MAX_SKEW_SECONDS \(1202\), got 1200/],
+    [() => readSignatureSettings({ SIGNATURE_MAX_SKEW_SECONDS: '300', NONCE_TTL_SECONDS: '599' }), /\(600\), got 599/],
   ])('fails fast on a missing or malformed setting (%#)', (read, message) => {
     expect(read).toThrow(ConfigError);
     expect(read).toThrow(message);
