@@ -41,7 +41,7 @@ export interface CodeIssuer {
    * limit refuses it (the `random` is used up anyway).
    */
   issue(issue: CodeIssue, limits: SendLimits): Promise<IssueOutcome>;
-  /** Undoes `issue` after the SMS provider failed: no code left, nothing counted. */
+  /** Undoes `issue` after the SMS provider refused the message: no code left, nothing counted. */
   withdraw(issue: CodeIssue): Promise<void>;
 }
 
@@ -128,9 +128,29 @@ export interface PhoneLinks {
   eraseUser(attempt: ErasureAttempt): Promise<ErasureOutcome>;
 }
 
+/**
+ * The SMS provider. What a failed send leaves behind depends on whether the
+ * message can have gone out, so a sender tells the two failures apart.
+ */
 export interface SmsSender {
-  /** Resolves once the provider accepted the message; rejects otherwise. */
+  /**
+   * Resolves once the provider accepted the message. Throws SmsRefused when
+   * the provider answered that it will not deliver it; any other error is
+   * an unknown outcome: the SMS may have reached the phone.
+   */
   send(to: string, text: string): Promise<void>;
+}
+
+/**
+ * Thrown by an SmsSender when the provider definitely refused the message
+ * (an invalid or opted-out number, a request it does not accept): nothing
+ * went out. `reason` names the provider's answer, with no phone number in it.
+ */
+export class SmsRefused extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'SmsRefused';
+  }
 }
 
 /** Thrown by a TokenVerifier for a token it refuses (as opposed to a fault of its own). */

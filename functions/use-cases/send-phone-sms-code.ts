@@ -4,9 +4,10 @@ import { InvalidParameter, refuse, RuleViolation } from '../domain/errors';
 import { smsText, type Locale } from '../domain/messages';
 import { normalizePhone, type PhoneNumber } from '../domain/phone';
 import { ResultCode } from '../domain/result-codes';
-import { computeSignature, signatureMatches } from '../domain/signature';
+import { computeSignature, SIGNED_FIELD_FORMATS, signatureMatches } from '../domain/signature';
 import { generateCode, hashCode, parseCodeType, purposeOf } from '../domain/verification-code';
-import type { CodeIssue, CodeIssuer, SmsSender } from '../ports';
+import { count, logger, maskPhone } from '../observability';
+import { SmsRefused, type CodeIssue, type CodeIssuer, type SmsSender } from '../ports';
 import { given } from './parameters';
 
 export interface SendPhoneSmsCodeRequest {
@@ -31,9 +32,6 @@ export interface SendPhoneSmsCodeDependencies {
   readonly signatureRules: SignatureRules;
 }
 
-const RANDOM = /^[A-Za-z0-9]{16}$/;
-const TIMESTAMP = /^\d{1,16}$/;
-
 /**
  * POST /v2/sms/enduserapi/v2/sendPhoneSmsCode. Checks run in the contract's
  * order; the first that fails answers.
@@ -47,8 +45,8 @@ export async function sendPhoneSmsCode(
   const userDomain = given(request.userDomain) ?? refuse(ResultCode.UserDomainRequired);
   const signature = given(request.signature) ?? refuse(ResultCode.SignatureRequired);
   const codeType = parseCodeType(request.codeType) ?? invalid('codeType');
-  const random = matching(request.random, RANDOM, 'random');
-  const ts = matching(request.ts, TIMESTAMP, 'ts');
+  const random = matching(request.random, SIGNED_FIELD_FORMATS.random, 'random');
+  const ts = matching(request.ts, SIGNED_FIELD_FORMATS.ts, 'ts');
   const number = normalizePhone(phone, internationalCode, { allowedCountries: deps.codeRules.allowedCountries });
 
   // 5420: unknown domain, bad signature or clock skew; a used `random` below.
@@ -77,13 +75,24 @@ export async function sendPhoneSmsCode(
 
   try {
     await deps.sms.send(number.e164, smsText(request.locale, code, deps.codeRules.codeTtlSeconds));
-  } catch (cause) {
-    // A code that never reached the phone must not stay valid nor count.
-    await deps.issuer.withdraw(issue);
-    throw new RuleViolation(ResultCode.SmsSendingFailed, { cause });
+  } catch (failure) {
+    // 5059 either way; what stays behind depends on whether the SMS can have gone out.
+    if (failure instanceof SmsRefused) {
+      // Nothing went out: the code must not stay valid, nor count against the cooldown and the caps.
+      logger.warn('SMS refused by the provider: code withdrawn, send not counted', { phone: maskPhone(number.e164), reason: failure.message });
+      count('SmsRefused');
+      await deps.issuer.withdraw(issue);
+    } else {
+      // It may have reached the phone: the code stays valid and counted, so a slow provider cannot lift the limits.
+      logger.warn('SMS outcome unknown: code kept valid, send counted', { phone: maskPhone(number.e164), reason: nameOf(failure) });
+      count('SmsOutcomeUnknown');
+    }
+    throw new RuleViolation(ResultCode.SmsSendingFailed, { cause: failure });
   }
   return { phone: number };
 }
+
+const nameOf = (error: unknown): string => (error instanceof Error ? error.name : typeof error);
 
 const invalid = (name: string): never => {
   throw new InvalidParameter(name);

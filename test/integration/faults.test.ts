@@ -1,14 +1,22 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { createHarness, jsonBody, PHONE, type Answer, type Harness } from '../support/harness';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { CLIENT_SETTINGS, clientConfig } from '../../functions/adapters/aws/client-config';
+import { SnsSmsSender } from '../../functions/adapters/sms/sns-sms-sender';
+import { SmsRefused } from '../../functions/ports';
+import { messageOf, neverAnswers, published, snsError, stubService, type Reply, type StubService } from '../support/aws-stub';
+import { createHarness, jsonBody, PHONE, PHONE_E164, type Answer, type Harness } from '../support/harness';
+import { neverLog } from '../support/log-hygiene';
 import { injectDynamoFault, type FaultKind } from '../support/faults';
 import { linkInvariantViolations } from '../support/invariants';
 
 const internalError = { status: 500, code: 500, msg: 'Internal server error', extMsg: '', data: null };
 const kinds: FaultKind[] = ['throttling', 'serverError', 'timeout', 'networkReset'];
+/** The SDK's attempts at each DynamoDB call, the first included. */
+const ATTEMPTS = CLIENT_SETTINGS.dynamodb.maxAttempts;
 
 /**
  * Each DynamoDB call of each path fails in turn, below the SDK's retry
- * middleware. A fault that outlasts the SDK's three attempts answers a bare
+ * middleware. A fault that outlasts the SDK's attempts answers a bare
  * HTTP 500 and leaves the tables as they were (or, when the write landed and
  * only its answers were lost, fully applied, never half); a blip is retried
  * through and the request succeeds. The SDK retries throttling, 5xx,
@@ -107,7 +115,7 @@ describe('DynamoDB faults', () => {
     const answer = await request();
     fault.remove();
     expect(answer).toEqual(internalError);
-    expect(fault.failedAttempts()).toBe(3);
+    expect(fault.failedAttempts()).toBe(ATTEMPTS);
     expect(await h.snapshot()).toEqual(before);
   });
 
@@ -185,13 +193,13 @@ describe('DynamoDB faults', () => {
     expect(await wrongTriesStored()).toBe(1);
   });
 
-  it('a wrong try whose every answer is lost is counted once, though the SDK sent it three times', async () => {
+  it('a wrong try whose every answer is lost is counted once, though the SDK sent it on every attempt', async () => {
     const { token } = await h.newUser();
     const code = await h.codeFor();
     const fault = injectDynamoFault(h.app.db, { call: 2, kind: 'timeout', mode: 'after', attempts: Infinity });
     expect(await h.link(token, { phone: PHONE, code: code === '000000' ? '000001' : '000000' })).toEqual(internalError);
     fault.remove();
-    expect(fault.failedAttempts()).toBe(3);
+    expect(fault.failedAttempts()).toBe(ATTEMPTS);
     expect(await wrongTriesStored()).toBe(1);
   });
 
@@ -236,13 +244,13 @@ describe('DynamoDB faults', () => {
     expect((await h.userInfo(token)).data).toMatchObject({ phone: null });
   });
 
-  it('a send whose transaction answer is lost is issued and counted once, although sent three times', async () => {
+  it('a send whose transaction answer is lost is issued and counted once, although sent on every attempt', async () => {
     // No cooldown, so only the request token can keep a retry from issuing (and counting) again.
     const noCooldown = await createHarness({ env: { SMS_COOLDOWN_SECONDS: '0' } });
     const fault = injectDynamoFault(noCooldown.app.db, { call: 1, kind: 'timeout', mode: 'after', attempts: Infinity });
     expect(await noCooldown.send()).toEqual(internalError);
     fault.remove();
-    expect(fault.failedAttempts()).toBe(3);
+    expect(fault.failedAttempts()).toBe(ATTEMPTS);
     const { codes } = await noCooldown.snapshot();
     noCooldown.close();
     expect(codes.filter((item) => String(item.pk).startsWith('COUNT#')).map((item) => item.count)).toEqual([1, 1, 1]);
@@ -259,28 +267,55 @@ describe('DynamoDB faults', () => {
 });
 
 describe('SMS provider faults', () => {
-  it('answers 5059, withdraws the code and the counts, and keeps the random used', async () => {
+  const refusal = () => new SmsRefused('SNS refused the Publish: InvalidParameterException (HTTP 400)');
+  const codeOf = (text: string | undefined): string => {
+    const code = /\d{6}/.exec(text ?? '')?.[0];
+    if (!code) throw new Error(`no code in ${JSON.stringify(text)}`);
+    neverLog(code);
+    return code;
+  };
+  const kinds = (codes: Record<string, unknown>[]) => codes.map((i) => String(i.pk).split('#')[0]).sort();
+
+  it('a definite refusal answers 5059, withdraws the code and the counts, and keeps the random used', async () => {
     const h = await createHarness();
-    const failing = { send: () => Promise.reject(Object.assign(new Error('Throttling'), { name: 'ThrottlingException' })) };
     const original = h.app.outbox.send.bind(h.app.outbox);
-    h.app.outbox.send = failing.send;
+    h.app.outbox.send = () => Promise.reject(refusal());
     const query = h.sendQuery();
     const before = await h.snapshot();
     expect(await h.sendRaw(query)).toEqual({ status: 200, code: 5059, msg: 'SMS sending exception', extMsg: '', data: null });
-    const after = await h.snapshot();
-    const added = after.codes.filter((item) => !before.codes.some((b) => b.pk === item.pk));
+    const added = (await h.snapshot()).codes.filter((item) => !before.codes.some((b) => b.pk === item.pk));
     // No code; the counters back at 0; only the used random stays.
-    expect(added.map((i) => String(i.pk).split('#')[0]).sort()).toEqual(['COUNT', 'COUNT', 'COUNT', 'NONCE']);
+    expect(kinds(added)).toEqual(['COUNT', 'COUNT', 'COUNT', 'NONCE']);
     expect(added.filter((i) => String(i.pk).startsWith('COUNT#')).map((i) => i.count)).toEqual([0, 0, 0]);
     h.app.outbox.send = original;
     expect((await h.sendRaw(query)).code).toBe(5420);
+    // Within the cooldown: the refused send started none.
     expect((await h.send()).code).toBe(200);
     h.close();
   });
 
-  it('when the SMS fails and so does the clean-up, answers 500 with the code fully issued, never half', async () => {
+  it('an unknown outcome answers 5059 and keeps the code valid and the send counted', async () => {
     const h = await createHarness();
-    h.app.outbox.send = () => Promise.reject(new Error('provider down'));
+    const { token } = await h.newUser();
+    let delivered: string | undefined;
+    // The message left, and its answer was lost: the phone may well have it.
+    h.app.outbox.send = (_to, text) => {
+      delivered = text;
+      return Promise.reject(Object.assign(new Error('Connection timed out after 2500 ms'), { name: 'TimeoutError' }));
+    };
+    expect(await h.send()).toEqual({ status: 200, code: 5059, msg: 'SMS sending exception', extMsg: '', data: null });
+    const { codes } = await h.snapshot();
+    expect(kinds(codes)).toEqual(['CODE', 'COUNT', 'COUNT', 'COUNT', 'NONCE']);
+    expect(codes.filter((i) => String(i.pk).startsWith('COUNT#')).map((i) => i.count)).toEqual([1, 1, 1]);
+    // Counted: a second send within the cooldown is refused; the code still links.
+    expect((await h.send()).code).toBe(5058);
+    expect((await h.link(token, { phone: PHONE, code: codeOf(delivered) })).code).toBe(200);
+    h.close();
+  });
+
+  it('when the provider refuses and the clean-up fails, answers 500 with the code fully issued, never half', async () => {
+    const h = await createHarness();
+    h.app.outbox.send = () => Promise.reject(refusal());
     const fault = injectDynamoFault(h.app.db, { call: 2, kind: 'serverError', mode: 'before', attempts: Infinity });
     const answer = await h.send();
     fault.remove();
@@ -289,5 +324,46 @@ describe('SMS provider faults', () => {
     expect(codes.filter((i) => String(i.pk).startsWith('COUNT#')).every((i) => i.count === 1)).toBe(true);
     expect(codes.filter((i) => String(i.pk).startsWith('CODE#'))).toHaveLength(1);
     h.close();
+  });
+
+  describe('through the SNS adapter, against SNS on loopback', () => {
+    let h: Harness;
+    let sns: StubService;
+
+    beforeEach(async () => {
+      h = await createHarness();
+      sns = await stubService(published);
+      const sender = new SnsSmsSender({ senderId: undefined }, new SNSClient({ ...clientConfig('sns', { endpoint: sns.endpoint }), region: 'eu-west-1' }));
+      h.app.outbox.send = (to, text) => sender.send(to, text);
+    });
+    afterEach(async () => {
+      h.close();
+      await sns.close();
+    });
+
+    it('SNS refuses the number: 5059, no valid code is left and nothing counts, so the next send goes out at once', async () => {
+      sns.answerWith(snsError(400, 'InvalidParameter', `Invalid parameter: PhoneNumber Reason: ${PHONE_E164} is not valid to publish to`));
+      const { token } = await h.newUser();
+      expect((await h.send()).code).toBe(5059);
+      const refused = codeOf(messageOf(sns.received[0]));
+      expect((await h.link(token, { phone: PHONE, code: refused })).code).toBe(5037);
+      sns.answerWith(published);
+      expect((await h.send()).code).toBe(200);
+      expect((await h.link(token, { phone: PHONE, code: codeOf(messageOf(sns.received[1])) })).code).toBe(200);
+    });
+
+    it.each([
+      { answer: 'answers 500', reply: snsError(500, 'InternalError', 'Internal error') },
+      { answer: 'drops the connection', reply: ((_request, res) => res.socket?.destroy()) as Reply },
+      { answer: 'never answers', reply: neverAnswers },
+    ])('SNS $answer: 5059, the code stays usable and counted, so a second send within the cooldown is 5058', async ({ reply }) => {
+      sns.answerWith(reply);
+      const { token } = await h.newUser();
+      expect((await h.send()).code).toBe(5059);
+      sns.answerWith(published);
+      expect((await h.send()).code).toBe(5058);
+      expect(sns.received).toHaveLength(1);
+      expect((await h.link(token, { phone: PHONE, code: codeOf(messageOf(sns.received[0])) })).code).toBe(200);
+    });
   });
 });

@@ -2,6 +2,8 @@ import { createHarness, PHONE_E164, signatureOf, type Harness } from '../support
 import { createSendPhoneSmsCodeHandler, ready } from '../../functions/http/handlers';
 import { readCodeSettings, readSendLimits, readSignatureSettings, signatureRules } from '../../functions/config';
 import { lambdaContext, toApiGatewayEvent } from '../../local/api-gateway-event';
+import { SmsRefused } from '../../functions/ports';
+import { neverLog } from '../support/log-hygiene';
 
 describe('POST /v2/sms/enduserapi/v2/sendPhoneSmsCode', () => {
   let h: Harness;
@@ -40,6 +42,9 @@ describe('POST /v2/sms/enduserapi/v2/sendPhoneSmsCode', () => {
       ['400 for a short random', { random: 'abc', phone: 'bad' }, 400, 'Invalid parameter: random'],
       ['400 for a random with symbols', { random: 'abcdefgh-1234567' }, 400, 'Invalid parameter: random'],
       ['400 for a non-numeric ts', { ts: '12:00', phone: 'bad' }, 400, 'Invalid parameter: ts'],
+      ['400 for a ts with a leading zero, before the phone', { ts: '01764497160124', phone: '123' }, 400, 'Invalid parameter: ts'],
+      ['400 for a ts of 12 digits, before the user domain', { ts: '176449716012', userDomain: 'unknown-domain' }, 400, 'Invalid parameter: ts'],
+      ['400 for a ts of 14 digits', { ts: '17644971601240' }, 400, 'Invalid parameter: ts'],
       ['5019 for a malformed phone', { phone: '123', userDomain: 'unknown-domain' }, 5019, 'Phone number format incorrect'],
       ['5019 for a malformed internationalCode', { internationalCode: '86x' }, 5019, 'Phone number format incorrect'],
       ['5019 for a fixed line', { phone: '01012345678' }, 5019, 'Phone number format incorrect'],
@@ -156,36 +161,55 @@ describe('POST /v2/sms/enduserapi/v2/sendPhoneSmsCode', () => {
   });
 
   describe('when the SMS provider fails', () => {
-    const failingSend = (harness: Harness) =>
+    /** The handler as deployed, with an SMS provider that fails as `fail` says, given the text it was handed. */
+    const failingSend = (harness: Harness, fail: (text: string) => Error) =>
       createSendPhoneSmsCodeHandler(
         ready({
           issuer: harness.app.issuer,
-          sms: { send: () => Promise.reject(new Error('provider exploded: secret internals')) },
+          sms: { send: (_to: string, text: string) => Promise.reject(fail(text)) },
           clock: harness.clock,
           codeRules: { ...readCodeSettings({}), pepper: 'test-pepper' },
           sendLimits: readSendLimits({}),
           signatureRules: signatureRules(readSignatureSettings({}), JSON.stringify({ 'test.phonelink': 'test-domain-secret' })),
         }),
       );
+    const sendThrough = async (handler: ReturnType<typeof failingSend>) => {
+      const event = toApiGatewayEvent({ method: 'POST', path: '/send', rawQueryString: new URLSearchParams(h.sendQuery() as Record<string, string>).toString(), headers: {}, sourceIp: '192.0.2.50' });
+      return handler(event, lambdaContext('send') as Parameters<typeof handler>[1]);
+    };
+    const ipCount = async () => (await h.snapshot()).codes.find((item) => String(item.pk).startsWith('COUNT#IP#192.0.2.50#'))?.count;
 
-    it('answers 5059, leaves no valid code (not even an earlier one) and counts nothing', async () => {
+    it('a definite refusal answers 5059, leaves no valid code (not even an earlier one) and counts nothing', async () => {
       const { token } = await h.newUser();
       const earlier = await h.codeFor();
       h.clock.advance(61_000);
-      const query = h.sendQuery();
-      const event = toApiGatewayEvent({ method: 'POST', path: '/send', rawQueryString: new URLSearchParams(query as Record<string, string>).toString(), headers: {}, sourceIp: '192.0.2.50' });
-      const handler = failingSend(h);
-      const result = await handler(event, lambdaContext('send') as Parameters<typeof handler>[1]);
+      const result = await sendThrough(failingSend(h, () => new SmsRefused('provider exploded: secret internals')));
       expect(result.statusCode).toBe(200);
       expect(JSON.parse(result.body)).toEqual({ code: 5059, msg: 'SMS sending exception', extMsg: '', data: null });
       expect(result.body).not.toContain('exploded');
 
       expect((await h.link(token, { phone: '13800138000', code: earlier })).code).toBe(5037);
-      // No cooldown was started by the failed send: a new code goes out at once.
+      // No cooldown was started by the refused send: a new code goes out at once.
       expect((await h.send({}, '192.0.2.50')).code).toBe(200);
-      const { codes } = await h.snapshot();
-      const ipCount = codes.find((item) => String(item.pk).startsWith('COUNT#IP#192.0.2.50#'));
-      expect(ipCount?.count).toBe(1);
+      expect(await ipCount()).toBe(1);
+    });
+
+    it('an unknown outcome answers 5059; the code it carried stays valid and the send counted', async () => {
+      const { token } = await h.newUser();
+      let carried = '';
+      const result = await sendThrough(
+        failingSend(h, (text) => {
+          carried = /\d{6}/.exec(text)?.[0] ?? '';
+          neverLog(carried);
+          return new Error('provider exploded: secret internals');
+        }),
+      );
+      expect(JSON.parse(result.body)).toEqual({ code: 5059, msg: 'SMS sending exception', extMsg: '', data: null });
+      expect(result.body).not.toContain('exploded');
+
+      expect(await ipCount()).toBe(1);
+      expect((await h.send({}, '192.0.2.50')).code).toBe(5058);
+      expect((await h.link(token, { phone: '13800138000', code: carried })).code).toBe(200);
     });
   });
 

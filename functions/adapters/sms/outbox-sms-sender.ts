@@ -9,7 +9,9 @@ export interface OutboxMessage {
 /**
  * Local development's SMS provider: keeps every message in memory for
  * `GET /_local/outbox` and prints it, so the flow can be followed without a
- * phone. Never used in the cloud.
+ * phone. It accepts every message, so it never throws SmsRefused nor leaves
+ * an outcome unknown; tests that need either swap `send`. Never used in the
+ * cloud.
  */
 export class OutboxSmsSender implements SmsSender {
   private readonly messages: OutboxMessage[] = [];

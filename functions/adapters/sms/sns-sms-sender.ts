@@ -1,9 +1,39 @@
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient, SNSServiceException } from '@aws-sdk/client-sns';
 import type { SmsConfig } from '../../config';
-import type { SmsSender } from '../../ports';
+import { maskPhone } from '../../observability';
+import { SmsRefused, type SmsSender } from '../../ports';
 import { clientConfig } from '../aws/client-config';
 
-/** Amazon SNS: Publish straight to a phone number, as a transactional SMS. */
+/**
+ * Client faults that are no verdict on the message: SNS shedding load, or a
+ * request it gave up reading. Whether the SMS went out is then treated as
+ * unknown, so the cooldown and the caps keep counting while SNS is under
+ * strain instead of letting the same request straight back in.
+ */
+const NOT_A_VERDICT = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'KMSThrottlingException',
+  'TooManyRequestsException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+
+/**
+ * SNS answered that it will not publish this message: a fault of the request
+ * (`$fault: 'client'`), such as InvalidParameter (a number SNS cannot text),
+ * OptedOut, AuthorizationError (IAM, or the SMS sandbox), a disabled
+ * endpoint. Anything else (a timeout, a dropped connection, a 5xx, an
+ * answer the SDK could not read) leaves the outcome unknown.
+ */
+const isDefiniteRefusal = (error: unknown): error is SNSServiceException =>
+  error instanceof SNSServiceException &&
+  error.$fault === 'client' &&
+  error.$metadata.httpStatusCode !== 429 &&
+  !NOT_A_VERDICT.has(error.name);
+
+/** Amazon SNS: Publish straight to a phone number, as a transactional SMS, sent once (client-config.ts). */
 export class SnsSmsSender implements SmsSender {
   constructor(
     private readonly config: SmsConfig,
@@ -11,16 +41,34 @@ export class SnsSmsSender implements SmsSender {
   ) {}
 
   async send(to: string, text: string): Promise<void> {
-    await this.client.send(
-      new PublishCommand({
-        PhoneNumber: to,
-        Message: text,
-        MessageAttributes: {
-          // Transactional: higher delivery priority, for one-time codes.
-          'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' },
-          ...(this.config.senderId ? { 'AWS.SNS.SMS.SenderID': { DataType: 'String', StringValue: this.config.senderId } } : {}),
-        },
-      }),
-    );
+    try {
+      await this.client.send(
+        new PublishCommand({
+          PhoneNumber: to,
+          Message: text,
+          MessageAttributes: {
+            // Transactional: higher delivery priority, for one-time codes.
+            'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' },
+            ...(this.config.senderId ? { 'AWS.SNS.SMS.SenderID': { DataType: 'String', StringValue: this.config.senderId } } : {}),
+          },
+        }),
+      );
+    } catch (error) {
+      // SNS names the number in some messages ("+86... is not valid to publish to"); the logs must not.
+      if (isDefiniteRefusal(error)) {
+        throw new SmsRefused(`SNS refused the Publish: ${error.name} (HTTP ${error.$metadata.httpStatusCode}): ${masked(error.message, to)}`);
+      }
+      throw withNumberMasked(error, to);
+    }
   }
+}
+
+/** The text with the number, with or without its `+`, masked. */
+const masked = (text: string, to: string): string => text.split(to).join(maskPhone(to)).split(to.replace(/^\+/, '')).join(maskPhone(to));
+
+function withNumberMasked(error: unknown, to: string): unknown {
+  if (!(error instanceof Error)) return error;
+  error.message = masked(error.message, to);
+  if (error.stack) error.stack = masked(error.stack, to);
+  return error;
 }
