@@ -5,6 +5,7 @@
  * DynamoDB Local, in this process). The figure is the one the import's
  * own summary prints: records done per second, start to end of the run.
  */
+import { LOCAL_SERVER_DYNAMODB_SETTINGS } from '../functions/adapters/aws/client-config';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -40,6 +41,7 @@ export async function measureImport(endpoint: string, workDir: string): Promise<
     userDomain: 'bench.phonelink',
     userDomainSecret: 'bench-import-secret',
     env: { CODES_TABLE_NAME: tables.codesTableName, USERS_TABLE_NAME: tables.usersTableName },
+    dynamoDbSettings: LOCAL_SERVER_DYNAMODB_SETTINGS,
   });
   const server = await startLocalServer({ app, port: 0 });
   const file = path.join(workDir, 'import.jsonl');

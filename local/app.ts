@@ -5,6 +5,7 @@ import { JoseTokenVerifier } from '../functions/adapters/auth/jose-token-verifie
 import { OutboxSmsSender } from '../functions/adapters/sms/outbox-sms-sender';
 import { systemClock, type Clock } from '../functions/clock';
 import { DynamoCodeIssuer } from '../functions/adapters/dynamodb/code-issuer';
+import type { ClientSettings } from '../functions/adapters/aws/client-config';
 import { createDocumentClient } from '../functions/adapters/dynamodb/document-client';
 import { DynamoPhoneLinks } from '../functions/adapters/dynamodb/phone-links';
 import { DynamoUsers } from '../functions/adapters/dynamodb/users';
@@ -46,6 +47,8 @@ export interface LocalAppOptions {
   readonly clock?: Clock;
   /** Where the outbox prints each SMS. */
   readonly print?: (line: string) => void;
+  /** DynamoDB client settings: the cloud's unless given (the local server passes LOCAL_SERVER_DYNAMODB_SETTINGS). */
+  readonly dynamoDbSettings?: ClientSettings;
 }
 
 export type LocalApp = Awaited<ReturnType<typeof createLocalApp>>;
@@ -110,7 +113,7 @@ export async function createLocalApp(options: LocalAppOptions) {
     JWKS_JSON: jwksUrl ? '' : tokenIssuer.jwksJson,
     JWT_ISSUER: tokenIssuerName ?? '',
   };
-  const db = createDocumentClient(options.endpoint);
+  const db = createDocumentClient(options.endpoint, options.dynamoDbSettings);
   const tables = { codesTableName: readCodesTableName(config), usersTableName: readUsersTableName(config) };
   const users = new DynamoUsers(db, tables.usersTableName);
   const links = new DynamoPhoneLinks(db, tables);

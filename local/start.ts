@@ -17,6 +17,7 @@
  * Run as `node --import tsx local/start.ts` rather than through the tsx CLI:
  * one process fewer, and the orphan check below sees npm's shell go away.
  */
+import { LOCAL_SERVER_DYNAMODB_SETTINGS } from '../functions/adapters/aws/client-config';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
       userDomain: settings.userDomain,
       userDomainSecret: settings.userDomainSecret,
       print: (line) => console.log(line),
+      dynamoDbSettings: LOCAL_SERVER_DYNAMODB_SETTINGS,
     });
     tokenKeys = app.tokenKeys;
     server = await startLocalServer({ app, port: settings.port });

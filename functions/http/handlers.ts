@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { count, logger, maskPhone, type MetricName } from '../observability';
+import { RESPONSE_MARGIN_MS } from '../request-budget';
 import type { UserProvisioning } from '../config';
 import type { TokenVerifier, Users } from '../ports';
 import { eraseUser, getUser, linkPhoneAsAdmin, registerUser, type AdminDependencies } from '../use-cases/admin-users';
@@ -34,10 +35,18 @@ export const ready =
   () =>
     Promise.resolve(value);
 
+/**
+ * A handler still running RESPONSE_MARGIN_MS before the function's timeout
+ * (re-reads after conflicts, a cold secret or key set) is cut off by middy
+ * with a TimeoutError, which the envelope answers as a 500: every write is
+ * atomic, so nothing is left half done.
+ */
+const UNTIL_THE_MARGIN = { timeoutEarlyInMillis: RESPONSE_MARGIN_MS };
+
 // Middlewares first, `.handler()` last; onError runs in reverse order, so the
 // envelope is the last word on any error.
 const publicEndpoint = (onSuccess?: MetricName) =>
-  middy<APIGatewayProxyEventV2, HttpResult>()
+  middy<APIGatewayProxyEventV2, HttpResult>(UNTIL_THE_MARGIN)
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(envelopeErrors())
     .use(outcomeMetrics(onSuccess))
@@ -45,7 +54,7 @@ const publicEndpoint = (onSuccess?: MetricName) =>
 
 // The token is checked before the body is read: a request without one answers 5106 whatever it carries.
 const authenticatedEndpoint = (tokens: TokenVerifier, onSuccess?: MetricName) =>
-  middy<APIGatewayProxyEventV2, HttpResult, Error, AuthenticatedContext>()
+  middy<APIGatewayProxyEventV2, HttpResult, Error, AuthenticatedContext>(UNTIL_THE_MARGIN)
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(envelopeErrors())
     .use(outcomeMetrics(onSuccess))

@@ -1,5 +1,11 @@
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 
+// Sized so that each request's calls, every one failing as slowly as it can,
+// fit in REQUEST_BUDGET_MS (functions/request-budget.ts) when nothing has to
+// be read again and the secrets and key set are cached:
+// test/unit/request-budget.test.ts adds them up path by path,
+// test/integration/request-budget.test.ts measures them under injected faults.
+
 /**
  * How every AWS SDK client of the functions is set up, in one place. Each
  * adapter builds its client once per container (at cold start) from this.
@@ -9,7 +15,11 @@ export interface ClientSettings {
   readonly maxAttempts: number;
   /** Milliseconds to open a connection. */
   readonly connectionTimeout: number;
-  /** Milliseconds an attempt may wait for its answer; then it fails with a TimeoutError (and may be retried). */
+  /**
+   * Milliseconds an attempt may wait for its answer, counted from its start
+   * (opening the connection included); then it fails with a TimeoutError
+   * (and may be retried).
+   */
   readonly requestTimeout: number;
 }
 
@@ -17,17 +27,47 @@ export const CLIENT_SETTINGS = {
   // DynamoDB answers in milliseconds: a hung socket should not eat the
   // function's time. Every write is safe to send again (conditions and
   // request tokens make a retry recognise itself), so the SDK may retry
-  // throttling, 5xx, timeouts and resets alike.
-  dynamodb: { maxAttempts: 3, connectionTimeout: 1_000, requestTimeout: 1_500 },
+  // throttling, 5xx, timeouts and resets alike. One retry rides out a blip;
+  // a third attempt would add up to 2 s of throttling pause per call, which
+  // the longest request (three calls and a Publish) has no room for.
+  dynamodb: { maxAttempts: 2, connectionTimeout: 500, requestTimeout: 500 },
   // SNS may take a second or two to accept an SMS. A Publish has no request
   // token: sent again after a timeout it could text the user twice, so it
   // is sent once, and a failure answers 5059 (the app may ask again).
-  sns: { maxAttempts: 1, connectionTimeout: 1_000, requestTimeout: 3_000 },
+  sns: { maxAttempts: 1, connectionTimeout: 500, requestTimeout: 2_000 },
   // Read at cold start and when the cache expires; a read is safe to repeat.
-  secretsManager: { maxAttempts: 3, connectionTimeout: 1_000, requestTimeout: 2_000 },
+  secretsManager: { maxAttempts: 2, connectionTimeout: 500, requestTimeout: 1_000 },
 } as const satisfies Record<string, ClientSettings>;
 
 export type AwsService = keyof typeof CLIENT_SETTINGS;
+
+/**
+ * The longest pause the SDK's standard retry mode takes before retry `n`
+ * (1 for the second attempt): a random share of a base that doubles with
+ * each retry. Throttling has the largest base; other errors pause far less.
+ * The SDK may stretch a pause to a Retry-After header, which DynamoDB and
+ * Secrets Manager do not send (and SNS is never retried).
+ */
+export const longestRetryPauseMs = (retry: number): number => 1_000 * 2 ** (retry - 1);
+
+/**
+ * The longest one call can take: every attempt running out its
+ * requestTimeout, and every pause between attempts at its longest.
+ */
+export function longestCallMs(service: AwsService): number {
+  const { maxAttempts, requestTimeout } = CLIENT_SETTINGS[service];
+  let total = maxAttempts * requestTimeout;
+  for (let retry = 1; retry < maxAttempts; retry++) total += longestRetryPauseMs(retry);
+  return total;
+}
+
+/**
+ * For `npm start` only: DynamoDB Local is a JVM sharing a developer's CPU,
+ * and under a burst (an import, a load test) its queue can outlast the
+ * cloud's 500 ms without anything being wrong. The attempts stay the same;
+ * each may wait longer. The tests keep the cloud's settings.
+ */
+export const LOCAL_SERVER_DYNAMODB_SETTINGS: ClientSettings = { ...CLIENT_SETTINGS.dynamodb, connectionTimeout: 2_000, requestTimeout: 5_000 };
 
 /** DynamoDB Local and the bench's stubs accept any credentials; never look for real ones. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -68,8 +108,8 @@ function environmentSettings(service: AwsService, env: Env) {
  * metadata) never applies there, and the bundles leave it out (BUNDLING in
  * lib/constructs/api-function.ts). Elsewhere, the SDK's defaults.
  */
-export function clientConfig(service: AwsService, options: { endpoint?: string } = {}, env: Env = process.env) {
-  const { maxAttempts, connectionTimeout, requestTimeout } = CLIENT_SETTINGS[service];
+export function clientConfig(service: AwsService, options: { endpoint?: string; settings?: ClientSettings } = {}, env: Env = process.env) {
+  const { maxAttempts, connectionTimeout, requestTimeout } = options.settings ?? CLIENT_SETTINGS[service];
   // Without throwOnRequestTimeout the SDK's HTTP handler only logs a warning when requestTimeout passes.
   const base = { maxAttempts, requestHandler: { connectionTimeout, requestTimeout, throwOnRequestTimeout: true } };
   if (options.endpoint) {

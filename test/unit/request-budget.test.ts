@@ -1,0 +1,38 @@
+import { CLIENT_SETTINGS, longestCallMs } from '../../functions/adapters/aws/client-config';
+import { REQUEST_BUDGET_MS } from '../../functions/request-budget';
+
+/**
+ * The budget arithmetic: every path's calls, in the order it makes them when
+ * nothing has to be read again (database-calls.test.ts pins these
+ * sequences), each call taking as long as its settings allow. Each sum must
+ * leave the request inside REQUEST_BUDGET_MS. Conflict re-reads, drift
+ * repairs, a secret read at cold start or cache expiry and a key-set fetch
+ * come on top of these and are not bounded by the settings alone.
+ */
+const dynamodb = longestCallMs('dynamodb');
+const sns = longestCallMs('sns');
+
+const longestPaths: Record<string, number> = {
+  // The issue transaction, the Publish refused at its timeout, the withdraw
+  // transaction finding a newer code, then the counts taken back alone.
+  'sendPhoneSmsCode, the provider refuses': dynamodb + sns + dynamodb + dynamodb,
+  'sendPhoneSmsCode, the outcome unknown': dynamodb + sns,
+  'sendPhoneSmsCode, a limit reached: the refused transaction, then the nonce alone': dynamodb + dynamodb,
+  'relationPhone: BatchGetItem, then TransactWriteItems (or the wrong try)': dynamodb + dynamodb,
+  'deletePhoneRelation: the user, the code, then TransactWriteItems': dynamodb + dynamodb + dynamodb,
+  'userInfo: the user': dynamodb,
+  'admin get and register: one call': dynamodb,
+  'admin link and erase: the user, then TransactWriteItems': dynamodb + dynamodb,
+};
+
+describe('the request budget', () => {
+  it('still rides out a blip: DynamoDB and Secrets Manager calls are retried, a Publish is sent once', () => {
+    expect(CLIENT_SETTINGS.dynamodb.maxAttempts).toBeGreaterThanOrEqual(2);
+    expect(CLIENT_SETTINGS.secretsManager.maxAttempts).toBeGreaterThanOrEqual(2);
+    expect(CLIENT_SETTINGS.sns.maxAttempts).toBe(1);
+  });
+
+  it.each(Object.entries(longestPaths))('%s fits in the budget', (_path, longest) => {
+    expect(longest).toBeLessThanOrEqual(REQUEST_BUDGET_MS);
+  });
+});
