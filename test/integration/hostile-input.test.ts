@@ -451,10 +451,13 @@ describe('hostile input: the admin routes', () => {
     { method: 'DELETE', suffix: '' },
     { method: 'PUT', suffix: '/phone' },
   ] as const;
-  const hostileUid: fc.Arbitrary<string | undefined> = fc.oneof(
-    hostile,
-    fc.constantFrom('%', '%E0%A4%A', 'a%2Fb', '%00', '..', '%2e%2e', 'u'.repeat(129), 'user@example.com', 'a%40b', '__proto__', 'constructor'),
-  );
+  const hostileUid: fc.Arbitrary<string | undefined> = fc
+    .oneof(
+      hostile,
+      fc.constantFrom('%', '%E0%A4%A', 'a%2Fb', '%00', '..', '%2e%2e', 'u'.repeat(129), 'user@example.com', 'a%40b', '__proto__', 'constructor'),
+    )
+    // A uid is logged (it is no secret); one spelling the test phone would trip the log-hygiene check for nothing.
+    .filter((uid) => uid === undefined || !uid.includes(PHONE));
 
   it('any uid and any phone on any admin route: a documented envelope, never a fault; a refusal stores nothing', async () => {
     await fc.assert(
