@@ -1,5 +1,7 @@
-// Three suites: unit (pure code), integration (handlers against DynamoDB
-// Local through the real SDK) and cdk (synthesised templates).
+// Four suites: unit (pure code), integration (handlers against DynamoDB
+// Local through the real SDK), cdk (synthesised templates) and deployed (the
+// prod stage's bundles and template, run as deployed on DynamoDB Local and
+// loopback stand-ins).
 const shared = {
   testEnvironment: 'node',
   // swc strips types fast; `npm run typecheck` does the type checking.
@@ -26,5 +28,13 @@ module.exports = {
       globalTeardown: '<rootDir>/test/support/dynamodb-global-teardown.ts',
     },
     { ...shared, displayName: 'cdk', testMatch: ['<rootDir>/test/cdk/**/*.test.ts'] },
+    {
+      ...shared,
+      displayName: 'deployed',
+      testMatch: ['<rootDir>/test/deployed/**/*.test.ts'],
+      // The same DynamoDB Local as the integration project (jest starts one for both).
+      globalSetup: '<rootDir>/test/support/dynamodb-global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/dynamodb-global-teardown.ts',
+    },
   ],
 };

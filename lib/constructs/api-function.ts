@@ -7,6 +7,7 @@ import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { FUNCTION_TIMEOUT_MS } from '../../functions/request-budget';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry';
 
 /** Where the Lambda entry points live; each exports `handler`. */
@@ -53,17 +54,18 @@ export const BUNDLING: BundlingOptions = {
  * Table access levels, and the DynamoDB actions each one means: what the
  * adapters call, nothing more. TransactWriteItems and TransactGetItems are
  * not IAM actions: each item in a transaction is authorised as its own
- * Put/Update/Delete/ConditionCheck. Scan and BatchWriteItem (unconditional
- * writes) are left out on purpose.
+ * Put/Update/Delete/ConditionCheck. Query and Scan (no adapter reads more
+ * than an item by its key) and BatchWriteItem (unconditional writes) are
+ * left out on purpose; test/deployed checks every grant against the calls
+ * the deployed functions make.
  */
 export const TABLE_ACTIONS = {
-  /** Reads by key and by partition. */
-  RO: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+  /** Reads one item by its key (userInfo's one read; no batch). */
+  RO: ['dynamodb:GetItem'],
   /** Reads, and conditional writes alone or in transactions. */
   RW: [
     'dynamodb:GetItem',
     'dynamodb:BatchGetItem',
-    'dynamodb:Query',
     'dynamodb:PutItem',
     'dynamodb:UpdateItem',
     'dynamodb:DeleteItem',
@@ -146,9 +148,10 @@ export class ApiFunction extends Construct {
       // start (SDK init, JWT signature checks) at a small price per request.
       memorySize: props.memorySize ?? 256,
       // A request makes a few DynamoDB calls and at most one SNS publish or
-      // JWKS fetch, each cut off by the SDK's timeouts (client-config.ts); 10 s
-      // stops a hung request well before API Gateway's 30 s integration limit.
-      timeout: props.timeout ?? Duration.seconds(10),
+      // JWKS fetch, each cut off by the SDK's timeouts, and answers by the
+      // budget's margin (functions/request-budget.ts); 10 s stops a hung
+      // request well before API Gateway's 30 s integration limit.
+      timeout: props.timeout ?? Duration.millis(FUNCTION_TIMEOUT_MS),
       tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
       logGroup: this.logGroup,
       // No NODE_OPTIONS=--enable-source-maps: Node would read and index the

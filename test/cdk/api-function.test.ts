@@ -58,7 +58,8 @@ describe('ApiFunction', () => {
       },
       {
         Effect: 'Allow',
-        Action: [...TABLE_ACTIONS.RO],
+        // A single action goes into the template as a string.
+        Action: TABLE_ACTIONS.RO.length === 1 ? TABLE_ACTIONS.RO[0] : [...TABLE_ACTIONS.RO],
         Resource: [{ 'Fn::GetAtt': [expect.stringMatching(/^Table/), 'Arn'] }],
       },
       { Effect: 'Allow', Action: SECRET_ACTIONS[0], Resource: { Ref: expect.stringMatching(/^Secret/) } },
