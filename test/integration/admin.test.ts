@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createLocalApp } from '../../local/app';
-import { createTables } from '../../local/dynamodb-local';
-import { startLocalServer, type LocalServer } from '../../local/server';
+import type { LocalServer } from '../../local/server';
 import { createHarness, formBody, jsonBody, PHONE, type Harness } from '../support/harness';
 import { linkInvariantViolations } from '../support/invariants';
+import { startServerOnFreshTables } from '../support/local-server';
 
 const refusal = (code: number, msg: string) => ({ status: 200, code, msg, extMsg: '', data: null });
 
@@ -172,18 +171,7 @@ describe('admin interface over the local server', () => {
   let server: LocalServer;
 
   beforeAll(async () => {
-    const endpoint = process.env.DYNAMODB_ENDPOINT;
-    if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: run through the integration project');
-    const suffix = randomUUID().slice(0, 8);
-    const tables = { codesTableName: `admin-codes-${suffix}`, usersTableName: `admin-users-${suffix}` };
-    await createTables(endpoint, tables);
-    const app = await createLocalApp({
-      endpoint,
-      userDomain: 'test.phonelink',
-      userDomainSecret: 'admin-test-secret',
-      env: { CODES_TABLE_NAME: tables.codesTableName, USERS_TABLE_NAME: tables.usersTableName, CODE_PEPPER: 'test-pepper' },
-    });
-    server = await startLocalServer({ app, port: 0 });
+    ({ server } = await startServerOnFreshTables('admin'));
   });
   afterAll(() => server.close());
 

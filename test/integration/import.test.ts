@@ -10,9 +10,8 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { createAdminClient, type RetrySettings } from '../../local/import/admin-client';
 import { rejectsFileOf, startImport, type ImportResult } from '../../local/import/importer';
 import { isLoopbackHost, regionFromHost, resolveRegion } from '../../local/import/signing';
-import { createLocalApp } from '../../local/app';
-import { createTables } from '../../local/dynamodb-local';
-import { startLocalServer, type LocalServer } from '../../local/server';
+import type { LocalServer } from '../../local/server';
+import { startServerOnFreshTables } from '../support/local-server';
 import { neverLog } from '../support/log-hygiene';
 
 // `npm run import`: the reader, the answers, the exit codes and the signing
@@ -545,18 +544,7 @@ describe('import: end to end on the local server', () => {
   };
 
   beforeAll(async () => {
-    const endpoint = process.env.DYNAMODB_ENDPOINT;
-    if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: run through the integration project');
-    const suffix = randomUUID().slice(0, 8);
-    const tables = { codesTableName: `import-codes-${suffix}`, usersTableName: `import-users-${suffix}` };
-    await createTables(endpoint, tables);
-    const app = await createLocalApp({
-      endpoint,
-      userDomain: 'test.phonelink',
-      userDomainSecret: 'import-test-domain-secret',
-      env: { CODES_TABLE_NAME: tables.codesTableName, USERS_TABLE_NAME: tables.usersTableName, CODE_PEPPER: 'import-test-pepper' },
-    });
-    server = await startLocalServer({ app, port: 0 });
+    ({ server } = await startServerOnFreshTables('import', { userDomainSecret: 'import-test-domain-secret' }));
   });
   afterAll(() => server.close());
 
