@@ -1,4 +1,4 @@
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type RemoteJWKSetOptions } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, type RemoteJWKSetOptions } from 'jose';
 import type { AuthConfig } from '../../config';
 import { count } from '../../observability';
 import { InvalidToken, type TokenVerifier } from '../../ports';
@@ -44,7 +44,6 @@ const TOKEN_ERRORS = [
   errors.JWTExpired,
   errors.JWTClaimValidationFailed, // `exp` missing, `nbf` ahead, `iss` not ours
   errors.JWKSNoMatchingKey, // its `kid` is in no key of a set we did get
-  errors.JWKSMultipleMatchingKeys, // no `kid`, and several keys would fit: the login's tokens name their key
 ];
 
 /** The key set could not be had: the service's fault, which the envelope answers with HTTP 500. */
@@ -89,25 +88,49 @@ export class JoseTokenVerifier implements TokenVerifier {
 
   private async verifyAfresh(token: string): Promise<{ uid: string; exp: number }> {
     if (token.length > MAX_TOKEN_LENGTH) throw new InvalidToken('token too large');
-    let payload;
-    try {
-      ({ payload } = await jwtVerify(token, this.keys, {
-        algorithms: ALGORITHMS,
-        requiredClaims: ['exp'],
-        ...(this.config.issuer ? { issuer: this.config.issuer } : {}),
-      }));
-    } catch (error) {
-      if (error instanceof errors.JOSEError && TOKEN_ERRORS.some((TokenError) => error instanceof TokenError)) {
-        throw new InvalidToken(error.code);
-      }
-      // Whatever else failed, it was not the token: the key set is jwtVerify's only other input.
-      count('KeySetFailures');
-      throw new KeySetUnavailable(error);
-    }
+    const payload = await this.verifiedPayload(token);
     const { uid, type } = payload;
     if (typeof uid !== 'string' || uid === '' || uid.length > 128) throw new InvalidToken('no uid');
     if (type !== 'AccessToken') throw new InvalidToken('not an access token');
     // requiredClaims makes jose check that `exp` is there, a number, and in the future.
     return { uid, exp: payload.exp as number };
   }
+
+  private async verifiedPayload(token: string): Promise<JWTPayload> {
+    const options: JWTVerifyOptions = {
+      algorithms: ALGORITHMS,
+      requiredClaims: ['exp'],
+      ...(this.config.issuer ? { issuer: this.config.issuer } : {}),
+    };
+    try {
+      return (await jwtVerify(token, this.keys, options)).payload;
+    } catch (error) {
+      if (error instanceof errors.JWKSMultipleMatchingKeys) return tryEachKey(token, error, options);
+      throw classified(error);
+    }
+  }
+}
+
+/**
+ * A token with no `kid` that several keys of the set could have signed (a
+ * rotation under way): jose leaves the choice to us. It is valid if one of
+ * them verifies it; a 5032 only when none does.
+ */
+async function tryEachKey(token: string, candidates: errors.JWKSMultipleMatchingKeys, options: JWTVerifyOptions): Promise<JWTPayload> {
+  for await (const key of candidates) {
+    try {
+      return (await jwtVerify(token, key, options)).payload;
+    } catch (error) {
+      if (!(error instanceof errors.JWSSignatureVerificationFailed)) throw classified(error);
+    }
+  }
+  throw new InvalidToken(errors.JWSSignatureVerificationFailed.code);
+}
+
+/** A token error refuses the token (5032); anything else is the key set's fault, counted and answered 500. */
+function classified(error: unknown): Error {
+  if (error instanceof errors.JOSEError && TOKEN_ERRORS.some((TokenError) => error instanceof TokenError)) return new InvalidToken(error.code);
+  // Whatever else failed, it was not the token: the key set is jwtVerify's only other input.
+  count('KeySetFailures');
+  return new KeySetUnavailable(error);
 }
