@@ -147,4 +147,24 @@ describe('data drift between users and claims', () => {
       expect(await claimOf('13600136031')).toBe(owner.uid);
     });
   });
+
+  it('a user that moved meanwhile is a race, not drift: the link answers conflict (re-read) and reports nothing', async () => {
+    const user = await linkedUser('13600136040');
+    const asRead = (await h.app.users.find(user.uid))!;
+    // Meanwhile the user moves to another phone: its old claim goes with it.
+    h.clock.advance(61_000);
+    expect((await h.link(user.token, { phone: '13600136041', code: await h.codeFor('13600136041') })).code).toBe(200);
+    const from = logs.lines.length;
+    const outcome = await h.app.links.linkPhone({
+      uid: user.uid,
+      isNewUser: false,
+      previousPhone: asRead.phone,
+      phone: { e164: '+8613600136042', callingCode: '86', nationalNumber: '13600136042' },
+      proof: undefined,
+      now: h.clock.now(),
+    });
+    expect(outcome).toBe('conflict');
+    expect(driftsSince(from)).toEqual([]);
+    expect(await linkInvariantViolations(h)).toEqual([]);
+  });
 });

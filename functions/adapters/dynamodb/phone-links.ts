@@ -64,7 +64,7 @@ export class DynamoPhoneLinks implements PhoneLinks {
     const movesAway = previousPhone !== undefined && previousPhone.e164 !== phone.e164;
     let previousClaim: ClaimState = 'ours';
     let staleOwner: string | undefined;
-    // A second or third pass only after repairing drift found by the one before.
+    // A second or third pass only after finding drift in the one before; it is reported once repaired.
     for (let pass = 1; pass <= 3; pass++) {
       const outcome = await writeTogether(this.db, {
         consumeCode: attempt.proof && consumeCodeItem(this.codesTableName(), phone, attempt.proof, now),
@@ -100,14 +100,19 @@ export class DynamoPhoneLinks implements PhoneLinks {
         },
         releasePreviousClaim: movesAway ? this.releaseClaim(uid, previousPhone, previousClaim) : undefined,
       });
-      if (outcome.written) return 'linked';
+      if (outcome.written) {
+        if (staleOwner) reportDrift('claim-without-its-user', staleOwner, phone);
+        if (previousClaim !== 'ours' && previousPhone) reportDrift(driftOf(previousClaim), uid, previousPhone);
+        return 'linked';
+      }
       if (outcome.failed.has('consumeCode')) return 'code-rejected';
       if (outcome.failed.has('claimPhone')) {
-        staleOwner = staleOwner ? undefined : await this.staleClaimOwner(phone);
+        // Only a claim that alone stood in the way may be stale; a user changed meanwhile is a plain race.
+        staleOwner = !staleOwner && failedAlone(outcome.failed, 'claimPhone') ? await this.staleClaimOwner(phone) : undefined;
         if (!staleOwner) return 'phone-taken';
         continue;
       }
-      if (outcome.failed.has('releasePreviousClaim') && previousClaim === 'ours' && movesAway) {
+      if (failedAlone(outcome.failed, 'releasePreviousClaim') && previousClaim === 'ours' && movesAway) {
         previousClaim = await this.claimStateFor(uid, previousPhone);
         if (previousClaim !== 'ours') continue;
       }
@@ -133,9 +138,12 @@ export class DynamoPhoneLinks implements PhoneLinks {
           },
         },
       });
-      if (outcome.written) return 'unlinked';
+      if (outcome.written) {
+        if (claim !== 'ours') reportDrift(driftOf(claim), uid, phone);
+        return 'unlinked';
+      }
       if (outcome.failed.has('consumeCode')) return 'code-rejected';
-      if (!outcome.failed.has('releaseClaim') || claim !== 'ours') return 'conflict';
+      if (!failedAlone(outcome.failed, 'releaseClaim') || claim !== 'ours') return 'conflict';
       claim = await this.claimStateFor(uid, phone);
       if (claim === 'ours') return 'conflict';
     }
@@ -158,8 +166,11 @@ export class DynamoPhoneLinks implements PhoneLinks {
           },
         },
       });
-      if (outcome.written) return 'erased';
-      if (!phone || !outcome.failed.has('releaseClaim') || claim !== 'ours') return 'conflict';
+      if (outcome.written) {
+        if (claim !== 'ours' && phone) reportDrift(driftOf(claim), uid, phone);
+        return 'erased';
+      }
+      if (!phone || !failedAlone(outcome.failed, 'releaseClaim') || claim !== 'ours') return 'conflict';
       claim = await this.claimStateFor(uid, phone);
       if (claim === 'ours') return 'conflict';
     }
@@ -204,7 +215,6 @@ export class DynamoPhoneLinks implements PhoneLinks {
   private async claimStateFor(uid: string, phone: PhoneNumber): Promise<ClaimState> {
     const claim = await this.read(keys.phoneClaim(phone.e164));
     if (claim?.uid === uid) return 'ours';
-    reportDrift(claim ? 'claim-of-another-user' : 'claim-missing', uid, phone);
     return claim ? 'another-users' : 'missing';
   }
 
@@ -213,9 +223,7 @@ export class DynamoPhoneLinks implements PhoneLinks {
     const claim = await this.read(keys.phoneClaim(phone.e164));
     if (typeof claim?.uid !== 'string') return undefined;
     const owner = await this.read(keys.user(claim.uid));
-    if (owner?.phone === phone.e164) return undefined;
-    reportDrift('claim-without-its-user', claim.uid, phone);
-    return claim.uid;
+    return owner?.phone === phone.e164 ? undefined : claim.uid;
   }
 
   private async read(pk: string): Promise<Record<string, unknown> | undefined> {
@@ -228,6 +236,11 @@ export class DynamoPhoneLinks implements PhoneLinks {
 type ClaimState = 'ours' | 'missing' | 'another-users';
 
 type Drift = 'claim-missing' | 'claim-of-another-user' | 'claim-without-its-user';
+
+const driftOf = (claim: Exclude<ClaimState, 'ours'>): Drift => (claim === 'missing' ? 'claim-missing' : 'claim-of-another-user');
+
+/** Whether the item named was the only one whose condition failed: anything more is a race, not drift. */
+const failedAlone = (failed: ReadonlySet<string>, name: string): boolean => failed.size === 1 && failed.has(name);
 
 /** Drift between a claim and its user is repaired where it is met; the operator still hears of it. */
 function reportDrift(drift: Drift, uid: string, phone: PhoneNumber): void {
