@@ -177,8 +177,9 @@ export class PhoneLinkStack extends Stack {
     // Only the functions that answer a signed-in user need to know whether a valid token is enough.
     const provisioning = { USER_PROVISIONING: config.users.provisioning };
 
+    // A send only writes: the nonce, the code and the counters in one transaction (and takes them back if SNS refuses).
     const sendPhoneSmsCode = this.contractFunction('SendPhoneSmsCode', ROUTES.sendPhoneSmsCode)
-      .bindTable(this.codesTable, 'CODES_TABLE_NAME', 'RW')
+      .bindTable(this.codesTable, 'CODES_TABLE_NAME', 'WRITE')
       .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
       .bindSecret(this.userDomainSecrets, 'USER_DOMAIN_SECRETS_SECRET_ARN')
       .addEnvironment({
@@ -206,10 +207,10 @@ export class PhoneLinkStack extends Stack {
       .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'RO')
       .addEnvironment({ ...auth, ...provisioning });
 
-    // Unlinks atomically across both tables, like relationPhone.
+    // Unlinks atomically across both tables, like relationPhone, after reading the user and the code item by item.
     const deletePhoneRelation = this.contractFunction('DeletePhoneRelation', ROUTES.deletePhoneRelation)
-      .bindTable(this.codesTable, 'CODES_TABLE_NAME', 'RW')
-      .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'RW')
+      .bindTable(this.codesTable, 'CODES_TABLE_NAME', 'ITEM_RW')
+      .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'ITEM_RW')
       .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
       .addEnvironment({ ...codeRules, ...auth, ...provisioning });
 

@@ -62,6 +62,8 @@ export const BUNDLING: BundlingOptions = {
 export const TABLE_ACTIONS = {
   /** Reads one item by its key (userInfo's one read; no batch). */
   RO: ['dynamodb:GetItem'],
+  /** Conditional writes only, alone or in transactions: no reads (the send's codes, nonces and counters). */
+  WRITE: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   /** Reads, and conditional writes alone or in transactions. */
   RW: [
     'dynamodb:GetItem',

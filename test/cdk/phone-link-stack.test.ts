@@ -443,19 +443,22 @@ describe('IAM', () => {
     expect(actions.filter((action) => !action.startsWith('dynamodb:') && !action.startsWith('logs:'))).toEqual([]);
   });
 
-  it.each([LINK, UNLINK])('lets %s read and write both tables (one transaction spans them), and send no SMS', (route) => {
+  it.each([
+    [LINK, 'RW'],
+    [UNLINK, 'ITEM_RW'],
+  ] as const)('lets %s read and write both tables (one transaction spans them) at level %s, and send no SMS', (route, level) => {
     const { codes, users } = tableIds(prod);
 
-    for (const table of [codes, users]) expect(actionsOn(prod, route, table).sort()).toEqual([...TABLE_ACTIONS.RW].sort());
+    for (const table of [codes, users]) expect(actionsOn(prod, route, table).sort()).toEqual([...TABLE_ACTIONS[level]].sort());
     const actions = statementsOf(prod, functionBehind(prod, route).id).flatMap((statement) => statement.Action);
     expect(actions.filter((action) => action.startsWith('sns:'))).toEqual([]);
   });
 
-  it('lets sendPhoneSmsCode write the codes table and text phone numbers, but not touch users or publish to topics', () => {
+  it('lets sendPhoneSmsCode write the codes table, never read it, and text phone numbers, but not touch users or publish to topics', () => {
     const { codes, users } = tableIds(prod);
     const statements = statementsOf(prod, functionBehind(prod, SEND).id);
 
-    expect(actionsOn(prod, SEND, codes).sort()).toEqual([...TABLE_ACTIONS.RW].sort());
+    expect(actionsOn(prod, SEND, codes).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     expect(actionsOn(prod, SEND, users)).toEqual([]);
     expect(statements.filter((statement) => statement.Action.includes('sns:Publish'))).toEqual([
       { Sid: 'SendSmsToPhoneNumbers', Effect: 'Allow', Action: ['sns:Publish'], Resource: ['*'] },

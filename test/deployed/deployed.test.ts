@@ -19,18 +19,14 @@ import { grantedActions, iamRequestsOf, identityPoliciesOf, simulate, type IamRe
 /**
  * Grants no call of this suite uses, each with its reason, keyed
  * `<function> <action>` (`*` for every function). A grant used, or gone,
- * must leave this list too. The RW ones are the table level the stack binds
- * (lib/phone-link-stack.ts), which is shaped for relationPhone: a narrower
- * level per function would remove them.
+ * must leave this list too. Each function gets a table access level of
+ * lib/constructs/api-function.ts (TABLE_ACTIONS), not an action list of its
+ * own: what a level holds beyond a function's calls is explained here.
  */
 const UNUSED_GRANT_REASONS: Record<string, string> = {
   '* logs:CreateLogStream': 'Lambda itself writes the function log group with the role; the function code never calls CloudWatch Logs',
   '* logs:PutLogEvents': 'Lambda itself writes the function log group with the role; the function code never calls CloudWatch Logs',
-  'SendPhoneSmsCode dynamodb:GetItem': 'RW on the codes table: a send only writes (one transaction; a delete and updates when SNS refuses)',
-  'SendPhoneSmsCode dynamodb:BatchGetItem': 'RW on the codes table: a send only writes',
-  'SendPhoneSmsCode dynamodb:ConditionCheckItem': 'RW on the codes table: every condition of a send rides on its own puts and updates',
-  'DeletePhoneRelation dynamodb:BatchGetItem': 'RW: an unlink reads the user and its code with two GetItems, not one batch as relationPhone does',
-  'DeletePhoneRelation dynamodb:PutItem': 'RW: an unlink updates the code and the user and deletes (or checks) the claim; it never puts an item',
+  'DeletePhoneRelation dynamodb:PutItem': 'ITEM_RW, the level the admin function needs too: an unlink updates the code and the user and deletes (or checks) the claim; it never puts an item',
 };
 
 let deployment: Deployment;
