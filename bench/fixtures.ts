@@ -17,6 +17,7 @@ export const GENEROUS_LIMITS = {
   SMS_MAX_PER_PHONE_PER_DAY: '1000000',
   SMS_MAX_PER_IP_PER_HOUR: '1000000',
   SMS_MAX_PER_MINUTE: '1000000',
+  SMS_MAX_PER_COUNTRY_PER_MINUTE: '1000000',
 };
 
 /** A user with a token and a fresh, unused code for a phone nobody holds: one successful link. */

@@ -112,14 +112,18 @@ export interface SendLimits {
   readonly cooldownSeconds: number;
   readonly maxPerPhonePerDay: number;
   readonly maxPerIpPerHour: number;
+  /** The global breaker; 0 refuses every send. */
   readonly maxPerMinute: number;
+  /** The breaker of each destination country; 0 refuses every send. */
+  readonly maxPerCountryPerMinute: number;
 }
 
 export const readSendLimits = (env: Env = process.env): SendLimits => ({
   cooldownSeconds: readInteger(env, 'SMS_COOLDOWN_SECONDS', 60, 0),
   maxPerPhonePerDay: readInteger(env, 'SMS_MAX_PER_PHONE_PER_DAY', 10, 1),
   maxPerIpPerHour: readInteger(env, 'SMS_MAX_PER_IP_PER_HOUR', 50, 1),
-  maxPerMinute: readInteger(env, 'SMS_MAX_PER_MINUTE', 300, 1),
+  maxPerMinute: readInteger(env, 'SMS_MAX_PER_MINUTE', 300, 0),
+  maxPerCountryPerMinute: readInteger(env, 'SMS_MAX_PER_COUNTRY_PER_MINUTE', 100, 0),
 });
 
 export interface SignatureSettings {

@@ -21,6 +21,10 @@ export type MetricName =
   | 'PhonesUnlinked'
   | 'WrongCodes'
   | 'SendsRateLimited'
+  /** A send refused (5058) because its destination country's minute breaker was full. */
+  | 'CountryBreakerTrips'
+  /** A send refused (5058) because the global minute breaker was full. */
+  | 'GlobalBreakerTrips'
   | 'PhoneTaken'
   | 'PhonesLinkedByAdmin'
   | 'UsersErased'

@@ -3,7 +3,7 @@
  * local outbox, jose) implement them; tests can swap any of them.
  */
 import type { SendLimits } from './config';
-import type { PhoneNumber } from './domain/phone';
+import type { NormalizedPhone, PhoneNumber } from './domain/phone';
 import type { CodePurpose, StoredCode } from './domain/verification-code';
 
 /** A user's record: an active user, or the tombstone of an erased one (`erasedAt` set, nothing else kept). */
@@ -18,7 +18,7 @@ export interface User {
 
 /** A code about to be issued, with everything needed to take it back. */
 export interface CodeIssue {
-  readonly phone: PhoneNumber;
+  readonly phone: NormalizedPhone;
   readonly purpose: CodePurpose;
   readonly codeHash: string;
   readonly issuedAt: number;
@@ -30,7 +30,21 @@ export interface CodeIssue {
   readonly nonceExpiresAt: number;
 }
 
-export type IssueOutcome = 'issued' | 'replayed' | 'rate-limited';
+/** The breakers over all sends: one per destination country, and the global one. */
+export type Breaker = 'country' | 'global';
+
+/** An issued code, with what it was counted on, so that it can be taken back exactly. */
+export interface IssuedCode {
+  readonly issue: CodeIssue;
+  /** Which share of the global breaker counted it (the issuer's own bookkeeping). */
+  readonly globalShard: number;
+}
+
+export type IssueOutcome =
+  | { readonly kind: 'issued'; readonly issued: IssuedCode }
+  | { readonly kind: 'replayed' }
+  /** `trippedBreakers`: the breakers known to be full, if a breaker is what refused it. */
+  | { readonly kind: 'rate-limited'; readonly trippedBreakers: readonly Breaker[] };
 
 /** Issuing a code: the request's nonce, the code itself and the send limits, decided together. */
 export interface CodeIssuer {
@@ -42,7 +56,7 @@ export interface CodeIssuer {
    */
   issue(issue: CodeIssue, limits: SendLimits): Promise<IssueOutcome>;
   /** Undoes `issue` after the SMS provider refused the message: no code left, nothing counted. */
-  withdraw(issue: CodeIssue): Promise<void>;
+  withdraw(issued: IssuedCode): Promise<void>;
 }
 
 /** The latest code per (phone, purpose). */

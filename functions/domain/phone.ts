@@ -13,6 +13,15 @@ export interface PhoneNumber {
   readonly nationalNumber: string;
 }
 
+/** A number as a request gave it, once valid: the phone and the country it rings in. */
+export interface NormalizedPhone extends PhoneNumber {
+  /**
+   * ISO 3166 alpha-2 country of the number (`CN`; `US` or `CA` under +1),
+   * or `+<calling code>` for a number of no country (+800, +882...).
+   */
+  readonly country: string;
+}
+
 /** ISO 3166 alpha-2 countries SMS may go to (SMS pumping defence); undefined = all. */
 export type CountryAllowList = ReadonlySet<string> | undefined;
 
@@ -52,7 +61,7 @@ export interface PhoneRules {
  * the same one. Only numbers that can be mobiles pass (SMS goes to mobiles
  * only), and only in the allowed countries when a list is configured.
  */
-export function normalizePhone(phone: string, internationalCode: string | undefined, rules: PhoneRules = {}): PhoneNumber {
+export function normalizePhone(phone: string, internationalCode: string | undefined, rules: PhoneRules = {}): NormalizedPhone {
   if (phone.length > MAX_INPUT_LENGTH) return formatIncorrect();
   const compact = phone.replace(SEPARATORS, '');
   const assumedCallingCode = compact.startsWith('+') ? undefined : rules.domesticCallingCode;
@@ -78,5 +87,6 @@ export function normalizePhone(phone: string, internationalCode: string | undefi
     e164: parsed.number,
     callingCode: parsed.countryCallingCode,
     nationalNumber: parsed.nationalNumber,
+    country: parsed.country ?? `+${parsed.countryCallingCode}`,
   };
 }

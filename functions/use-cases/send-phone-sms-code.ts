@@ -2,12 +2,12 @@ import type { Clock } from '../clock';
 import type { CodeRules, SendLimits, SignatureRules } from '../config';
 import { InvalidParameter, refuse, RuleViolation } from '../domain/errors';
 import { smsText, type Locale } from '../domain/messages';
-import { normalizePhone, type PhoneNumber } from '../domain/phone';
+import { normalizePhone, type NormalizedPhone } from '../domain/phone';
 import { ResultCode } from '../domain/result-codes';
 import { computeSignature, SIGNED_FIELD_FORMATS, signatureMatches } from '../domain/signature';
 import { generateCode, hashCode, parseCodeType, purposeOf } from '../domain/verification-code';
-import { count, logger, maskPhone } from '../observability';
-import { SmsRefused, type CodeIssue, type CodeIssuer, type SmsSender } from '../ports';
+import { count, logger, maskPhone, type MetricName } from '../observability';
+import { SmsRefused, type Breaker, type CodeIssue, type CodeIssuer, type SmsSender } from '../ports';
 import { given } from './parameters';
 
 export interface SendPhoneSmsCodeRequest {
@@ -39,7 +39,7 @@ export interface SendPhoneSmsCodeDependencies {
 export async function sendPhoneSmsCode(
   request: SendPhoneSmsCodeRequest,
   deps: SendPhoneSmsCodeDependencies,
-): Promise<{ phone: PhoneNumber }> {
+): Promise<{ phone: NormalizedPhone }> {
   const phone = given(request.phone) ?? refuse(ResultCode.PhoneRequired);
   const internationalCode = given(request.internationalCode) ?? refuse(ResultCode.InternationalCodeRequired);
   const userDomain = given(request.userDomain) ?? refuse(ResultCode.UserDomainRequired);
@@ -70,8 +70,12 @@ export async function sendPhoneSmsCode(
     nonceExpiresAt: now + deps.signatureRules.nonceTtlSeconds * 1000,
   };
   const outcome = await deps.issuer.issue(issue, deps.sendLimits);
-  if (outcome === 'replayed') refuse(ResultCode.SignatureVerificationFailed);
-  if (outcome === 'rate-limited') refuse(ResultCode.SmsFrequencyLimited);
+  if (outcome.kind === 'replayed') return refuse(ResultCode.SignatureVerificationFailed);
+  if (outcome.kind === 'rate-limited') {
+    for (const breaker of outcome.trippedBreakers) count(BREAKER_TRIPS[breaker]);
+    if (outcome.trippedBreakers.length > 0) logger.warn('Send breaker full', { breakers: outcome.trippedBreakers, country: number.country });
+    return refuse(ResultCode.SmsFrequencyLimited);
+  }
 
   try {
     await deps.sms.send(number.e164, smsText(request.locale, code, deps.codeRules.codeTtlSeconds));
@@ -81,7 +85,7 @@ export async function sendPhoneSmsCode(
       // Nothing went out: the code must not stay valid, nor count against the cooldown and the caps.
       logger.warn('SMS refused by the provider: code withdrawn, send not counted', { phone: maskPhone(number.e164), reason: failure.message });
       count('SmsRefused');
-      await deps.issuer.withdraw(issue);
+      await deps.issuer.withdraw(outcome.issued);
     } else {
       // It may have reached the phone: the code stays valid and counted, so a slow provider cannot lift the limits.
       logger.warn('SMS outcome unknown: code kept valid, send counted', { phone: maskPhone(number.e164), reason: nameOf(failure) });
@@ -91,6 +95,8 @@ export async function sendPhoneSmsCode(
   }
   return { phone: number };
 }
+
+const BREAKER_TRIPS: Readonly<Record<Breaker, MetricName>> = { country: 'CountryBreakerTrips', global: 'GlobalBreakerTrips' };
 
 const nameOf = (error: unknown): string => (error instanceof Error ? error.name : typeof error);
 

@@ -1,3 +1,4 @@
+import { globalShardMax } from '../../functions/adapters/dynamodb/send-counters';
 import { createHarness, type Harness } from '../support/harness';
 import { linkInvariantViolations } from '../support/invariants';
 
@@ -9,7 +10,7 @@ describe('concurrency', () => {
   let h: Harness;
 
   beforeEach(async () => {
-    h = await createHarness({ env: { SMS_MAX_PER_IP_PER_HOUR: '100000', SMS_MAX_PER_MINUTE: '100000' } });
+    h = await createHarness({ env: { SMS_MAX_PER_IP_PER_HOUR: '100000', SMS_MAX_PER_MINUTE: '100000', SMS_MAX_PER_COUNTRY_PER_MINUTE: '100000' } });
   });
   afterEach(() => h.close());
 
@@ -96,12 +97,33 @@ describe('concurrency', () => {
     expect(count(oneIp, 200)).toBeLessThanOrEqual(7);
     expect(count(answers, 200)).toBeLessThanOrEqual(12);
     const { codes } = await capped.snapshot();
-    const counted = (prefix: string) => codes.filter((i) => String(i.pk).startsWith(prefix)).map((i) => i.count);
-    expect(counted('COUNT#ALL#')).toEqual([count(answers, 200)]);
-    expect(counted('COUNT#IP#192.0.2.77#')).toEqual([count(oneIp, 200)]);
+    const counted = (prefix: string) => codes.filter((i) => String(i.pk).startsWith(prefix));
+    // The global breaker's shares: each within its own, together exactly the codes issued.
+    for (const share of counted('COUNT#ALL#')) expect(share.count).toBeLessThanOrEqual(globalShardMax(12, Number(String(share.pk).split('#').pop())));
+    expect(sum(counted('COUNT#ALL#'))).toBe(count(answers, 200));
+    expect(counted('COUNT#IP#192.0.2.77#').map((i) => i.count)).toEqual([count(oneIp, 200)]);
+    capped.close();
+  });
+
+  it('parallel sends flooding one country: never more issued than its breaker allows, while other countries are served', async () => {
+    const capped = await createHarness({ env: { SMS_MAX_PER_IP_PER_HOUR: '1000', SMS_MAX_PER_COUNTRY_PER_MINUTE: '9' } });
+    const germany = Array.from({ length: 40 }, (_, i) => capped.send({ phone: `1511234${String(i).padStart(4, '0')}`, internationalCode: '49' }, `198.51.100.${i}`));
+    const france = Array.from({ length: 8 }, (_, i) => capped.send({ phone: `61234${String(i).padStart(4, '0')}`, internationalCode: '33' }, `203.0.113.${i}`));
+    const [germans, french] = [await Promise.all(germany), await Promise.all(france)];
+    expect([...germans, ...french].filter((a) => ![200, 5058].includes(a.code))).toEqual([]);
+    expect(count(germans, 200)).toBeLessThanOrEqual(9);
+    expect(count(germans, 200)).toBeGreaterThan(0);
+    // France's own breaker is untouched by Germany's flood: its sends fail only by colliding, never by a cap.
+    expect(count(french, 200)).toBe(8);
+    const { codes } = await capped.snapshot();
+    expect(codes.filter((i) => String(i.pk).startsWith('COUNT#COUNTRY#DE#')).map((i) => i.count)).toEqual([count(germans, 200)]);
+    expect(codes.filter((i) => String(i.pk).startsWith('COUNT#COUNTRY#FR#')).map((i) => i.count)).toEqual([8]);
+    expect(sum(codes.filter((i) => String(i.pk).startsWith('COUNT#ALL#')))).toBe(count(germans, 200) + 8);
     capped.close();
   });
 });
+
+const sum = (counters: Record<string, unknown>[]) => counters.reduce((total, counter) => total + Number(counter.count), 0);
 
 describe('brute force in parallel', () => {
   it('a burst of wrong guesses voids the code: the right code fails after it', async () => {

@@ -110,7 +110,7 @@ describe('hostile input', () => {
   beforeEach(() => seen.clear());
 
   beforeAll(async () => {
-    h = await createHarness({ env: { SMS_COOLDOWN_SECONDS: '0', SMS_MAX_PER_PHONE_PER_DAY: '100000', SMS_MAX_PER_IP_PER_HOUR: '100000', SMS_MAX_PER_MINUTE: '100000' } });
+    h = await createHarness({ env: { SMS_COOLDOWN_SECONDS: '0', SMS_MAX_PER_PHONE_PER_DAY: '100000', SMS_MAX_PER_IP_PER_HOUR: '100000', SMS_MAX_PER_MINUTE: '100000', SMS_MAX_PER_COUNTRY_PER_MINUTE: '100000' } });
     ({ token } = await h.newUser());
     await h.codeFor();
   });
@@ -287,7 +287,7 @@ describe('hostile input: a body writes nothing a query would not', () => {
   let viaBody: Harness;
   let users: { query: { uid: string; token: string }; body: { uid: string; token: string } };
   const LATEST_CODE = 'the latest code';
-  const env = { SMS_COOLDOWN_SECONDS: '0', SMS_MAX_PER_PHONE_PER_DAY: '100000', SMS_MAX_PER_IP_PER_HOUR: '100000', SMS_MAX_PER_MINUTE: '100000' };
+  const env = { SMS_COOLDOWN_SECONDS: '0', SMS_MAX_PER_PHONE_PER_DAY: '100000', SMS_MAX_PER_IP_PER_HOUR: '100000', SMS_MAX_PER_MINUTE: '100000', SMS_MAX_PER_COUNTRY_PER_MINUTE: '100000' };
 
   beforeAll(async () => {
     [viaQuery, viaBody] = await Promise.all([createHarness({ env }), createHarness({ env })]);

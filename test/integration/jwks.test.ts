@@ -10,6 +10,7 @@ import type * as HandlersModule from '../../functions/http/handlers';
 import type * as EventsModule from '../../local/api-gateway-event';
 import type * as HarnessModule from '../support/harness';
 import type { Harness } from '../support/harness';
+import { captureEmf, type EmfCapture } from '../support/emf-capture';
 import { neverLog } from '../support/log-hygiene';
 
 /**
@@ -58,7 +59,7 @@ describe('the login service key set, fetched over HTTP', () => {
   let jwksUrl: string;
   let answer: KeySetAnswer;
   let fetches: number;
-  let stdout: jest.SpyInstance;
+  let emf: EmfCapture;
   let k1: SigningKey;
   let k2: SigningKey;
 
@@ -91,23 +92,15 @@ describe('the login service key set, fetched over HTTP', () => {
   beforeEach(() => {
     answer = serving(k1);
     fetches = 0;
-    // EMF lines are kept for the assertions; everything else goes where it went.
-    const write = process.stdout.write.bind(process.stdout);
-    stdout = jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) =>
-      String(chunk).includes('"_aws"') ? true : (write as (...args: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write);
+    emf = captureEmf();
   });
   afterEach(() => {
-    stdout.mockRestore();
+    emf.close();
     jest.useRealTimers();
   });
 
-  /** KeySetFailures summed over the EMF lines the functions wrote in this test. */
-  const keySetFailuresCounted = (): number =>
-    stdout.mock.calls
-      .map(([chunk]) => String(chunk))
-      .filter((line) => line.includes('"_aws"'))
-      .flatMap((line) => [(JSON.parse(line) as { KeySetFailures?: number | number[] }).KeySetFailures ?? []].flat())
-      .reduce((sum, value) => sum + value, 0);
+  /** KeySetFailures counted in this test. */
+  const keySetFailuresCounted = (): number => emf.total('KeySetFailures');
 
   /** userInfo wired like the cloud's, on a verifier of its own (so with an empty key set cache). */
   const userInfoEndpoint = (url = jwksUrl, timing?: KeySetTiming) => {

@@ -104,11 +104,11 @@ async function call(base: string, method: string, path: string, init: { body?: s
 const nonce = (): string => randomBytes(12).toString('base64url').replace(/[-_]/g, 'x').slice(0, 16);
 
 /** The app's signed send request, as a client builds it: ts is now, the signature over the values as sent. */
-function sendQuery(phone: string, codeType = '6'): string {
+function sendQuery(phone: string, codeType = '6', internationalCode = '86'): string {
   const random = nonce();
   const ts = String(Date.now());
   const signature = createHash('sha256').update(`${phone}${codeType}${random}${ts}${USER_DOMAIN_SECRET}`).digest('hex');
-  return new URLSearchParams({ phone, internationalCode: '86', codeType, userDomain: USER_DOMAIN, random, ts, signature }).toString();
+  return new URLSearchParams({ phone, internationalCode, codeType, userDomain: USER_DOMAIN, random, ts, signature }).toString();
 }
 
 /** The code in the latest SMS to a number: the only run of six digits in its text. */
@@ -365,6 +365,34 @@ describe('local server: the caller reaches the handler as sourceIp', () => {
     } finally {
       db.destroy();
     }
+  });
+});
+
+describe('local server: a flood aimed at one country', () => {
+  let started: Started;
+
+  beforeAll(async () => {
+    // Every request comes from 127.0.0.1: the per-IP cap is raised so that the country's breaker is what refuses.
+    started = await start({ SMS_MAX_PER_IP_PER_HOUR: '1000' });
+  });
+  afterAll(() => started.server.close());
+
+  it('105 sends to German mobiles within a minute: 100 codes and 5 refusals, while a French number is still served', async () => {
+    // The breaker counts per UTC minute: start early in one, so that the 106 requests share it.
+    const leftInMinute = 60_000 - (Date.now() % 60_000);
+    if (leftInMinute < 20_000) await new Promise((resolve) => setTimeout(resolve, leftInMinute + 50));
+    const base = started.server.url;
+    const codes: number[] = [];
+    for (let i = 0; i < 105; i++) {
+      const answer = await call(base, 'POST', `${SEND_PATH}?${sendQuery(`15223${String(i).padStart(6, '0')}`, '3', '49')}`);
+      codes.push(Number(answer.body.code));
+    }
+    expect(codes.slice(0, 100).every((code) => code === 200)).toBe(true);
+    expect(codes.slice(100)).toEqual([5058, 5058, 5058, 5058, 5058]);
+    expect(started.app.outbox.messagesTo('+4915223000099')).toHaveLength(1);
+    expect(started.app.outbox.messagesTo('+4915223000100')).toEqual([]);
+    expect((await call(base, 'POST', `${SEND_PATH}?${sendQuery('612345678', '3', '33')}`)).body).toMatchObject({ code: 200 });
+    expect(started.app.outbox.messagesTo('+33612345678')).toHaveLength(1);
   });
 });
 

@@ -1,3 +1,5 @@
+// First: it switches metrics on before the functions load.
+import { captureEmf } from '../support/emf-capture';
 import { createHarness, PHONE_E164, signatureOf, type Harness } from '../support/harness';
 import { createSendPhoneSmsCodeHandler, ready } from '../../functions/http/handlers';
 import { readCodeSettings, readSendLimits, readSignatureSettings, signatureRules } from '../../functions/config';
@@ -7,11 +9,15 @@ import { neverLog } from '../support/log-hygiene';
 
 describe('POST /v2/sms/enduserapi/v2/sendPhoneSmsCode', () => {
   let h: Harness;
+  const emf = captureEmf();
 
   beforeAll(async () => {
     h = await createHarness();
   });
-  afterAll(() => h.close());
+  afterAll(() => {
+    h.close();
+    emf.close();
+  });
   // Each test starts after any cooldown or window of the one before.
   beforeEach(() => h.clock.advance(24 * 3600_000));
 
@@ -147,6 +153,59 @@ describe('POST /v2/sms/enduserapi/v2/sendPhoneSmsCode', () => {
     limited.clock.advance(60_000);
     expect((await limited.send({ phone: '13800138005' }, '192.0.2.3')).code).toBe(200);
     limited.close();
+  });
+
+  describe('breakers over all sends', () => {
+    beforeEach(() => emf.reset());
+
+    /** `n` sends to distinct mobiles of the country, each from its own source IP, one after the other. */
+    const flood = async (harness: Harness, n: number, number: (i: number) => { phone: string; internationalCode: string }) => {
+      const codes: number[] = [];
+      for (let i = 0; i < n; i++) codes.push((await harness.send(number(i), `10.${i >> 8}.${i & 255}.1`)).code);
+      return codes;
+    };
+    const german = (i: number) => ({ phone: `15112${String(i).padStart(6, '0')}`, internationalCode: '49' });
+    const tally = (codes: number[]) => codes.reduce<Record<number, number>>((t, code) => ({ ...t, [code]: (t[code] ?? 0) + 1 }), {});
+
+    it('stop a flood aimed at one country at its breaker (100 a minute), while another country is still served', async () => {
+      const answers = await flood(h, 105, german);
+      expect(tally(answers)).toEqual({ 200: 100, 5058: 5 });
+      expect(answers.slice(100)).toEqual([5058, 5058, 5058, 5058, 5058]);
+      expect((await h.send({ phone: '612345678', internationalCode: '33' }, '10.9.9.9')).code).toBe(200);
+      expect(h.app.outbox.messagesTo('+33612345678')).toHaveLength(1);
+      expect(emf.total('CountryBreakerTrips')).toBe(5);
+      expect(emf.total('GlobalBreakerTrips')).toBe(0);
+      // The next minute, Germany is served again.
+      h.clock.advance(60_000);
+      expect((await h.send(german(105), '10.9.9.10')).code).toBe(200);
+    });
+
+    it('issue exactly the global cap a minute though it is counted in shares, then refuse until the minute ends', async () => {
+      const limited = await createHarness({ env: { SMS_MAX_PER_MINUTE: '25' } });
+      const answers = await flood(limited, 30, (i) => ({ phone: `139001390${String(i).padStart(2, '0')}`, internationalCode: '86' }));
+      expect(answers).toEqual([...Array<number>(25).fill(200), ...Array<number>(5).fill(5058)]);
+      expect(emf.total('GlobalBreakerTrips')).toBe(5);
+      const { codes } = await limited.snapshot();
+      const shares = codes.filter((item) => String(item.pk).startsWith('COUNT#ALL#'));
+      expect(shares.reduce((sum, share) => sum + Number(share.count), 0)).toBe(25);
+      expect(shares.length).toBeGreaterThan(1);
+      limited.clock.advance(60_000);
+      expect((await limited.send({ phone: '13900139099' }, '10.9.9.11')).code).toBe(200);
+      limited.close();
+    });
+
+    it.each(['SMS_MAX_PER_MINUTE', 'SMS_MAX_PER_COUNTRY_PER_MINUTE'])('refuse every send with 5058 when %s is 0, sending and storing nothing but the used random', async (name) => {
+      const stopped = await createHarness({ env: { [name]: '0' } });
+      const query = { phone: '13900139001', internationalCode: '86' };
+      expect((await stopped.send(query, '10.9.9.12')).code).toBe(5058);
+      stopped.clock.advance(60_000);
+      expect((await stopped.send(query, '10.9.9.13')).code).toBe(5058);
+      expect(stopped.app.outbox.messagesTo('+8613900139001')).toEqual([]);
+      const { codes } = await stopped.snapshot();
+      expect(codes.map((item) => String(item.pk).split('#')[0])).toEqual(['NONCE', 'NONCE']);
+      expect(emf.total(name === 'SMS_MAX_PER_MINUTE' ? 'GlobalBreakerTrips' : 'CountryBreakerTrips')).toBe(2);
+      stopped.close();
+    });
   });
 
   it('refuses a number outside the country allow-list with 5019, sending nothing and storing nothing', async () => {

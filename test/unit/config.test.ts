@@ -11,13 +11,16 @@ import {
 
 describe('configuration', () => {
   it('has the contract defaults for every limit', () => {
-    expect(readSendLimits({})).toEqual({ cooldownSeconds: 60, maxPerPhonePerDay: 10, maxPerIpPerHour: 50, maxPerMinute: 300 });
+    expect(readSendLimits({})).toEqual({ cooldownSeconds: 60, maxPerPhonePerDay: 10, maxPerIpPerHour: 50, maxPerMinute: 300, maxPerCountryPerMinute: 100 });
     expect(readCodeSettings({})).toEqual({ codeTtlSeconds: 300, maxWrongTries: 5, domesticCallingCode: '86', allowedCountries: undefined });
     expect(readSignatureSettings({})).toEqual({ userDomains: undefined, maxClockSkewSeconds: 600, nonceTtlSeconds: 1200 });
   });
 
   it('takes overrides from the environment', () => {
     expect(readSendLimits({ SMS_COOLDOWN_SECONDS: '0', SMS_MAX_PER_MINUTE: '1000' })).toMatchObject({ cooldownSeconds: 0, maxPerMinute: 1000 });
+    expect(readSendLimits({ SMS_MAX_PER_COUNTRY_PER_MINUTE: '20' })).toMatchObject({ maxPerCountryPerMinute: 20 });
+    // 0 is the kill switch: every send refused with 5058.
+    expect(readSendLimits({ SMS_MAX_PER_MINUTE: '0', SMS_MAX_PER_COUNTRY_PER_MINUTE: '0' })).toMatchObject({ maxPerMinute: 0, maxPerCountryPerMinute: 0 });
     expect(readCodeSettings({ DOMESTIC_CALLING_CODE: '+44' }).domesticCallingCode).toBe('44');
     expect(readCodeSettings({ SMS_ALLOWED_COUNTRIES: 'CN, HK' }).allowedCountries).toEqual(new Set(['CN', 'HK']));
   });
@@ -43,7 +46,9 @@ describe('configuration', () => {
 
   it.each([
     [() => readPepperSource({}), /CODE_PEPPER/],
-    [() => readSendLimits({ SMS_MAX_PER_MINUTE: '0' }), /SMS_MAX_PER_MINUTE/],
+    [() => readSendLimits({ SMS_MAX_PER_MINUTE: '-1' }), /SMS_MAX_PER_MINUTE/],
+    [() => readSendLimits({ SMS_MAX_PER_COUNTRY_PER_MINUTE: 'many' }), /SMS_MAX_PER_COUNTRY_PER_MINUTE/],
+    [() => readSendLimits({ SMS_MAX_PER_PHONE_PER_DAY: '0' }), /SMS_MAX_PER_PHONE_PER_DAY/],
     [() => readSendLimits({ SMS_COOLDOWN_SECONDS: 'soon' }), /SMS_COOLDOWN_SECONDS/],
     [() => readCodeSettings({ DOMESTIC_CALLING_CODE: 'china' }), /DOMESTIC_CALLING_CODE/],
     [() => readCodeSettings({ SMS_ALLOWED_COUNTRIES: 'China' }), /SMS_ALLOWED_COUNTRIES/],

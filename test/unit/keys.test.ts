@@ -13,8 +13,10 @@ describe('rate-limit windows', () => {
   });
 
   it('give each counter its own item per window', () => {
-    expect(keys.globalMinuteCount(at)).toBe('COUNT#ALL#2026-11-25T18:04');
-    expect(keys.globalMinuteCount(at + 1)).toBe('COUNT#ALL#2026-11-25T18:05');
+    expect(keys.globalMinuteCount(at, 3)).toBe('COUNT#ALL#2026-11-25T18:04#3');
+    expect(keys.globalMinuteCount(at + 1, 3)).toBe('COUNT#ALL#2026-11-25T18:05#3');
+    expect(keys.countryMinuteCount('DE', at)).toBe('COUNT#COUNTRY#DE#2026-11-25T18:04');
+    expect(keys.countryMinuteCount('DE', at + 1)).toBe('COUNT#COUNTRY#DE#2026-11-25T18:05');
     expect(keys.phoneDayCount('+8613800138000', at)).toBe('COUNT#PHONE#+8613800138000#2026-11-25');
   });
 });

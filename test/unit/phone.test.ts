@@ -11,7 +11,7 @@ const formatError = (run: () => unknown) => {
 };
 
 describe('normalizePhone', () => {
-  const china = { e164: '+8613800138000', callingCode: '86', nationalNumber: '13800138000' };
+  const china = { e164: '+8613800138000', callingCode: '86', nationalNumber: '13800138000', country: 'CN' };
 
   it.each([
     ['13800138000', '86'],
@@ -30,7 +30,15 @@ describe('normalizePhone', () => {
       e164: '+447911123456',
       callingCode: '44',
       nationalNumber: '7911123456',
+      // 07911 numbers ring in Guernsey, which shares +44 with the UK.
+      country: 'GG',
     });
+  });
+
+  it('names the country a number rings in, also where countries share a calling code', () => {
+    expect(normalizePhone('(202) 555-0123', '1').country).toBe('US');
+    expect(normalizePhone('(604) 555-0123', '1').country).toBe('CA');
+    expect(normalizePhone('+4915112345678', undefined).country).toBe('DE');
   });
 
   it('passes numbers of countries whose plan cannot tell mobile from fixed line (US)', () => {

@@ -8,7 +8,10 @@ import type { CodePurpose } from '../../domain/verification-code';
  *   NONCE#<userDomain>#<random>     a used request nonce
  *   COUNT#PHONE#<e164>#<UTC day>    codes issued to a phone that day
  *   COUNT#IP#<ip>#<UTC hour>        codes issued for a source IP that hour
- *   COUNT#ALL#<UTC minute>          codes issued in all that minute
+ *   COUNT#COUNTRY#<country>#<UTC minute>
+ *                                   codes issued to numbers of that country that minute
+ *   COUNT#ALL#<UTC minute>#<shard>  codes issued in all that minute, one part of
+ *                                   the global breaker (shard 0..9)
  * users table
  *   USER#<uid>                      the user, or the tombstone of an erased one (ttl)
  *   PHONE#<e164>                    claim: this phone belongs to that uid
@@ -18,7 +21,8 @@ export const keys = {
   nonce: (userDomain: string, random: string) => `NONCE#${userDomain}#${random}`,
   phoneDayCount: (e164: string, at: number) => `COUNT#PHONE#${e164}#${utcWindow(at, 'day')}`,
   ipHourCount: (ip: string, at: number) => `COUNT#IP#${ip}#${utcWindow(at, 'hour')}`,
-  globalMinuteCount: (at: number) => `COUNT#ALL#${utcWindow(at, 'minute')}`,
+  countryMinuteCount: (country: string, at: number) => `COUNT#COUNTRY#${country}#${utcWindow(at, 'minute')}`,
+  globalMinuteCount: (at: number, shard: number) => `COUNT#ALL#${utcWindow(at, 'minute')}#${shard}`,
   user: (uid: string) => `USER#${uid}`,
   phoneClaim: (e164: string) => `PHONE#${e164}`,
 };
