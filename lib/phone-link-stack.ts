@@ -2,10 +2,13 @@ import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   type CfnApi,
+  type CfnRoute,
+  type CfnStage,
   CorsHttpMethod,
   DomainName,
   HttpApi,
   HttpMethod,
+  type HttpRoute,
   HttpStage,
   LogGroupLogDestination,
   PayloadFormatVersion,
@@ -26,7 +29,9 @@ import { codesTable, usersTable, type TableDefinition } from '../functions/adapt
 import { ADMIN_ROUTE_KEYS, type AdminRouteName } from '../functions/http/admin-routes';
 import { ApiFunction } from './constructs/api-function';
 import { ServiceAlarms } from './constructs/service-alarms';
-import type { StageConfig } from './stage-config';
+import { ServiceDashboard } from './constructs/service-dashboard';
+import { ServiceMetrics } from './service-metrics';
+import type { StageConfig, ThrottleConfig } from './stage-config';
 
 export interface PhoneLinkStackProps extends StackProps {
   readonly config: StageConfig;
@@ -102,8 +107,8 @@ export const invokePath = (route: Route): string => route.path.replace(/\{[^}]+\
 /**
  * The phone-link API: two DynamoDB tables, two secrets, one Lambda function
  * per contract route and one for the admin interface behind an HTTP API,
- * access logs and alarms. Each function gets exactly the tables, secrets and
- * settings it reads.
+ * access logs, alarms and a dashboard. Each function gets exactly the
+ * tables, secrets and settings it reads.
  */
 export class PhoneLinkStack extends Stack {
   readonly api: HttpApi;
@@ -115,6 +120,7 @@ export class PhoneLinkStack extends Stack {
   /** Allows invoking the admin routes (and only those): for the login service's role and operators. */
   readonly adminPolicy: ManagedPolicy;
   readonly alarms: ServiceAlarms;
+  readonly dashboard: ServiceDashboard;
 
   private readonly config: StageConfig;
   private readonly isProd: boolean;
@@ -190,6 +196,7 @@ export class PhoneLinkStack extends Stack {
         SMS_MAX_PER_PHONE_PER_DAY: optionalNumber(config.sendLimits.maxPerPhonePerDay),
         SMS_MAX_PER_IP_PER_HOUR: optionalNumber(config.sendLimits.maxPerIpPerHour),
         SMS_MAX_PER_MINUTE: optionalNumber(config.sendLimits.maxPerMinute),
+        SMS_MAX_PER_COUNTRY_PER_MINUTE: optionalNumber(config.sendLimits.maxPerCountryPerMinute),
         SIGNATURE_MAX_SKEW_SECONDS: optionalNumber(config.signature.maxSkewSeconds),
         NONCE_TTL_SECONDS: optionalNumber(config.signature.nonceTtlSeconds),
         SMS_SENDER_ID: config.sms.senderId,
@@ -236,13 +243,15 @@ export class PhoneLinkStack extends Stack {
     this.api = api;
     this.adminPolicy = this.adminInvokePolicy(api, stage);
 
+    // One definition of each metric, for the alarms and the dashboard alike.
+    const metrics = new ServiceMetrics({ api: this.api, functions: this.functions, tables: [this.codesTable, this.usersTable] });
     this.alarms = new ServiceAlarms(this, 'Alarms', {
-      api: this.api,
-      functions: this.functions,
+      metrics,
       thresholds: config.alarms,
       topics: this.alarmTopics(),
       namePrefix: this.stackName,
     });
+    this.dashboard = new ServiceDashboard(this, 'Dashboard', { metrics, alarms: this.alarms.alarms, dashboardName: this.stackName });
 
     const domain = config.api.customDomain;
     new CfnOutput(this, 'ApiUrl', {
@@ -350,7 +359,8 @@ export class PhoneLinkStack extends Stack {
   /**
    * The contract routes, each to its function with no gateway authorizer, and
    * the admin routes to the admin function behind IAM; the $default stage:
-   * throttled, access-logged without query strings, optionally on a custom domain.
+   * throttled (the send route more tightly than the rest), access-logged
+   * without query strings, optionally on a custom domain.
    */
   private httpApi(routes: ReadonlyArray<[ContractRoute, ApiFunction]>, admin: ApiFunction): { api: HttpApi; stage: HttpStage } {
     const { api: settings, stage: stageName } = this.config;
@@ -372,8 +382,10 @@ export class PhoneLinkStack extends Stack {
 
     const integration = (fn: ApiFunction) =>
       new HttpLambdaIntegration(`${fn.node.id}Integration`, fn.function, { payloadFormatVersion: PayloadFormatVersion.VERSION_2_0 });
+    const contractRoutes = new Map<string, HttpRoute>();
     for (const [route, fn] of routes) {
-      api.addRoutes({ path: route.path, methods: [route.method], integration: integration(fn) });
+      const [httpRoute] = api.addRoutes({ path: route.path, methods: [route.method], integration: integration(fn) });
+      if (httpRoute !== undefined) contractRoutes.set(routeKey(route), httpRoute);
     }
     // One integration for the four admin routes: the function dispatches on event.routeKey.
     const adminIntegration = integration(admin);
@@ -409,6 +421,9 @@ export class PhoneLinkStack extends Stack {
       },
       domainMapping: domainName && { domainName },
     });
+    const sendRoute = contractRoutes.get(routeKey(ROUTES.sendPhoneSmsCode));
+    if (sendRoute === undefined) throw new Error(`No route ${routeKey(ROUTES.sendPhoneSmsCode)} to throttle`);
+    throttleRoute(stage, sendRoute, settings.sendThrottle);
     return { api, stage };
   }
 
@@ -486,6 +501,22 @@ export class PhoneLinkStack extends Stack {
     if (topicArn !== undefined) topics.push(Topic.fromTopicArn(this, 'ExistingAlarmTopic', topicArn));
     return topics;
   }
+}
+
+/**
+ * A route's own throttle, in the stage's RouteSettings (keyed by route key),
+ * which HttpStage does not expose. The stage's own throttle stays in its
+ * DefaultRouteSettings for every other route.
+ */
+function throttleRoute(stage: HttpStage, route: HttpRoute, throttle: ThrottleConfig): void {
+  const cfnStage = stage.node.defaultChild as CfnStage;
+  const cfnRoute = route.node.defaultChild as CfnRoute;
+  cfnStage.routeSettings = {
+    ...(cfnStage.routeSettings as Record<string, unknown> | undefined),
+    [cfnRoute.routeKey]: { ThrottlingRateLimit: throttle.rateLimit, ThrottlingBurstLimit: throttle.burstLimit },
+  };
+  // CloudFormation refuses settings for a route that does not exist yet ("Unable to find Route by key").
+  cfnStage.addResourceDependency(cfnRoute);
 }
 
 const optionalNumber = (value: number | undefined): string | undefined => (value === undefined ? undefined : String(value));

@@ -39,7 +39,10 @@ export interface SendLimitSettings {
   readonly cooldownSeconds?: number;
   readonly maxPerPhonePerDay?: number;
   readonly maxPerIpPerHour?: number;
+  /** The global minute breaker (SMS_MAX_PER_MINUTE); 0 refuses every send (5058), a kill switch. */
   readonly maxPerMinute?: number;
+  /** The breaker of each destination country (SMS_MAX_PER_COUNTRY_PER_MINUTE); 0 refuses every send too. */
+  readonly maxPerCountryPerMinute?: number;
 }
 
 export interface SignatureSettings {
@@ -65,7 +68,7 @@ export interface UserSettings {
 }
 
 export interface ThrottleConfig {
-  /** Steady-state requests per second, across all routes of the stage. */
+  /** Steady-state requests per second. */
   readonly rateLimit: number;
   /** Requests allowed in a burst above the rate. */
   readonly burstLimit: number;
@@ -79,7 +82,10 @@ export interface CustomDomain {
 }
 
 export interface ApiSettings {
+  /** The $default stage's throttle, for every route without one of its own. */
   readonly throttle: ThrottleConfig;
+  /** sendPhoneSmsCode's own throttle: below the stage's, so a flood of sends cannot starve the signed-in routes. */
+  readonly sendThrottle: ThrottleConfig;
   /** Browser origins allowed by CORS; undefined = no CORS (the app clients are not browsers). */
   readonly corsAllowedOrigins?: readonly string[];
   readonly customDomain?: CustomDomain;
@@ -94,6 +100,8 @@ export interface AlarmSettings {
   readonly codesSentPer5Minutes: number;
   /** SMS the provider refused in 5 minutes at or above which the SMS-failure alarm fires. */
   readonly smsFailuresPer5Minutes: number;
+  /** SNS SMS spend this month, in USD, at or above which the spend alarm fires. */
+  readonly smsSpendUsd: number;
 }
 
 export interface StageConfig {
@@ -120,11 +128,19 @@ export interface StageConfig {
 export const DEFAULT_THROTTLE: ThrottleConfig = { rateLimit: 50, burstLimit: 100 };
 
 /**
+ * The send route's own throttle unless context overrides it: above the rate
+ * at which the global breaker lets codes out, so refused and retried sends
+ * still get an answer, and well below the stage's, so the signed-in routes
+ * keep most of it. docs/PERFORMANCE.md ("Send route throttle") has the arithmetic.
+ */
+export const DEFAULT_SEND_THROTTLE: ThrottleConfig = { rateLimit: 10, burstLimit: 20 };
+
+/**
  * Alarm thresholds unless context overrides them. A send-rate alarm at 100
  * codes in 5 minutes fires long before the send breaker (300 a minute by
  * default) stops spending; raise it to about three times the normal peak.
  */
-export const DEFAULT_ALARM_THRESHOLDS = { codesSentPer5Minutes: 100, smsFailuresPer5Minutes: 5 } as const;
+export const DEFAULT_ALARM_THRESHOLDS = { codesSentPer5Minutes: 100, smsFailuresPer5Minutes: 5, smsSpendUsd: 100 } as const;
 
 /**
  * Stand-ins that let `cdk synth` run for dev without any context. Named so
@@ -180,7 +196,9 @@ export function readStageConfig(node: Context): StageConfig {
       cooldownSeconds: optionalInteger(node, 'smsCooldownSeconds', 0),
       maxPerPhonePerDay: optionalInteger(node, 'smsMaxPerPhonePerDay', 1),
       maxPerIpPerHour: optionalInteger(node, 'smsMaxPerIpPerHour', 1),
-      maxPerMinute: optionalInteger(node, 'smsMaxPerMinute', 1),
+      // 0 is allowed for both breakers: every send is refused (5058), a kill switch that needs no code change.
+      maxPerMinute: optionalInteger(node, 'smsMaxPerMinute', 0),
+      maxPerCountryPerMinute: optionalInteger(node, 'smsMaxPerCountryPerMinute', 0),
     },
     signature: signatureSettings(node),
     sms: {
@@ -192,10 +210,7 @@ export function readStageConfig(node: Context): StageConfig {
       erasedRetentionDays: optionalInteger(node, 'erasedUserRetentionDays', 1),
     },
     api: {
-      throttle: {
-        rateLimit: optionalInteger(node, 'throttleRateLimit', 1) ?? DEFAULT_THROTTLE.rateLimit,
-        burstLimit: optionalInteger(node, 'throttleBurstLimit', 1) ?? DEFAULT_THROTTLE.burstLimit,
-      },
+      ...throttles(node),
       corsAllowedOrigins: optionalOrigins(node, 'corsAllowedOrigins'),
       customDomain: optionalCustomDomain(node),
     },
@@ -204,6 +219,7 @@ export function readStageConfig(node: Context): StageConfig {
       topicArn: optionalMatch(node, 'alarmTopicArn', TOPIC_ARN, 'an SNS topic ARN'),
       codesSentPer5Minutes: optionalInteger(node, 'codesSentAlarmThreshold', 1) ?? DEFAULT_ALARM_THRESHOLDS.codesSentPer5Minutes,
       smsFailuresPer5Minutes: optionalInteger(node, 'smsFailuresAlarmThreshold', 1) ?? DEFAULT_ALARM_THRESHOLDS.smsFailuresPer5Minutes,
+      smsSpendUsd: optionalPositiveNumber(node, 'smsSpendAlarmUsd') ?? DEFAULT_ALARM_THRESHOLDS.smsSpendUsd,
     },
     tracing: optionalBoolean(node, 'tracing') ?? false,
     placeholders: missing.filter((key) => Object.hasOwn(DEV_PLACEHOLDERS, key)),
@@ -239,6 +255,35 @@ function signatureSettings(node: Context): SignatureSettings {
   return { maxSkewSeconds, nonceTtlSeconds };
 }
 
+/**
+ * The stage's throttle and the send route's own, each from context or its
+ * default. The send route's must stay under the stage's: its rate strictly
+ * below, or a flood of sends could take all of it from the signed-in
+ * routes, and its burst no larger.
+ */
+function throttles(node: Context): Pick<ApiSettings, 'throttle' | 'sendThrottle'> {
+  const stageRate = optionalInteger(node, 'throttleRateLimit', 1);
+  const stageBurst = optionalInteger(node, 'throttleBurstLimit', 1);
+  const sendRate = optionalInteger(node, 'sendThrottleRateLimit', 1);
+  const sendBurst = optionalInteger(node, 'sendThrottleBurstLimit', 1);
+  const throttle = { rateLimit: stageRate ?? DEFAULT_THROTTLE.rateLimit, burstLimit: stageBurst ?? DEFAULT_THROTTLE.burstLimit };
+  const sendThrottle = { rateLimit: sendRate ?? DEFAULT_SEND_THROTTLE.rateLimit, burstLimit: sendBurst ?? DEFAULT_SEND_THROTTLE.burstLimit };
+  const given = (value: number | undefined, fallback: number) => (value === undefined ? `the default ${fallback}` : String(value));
+  if (sendThrottle.rateLimit >= throttle.rateLimit) {
+    throw new StageConfigError(
+      `Context "sendThrottleRateLimit" (${given(sendRate, sendThrottle.rateLimit)}) must be below "throttleRateLimit" ` +
+        `(${given(stageRate, throttle.rateLimit)}): otherwise a flood of sends could starve the signed-in routes`,
+    );
+  }
+  if (sendThrottle.burstLimit > throttle.burstLimit) {
+    throw new StageConfigError(
+      `Context "sendThrottleBurstLimit" (${given(sendBurst, sendThrottle.burstLimit)}) must be at most "throttleBurstLimit" ` +
+        `(${given(stageBurst, throttle.burstLimit)})`,
+    );
+  }
+  return { throttle, sendThrottle };
+}
+
 function readStage(node: Context): Stage {
   const raw = optionalString(node, 'stage') ?? 'dev';
   if (!(STAGES as readonly string[]).includes(raw)) {
@@ -268,6 +313,15 @@ function optionalInteger(node: Context, key: string, min: number): number | unde
   if (!Number.isSafeInteger(value) || value < min) {
     throw new StageConfigError(`Context "${key}" must be a whole number >= ${min}, got "${raw}"`);
   }
+  return value;
+}
+
+/** A number above 0, decimals allowed (an amount of money). */
+function optionalPositiveNumber(node: Context, key: string): number | undefined {
+  const raw = optionalString(node, key);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new StageConfigError(`Context "${key}" must be a number above 0, got "${raw}"`);
   return value;
 }
 

@@ -119,9 +119,12 @@ export class ApiFunction extends Construct {
   readonly function: NodejsFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
+  /** When Lambda stops a request: the near-timeout alarm is set against it. */
+  readonly timeout: Duration;
 
   constructor(scope: Construct, id: string, props: ApiFunctionProps) {
     super(scope, id);
+    this.timeout = props.timeout ?? Duration.millis(FUNCTION_TIMEOUT_MS);
 
     // An explicit log group, so retention and removal are ours (the implicit
     // /aws/lambda/<name> group never expires and outlives the stack).
@@ -153,7 +156,7 @@ export class ApiFunction extends Construct {
       // JWKS fetch, each cut off by the SDK's timeouts, and answers by the
       // budget's margin (functions/request-budget.ts); 10 s stops a hung
       // request well before API Gateway's 30 s integration limit.
-      timeout: props.timeout ?? Duration.millis(FUNCTION_TIMEOUT_MS),
+      timeout: this.timeout,
       tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
       logGroup: this.logGroup,
       // No NODE_OPTIONS=--enable-source-maps: Node would read and index the

@@ -1,6 +1,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
+import { FUNCTION_TIMEOUT_MS } from '../../functions/request-budget';
 import { ROUTES, routeKey } from '../../lib/phone-link-stack';
-import { environmentOf, functionBehind, PROD_CONTEXT, statementsOf, synthesize, tableIds } from './synth';
+import { alarmMetric, environmentOf, functionBehind, PROD_CONTEXT, statementsOf, synthesize, tableIds } from './synth';
 
 /** The admin interface of docs/API.md, written out here so that a change in the stack shows. */
 const ADMIN = ['PUT /admin/v1/users/{uid}', 'GET /admin/v1/users/{uid}', 'PUT /admin/v1/users/{uid}/phone', 'DELETE /admin/v1/users/{uid}'];
@@ -162,13 +163,19 @@ describe('admin interface', () => {
     });
   });
 
-  it("alarms on the Admin function's errors and throttles like the others'", () => {
+  it("alarms on the Admin function's errors, throttles and duration like the others'", () => {
     const adminAlarms = Object.values(prod.findResources('AWS::CloudWatch::Alarm'))
       .map((alarm) => alarm.Properties)
-      .filter((alarm) => alarm.Dimensions?.some((dimension: { Value: unknown }) => JSON.stringify(dimension.Value) === JSON.stringify({ Ref: adminFunctionId(prod) })));
+      // Metric math (the tables' throttles) watches no function.
+      .filter((alarm) => !alarm.Metrics?.some((metric: { Expression?: string }) => metric.Expression !== undefined))
+      .filter((alarm) => {
+        const { Dimensions: dimensions } = alarmMetric(alarm);
+        return dimensions?.some((dimension) => JSON.stringify(dimension.Value) === JSON.stringify({ Ref: adminFunctionId(prod) }));
+      });
 
-    expect(adminAlarms.map((alarm) => [alarm.AlarmName, alarm.MetricName, alarm.Threshold]).sort()).toEqual([
+    expect(adminAlarms.map((alarm) => [alarm.AlarmName, alarmMetric(alarm).MetricName, alarm.Threshold]).sort()).toEqual([
       ['PhoneLink-prod-AdminErrors', 'Errors', 1],
+      ['PhoneLink-prod-AdminNearTimeout', 'Duration', 0.8 * FUNCTION_TIMEOUT_MS],
       ['PhoneLink-prod-AdminThrottles', 'Throttles', 1],
     ]);
   });

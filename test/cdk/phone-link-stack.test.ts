@@ -1,8 +1,10 @@
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
+import { FUNCTION_TIMEOUT_MS } from '../../functions/request-budget';
 import { SECRET_ACTIONS, TABLE_ACTIONS } from '../../lib/constructs/api-function';
 import { ACCESS_LOG_FIELDS, ADMIN_ROUTES, ROUTES, routeKey } from '../../lib/phone-link-stack';
-import { DEFAULT_ALARM_THRESHOLDS, DEFAULT_THROTTLE } from '../../lib/stage-config';
+import { DEFAULT_ALARM_THRESHOLDS, DEFAULT_SEND_THROTTLE, DEFAULT_THROTTLE } from '../../lib/stage-config';
 import {
+  alarmMetric,
   allStatements,
   arnOf,
   CERTIFICATE_ARN,
@@ -92,7 +94,7 @@ describe('HTTP API', () => {
   });
 
   it('throttles the auto-deployed $default stage, with defaults unless context overrides them', () => {
-    const overridden = synthesize({ throttleRateLimit: '5', throttleBurstLimit: '7' }).template;
+    const overridden = synthesize({ throttleRateLimit: '5', throttleBurstLimit: '7', sendThrottleRateLimit: '2', sendThrottleBurstLimit: '3' }).template;
 
     expect(resourcesOf(dev, 'AWS::ApiGatewayV2::Stage')).toEqual([
       expect.objectContaining({
@@ -107,6 +109,27 @@ describe('HTTP API', () => {
       ThrottlingRateLimit: 5,
       ThrottlingBurstLimit: 7,
     });
+  });
+
+  it.each(stages)('%s: throttles the send route on its own, more tightly than the stage, once the route exists', (_stage, template) => {
+    const [stageId, stage] = Object.entries(template().findResources('AWS::ApiGatewayV2::Stage'))[0]!;
+    const [sendRouteId] = Object.keys(template().findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: SEND } }));
+
+    expect(stage.Properties.RouteSettings).toEqual({
+      [SEND]: { ThrottlingRateLimit: DEFAULT_SEND_THROTTLE.rateLimit, ThrottlingBurstLimit: DEFAULT_SEND_THROTTLE.burstLimit },
+    });
+    // Every other route keeps the stage's throttle.
+    expect(stage.Properties.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: DEFAULT_THROTTLE.rateLimit, ThrottlingBurstLimit: DEFAULT_THROTTLE.burstLimit });
+    expect(DEFAULT_SEND_THROTTLE.rateLimit).toBeLessThan(DEFAULT_THROTTLE.rateLimit);
+    // CloudFormation refuses route settings for a route it has not created yet.
+    expect(sendRouteId).toBeDefined();
+    expect(template().toJSON().Resources[stageId].DependsOn).toEqual(expect.arrayContaining([sendRouteId]));
+  });
+
+  it('throttles the send route as context says', () => {
+    const [stage] = resourcesOf(synthesize({ ...PROD_CONTEXT, sendThrottleRateLimit: '3', sendThrottleBurstLimit: '100' }).template, 'AWS::ApiGatewayV2::Stage');
+
+    expect(stage?.Properties.RouteSettings).toEqual({ [SEND]: { ThrottlingRateLimit: 3, ThrottlingBurstLimit: 100 } });
   });
 
   it.each([...stages, ['full', () => full] as const])(
@@ -224,6 +247,7 @@ describe('functions', () => {
       smsMaxPerPhonePerDay: '4',
       smsMaxPerIpPerHour: '20',
       smsMaxPerMinute: '100',
+      smsMaxPerCountryPerMinute: '0',
       signatureMaxSkewSeconds: '300',
       nonceTtlSeconds: '900',
       userProvisioning: 'registered',
@@ -238,6 +262,7 @@ describe('functions', () => {
       SMS_MAX_PER_PHONE_PER_DAY: '4',
       SMS_MAX_PER_IP_PER_HOUR: '20',
       SMS_MAX_PER_MINUTE: '100',
+      SMS_MAX_PER_COUNTRY_PER_MINUTE: '0',
       SIGNATURE_MAX_SKEW_SECONDS: '300',
       NONCE_TTL_SECONDS: '900',
       SMS_SENDER_ID: 'PhoneLink',
@@ -245,7 +270,10 @@ describe('functions', () => {
     });
     expect(environmentOf(template, SEND)).not.toHaveProperty('JWT_ISSUER');
     expect(environmentOf(template, LINK)).toMatchObject({ ...codeRules, ...auth, SMS_ALLOWED_COUNTRIES: 'CN,HK' });
-    expect(environmentOf(template, LINK)).not.toHaveProperty('SMS_MAX_PER_MINUTE');
+    for (const route of [LINK, USER_INFO, UNLINK, ...ADMIN]) {
+      expect(environmentOf(template, route)).not.toHaveProperty('SMS_MAX_PER_MINUTE');
+      expect(environmentOf(template, route)).not.toHaveProperty('SMS_MAX_PER_COUNTRY_PER_MINUTE');
+    }
     expect(environmentOf(template, LINK)).not.toHaveProperty('SMS_SENDER_ID');
     expect(environmentOf(template, UNLINK)).toMatchObject({ ...codeRules, ...auth });
     expect(environmentOf(template, UNLINK)).not.toHaveProperty('SMS_ALLOWED_COUNTRIES');
@@ -476,9 +504,12 @@ describe('alarms', () => {
   const alarmsOf = (template: Template) =>
     Object.fromEntries(resourcesOf(template, 'AWS::CloudWatch::Alarm').map((alarm) => [alarm.Properties.AlarmName as string, alarm.Properties]));
 
-  it.each(stages)('%s: watches API 5xx, each function\'s errors and throttles, key-set failures, SMS failures and the send rate', (stage, template) => {
+  const emf = { Namespace: 'PhoneLink', Dimensions: [{ Name: 'service', Value: 'phone-link' }], Statistic: 'Sum', Period: 300 };
+  const functionNamesOf = (template: Template) =>
+    ONE_ROUTE_PER_FUNCTION.map((route) => functionBehind(template, route).id.replace(/Function[0-9A-F]{8}$/, ''));
+
+  it.each(stages)('%s: watches the API, each function, each table, the key set, SMS sends, breakers and spend', (stage, template) => {
     const alarms = alarmsOf(template());
-    const functionNames = ONE_ROUTE_PER_FUNCTION.map((route) => functionBehind(template(), route).id.replace(/Function[0-9A-F]{8}$/, ''));
 
     expect(Object.keys(alarms).sort()).toEqual(
       [
@@ -486,36 +517,122 @@ describe('alarms', () => {
         'KeySetFailures',
         'SmsFailures',
         'SendRateSpike',
-        ...functionNames.flatMap((name) => [`${name}Errors`, `${name}Throttles`]),
+        'SmsSpend',
+        'CountryBreakerTrips',
+        'GlobalBreakerTrips',
+        'CodesTableThrottles',
+        'UsersTableThrottles',
+        ...functionNamesOf(template()).flatMap((name) => [`${name}Errors`, `${name}Throttles`, `${name}NearTimeout`]),
       ]
         .map((name) => `PhoneLink-${stage}-${name}`)
         .sort(),
     );
-    expect(alarms[`PhoneLink-${stage}-Api5xx`]).toMatchObject({ Namespace: 'AWS/ApiGateway', MetricName: '5xx', Statistic: 'Sum', Period: 300 });
-    for (const alarm of Object.values(alarms)) expect(alarm).toMatchObject({ TreatMissingData: 'notBreaching', EvaluationPeriods: 1 });
+    expect(alarmMetric(alarms[`PhoneLink-${stage}-Api5xx`]!)).toMatchObject({ Namespace: 'AWS/ApiGateway', MetricName: '5xx', Statistic: 'Sum', Period: 300 });
+    for (const alarm of Object.values(alarms)) {
+      expect(alarm).toMatchObject({ EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    }
+    // No data is no traffic, not a breach; except for the spend, a running total that a quiet period leaves where it was.
+    const missing = Object.fromEntries(Object.entries(alarms).map(([name, alarm]) => [name.replace(`PhoneLink-${stage}-`, ''), alarm.TreatMissingData]));
+    expect(Object.entries(missing).filter(([, treat]) => treat !== 'notBreaching')).toEqual([['SmsSpend', 'ignore']]);
+  });
+
+  it.each(stages)('%s: says in every alarm which section of docs/RUNBOOK.md to follow, and which function it is about', (stage, template) => {
+    const functionNames = functionNamesOf(template());
+    const described = Object.entries(alarmsOf(template())).map(([name, alarm]) => {
+      const id = name.replace(`PhoneLink-${stage}-`, '');
+      // Per-function alarms share a section (#errors, #throttles, #neartimeout) and name their function first.
+      const fn = functionNames.find((candidate) => /^(Errors|Throttles|NearTimeout)$/.test(id.replace(candidate, '')) && id.startsWith(candidate));
+      const description = String(alarm.AlarmDescription);
+      return {
+        id,
+        anchor: / See docs\/RUNBOOK\.md#([a-z0-9]+)$/.exec(description)?.[1],
+        expected: (fn === undefined ? id : id.slice(fn.length)).toLowerCase(),
+        namesItsFunction: fn === undefined || description.startsWith(`${fn} `),
+      };
+    });
+
+    expect(described.filter(({ anchor, expected, namesItsFunction }) => anchor !== expected || !namesItsFunction)).toEqual([]);
+    expect([...new Set(described.map(({ anchor }) => anchor))].sort()).toEqual(
+      [
+        'api5xx',
+        'errors',
+        'throttles',
+        'neartimeout',
+        'codestablethrottles',
+        'userstablethrottles',
+        'keysetfailures',
+        'smsfailures',
+        'sendratespike',
+        'countrybreakertrips',
+        'globalbreakertrips',
+        'smsspend',
+      ].sort(),
+    );
   });
 
   it('builds the SMS alarms on the functions\' EMF metrics, with the configured thresholds', () => {
     const defaults = alarmsOf(prod);
     const tuned = alarmsOf(synthesize({ ...PROD_CONTEXT, codesSentAlarmThreshold: '1000', smsFailuresAlarmThreshold: '20' }).template);
-    const emf = { Namespace: 'PhoneLink', Dimensions: [{ Name: 'service', Value: 'phone-link' }], Statistic: 'Sum', Period: 300 };
 
-    expect(defaults['PhoneLink-prod-SmsFailures']).toMatchObject({ ...emf, MetricName: 'SmsFailures', Threshold: DEFAULT_ALARM_THRESHOLDS.smsFailuresPer5Minutes });
-    expect(defaults['PhoneLink-prod-SendRateSpike']).toMatchObject({ ...emf, MetricName: 'CodesSent', Threshold: DEFAULT_ALARM_THRESHOLDS.codesSentPer5Minutes });
+    expect(alarmMetric(defaults['PhoneLink-prod-SmsFailures']!)).toEqual({ ...emf, MetricName: 'SmsFailures' });
+    expect(defaults['PhoneLink-prod-SmsFailures']?.Threshold).toBe(DEFAULT_ALARM_THRESHOLDS.smsFailuresPer5Minutes);
+    expect(alarmMetric(defaults['PhoneLink-prod-SendRateSpike']!)).toEqual({ ...emf, MetricName: 'CodesSent' });
+    expect(defaults['PhoneLink-prod-SendRateSpike']?.Threshold).toBe(DEFAULT_ALARM_THRESHOLDS.codesSentPer5Minutes);
     expect(tuned['PhoneLink-prod-SmsFailures']?.Threshold).toBe(20);
     expect(tuned['PhoneLink-prod-SendRateSpike']?.Threshold).toBe(1000);
   });
 
-  it.each(stages)('%s: alarms on the first key-set failure in 5 minutes, on the functions\' EMF metric', (stage, template) => {
-    expect(alarmsOf(template())[`PhoneLink-${stage}-KeySetFailures`]).toMatchObject({
-      Namespace: 'PhoneLink',
-      Dimensions: [{ Name: 'service', Value: 'phone-link' }],
-      MetricName: 'KeySetFailures',
-      Statistic: 'Sum',
-      Period: 300,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-    });
+  it.each(stages)('%s: alarms on the first key-set failure, and the first breaker trip, in 5 minutes, on the functions\' EMF metrics', (stage, template) => {
+    const alarms = alarmsOf(template());
+
+    for (const name of ['KeySetFailures', 'CountryBreakerTrips', 'GlobalBreakerTrips']) {
+      expect(alarmMetric(alarms[`PhoneLink-${stage}-${name}`]!)).toEqual({ ...emf, MetricName: name });
+      expect(alarms[`PhoneLink-${stage}-${name}`]?.Threshold).toBe(1);
+    }
+  });
+
+  it('alarms on the month\'s SMS spend (SNS, account-wide: no dimensions) at the threshold context sets', () => {
+    const spend = (template: Template) => alarmsOf(template)[`PhoneLink-prod-SmsSpend`]!;
+    const tuned = spend(synthesize({ ...PROD_CONTEXT, smsSpendAlarmUsd: '80.5' }).template);
+
+    expect(alarmMetric(spend(prod))).toEqual({ Namespace: 'AWS/SNS', MetricName: 'SMSMonthToDateSpentUSD', Dimensions: undefined, Statistic: 'Maximum', Period: 300 });
+    expect(spend(prod).Threshold).toBe(DEFAULT_ALARM_THRESHOLDS.smsSpendUsd);
+    expect(DEFAULT_ALARM_THRESHOLDS.smsSpendUsd).toBe(100);
+    expect(tuned.Threshold).toBe(80.5);
+    expect(tuned.AlarmDescription).toMatch(/USD 80\.5/);
+  });
+
+  it.each(stages)('%s: alarms when a function\'s p99 duration reaches 80%% of the timeout the functions budget for', (stage, template) => {
+    const alarms = alarmsOf(template());
+
+    for (const name of functionNamesOf(template())) {
+      const alarm = alarms[`PhoneLink-${stage}-${name}NearTimeout`]!;
+      expect(alarmMetric(alarm)).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Duration', Statistic: 'p99', Period: 300 });
+      expect(alarmMetric(alarm).Dimensions).toEqual([{ Name: 'FunctionName', Value: { Ref: expect.stringMatching(new RegExp(`^${name}Function`)) } }]);
+      expect(alarm.Threshold).toBe(0.8 * FUNCTION_TIMEOUT_MS);
+    }
+  });
+
+  it.each(stages)('%s: alarms on any throttled read or write of each table, through its throttle events', (stage, template) => {
+    const alarms = alarmsOf(template());
+    const { codes, users } = tableIds(template());
+
+    for (const [name, tableId] of [['CodesTable', codes], ['UsersTable', users]] as const) {
+      const alarm = alarms[`PhoneLink-${stage}-${name}Throttles`]!;
+      const stats = alarm.Metrics.filter((metric: { MetricStat?: unknown }) => metric.MetricStat).map(
+        (metric: { Id: string; MetricStat: { Metric: Record<string, unknown>; Stat: string; Period: number } }) => ({ id: metric.Id, ...metric.MetricStat }),
+      );
+      const [expression] = alarm.Metrics.filter((metric: { Expression?: string }) => metric.Expression);
+
+      expect(alarm.Threshold).toBe(1);
+      expect(stats.map((stat: { Metric: { MetricName: string } }) => stat.Metric.MetricName).sort()).toEqual(['ReadThrottleEvents', 'WriteThrottleEvents']);
+      for (const stat of stats) {
+        expect(stat).toMatchObject({ Stat: 'Sum', Period: 300, Metric: { Namespace: 'AWS/DynamoDB', Dimensions: [{ Name: 'TableName', Value: { Ref: tableId } }] } });
+        // Summed, with a period that has only one of the two counted as 0 rather than dropped.
+        expect(expression.Expression).toContain(`FILL(${stat.id}, 0)`);
+      }
+      expect(expression).toMatchObject({ ReturnData: true, Expression: expect.stringContaining('+') });
+    }
   });
 
   it('notifies nobody unless told, and warns about that in prod', () => {
@@ -540,5 +657,121 @@ describe('alarms', () => {
       expect(alarm.AlarmActions).toEqual([{ Ref: topicId }, EXISTING_TOPIC_ARN]);
       expect(alarm.OKActions).toEqual([{ Ref: topicId }, EXISTING_TOPIC_ARN]);
     }
+  });
+});
+
+describe('dashboard', () => {
+  type Widget = { type: string; properties: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  interface Graphed {
+    readonly namespace: string;
+    readonly name: string;
+    readonly dimensions: Record<string, string>;
+    readonly stat?: string;
+    readonly label?: string;
+  }
+
+  /** The dashboard's widgets, each reference in the body (`Ref`, `Fn::GetAtt`) written as `${logicalId}`. */
+  const widgetsOf = (template: Template): Widget[] => {
+    const [dashboard] = resourcesOf(template, 'AWS::CloudWatch::Dashboard');
+    const parts: unknown[] = dashboard?.Properties.DashboardBody['Fn::Join'][1];
+    const reference = (part: Record<string, any>) => `\${${part.Ref ?? part['Fn::GetAtt'][0]}}`; // eslint-disable-line @typescript-eslint/no-explicit-any
+    return JSON.parse(parts.map((part) => (typeof part === 'string' ? part : reference(part as Record<string, unknown>))).join('')).widgets;
+  };
+
+  /** Every metric the graphs draw (math expressions left out, the metrics they use kept). */
+  const graphedIn = (widgets: Widget[]): Graphed[] =>
+    widgets
+      .filter((widget) => widget.type === 'metric')
+      .flatMap((widget) => widget.properties.metrics as unknown[][])
+      .filter((line) => typeof line[0] === 'string')
+      .map((line) => {
+        const options = (typeof line.at(-1) === 'object' ? line.at(-1) : {}) as { stat?: string; label?: string };
+        const pairs = line.slice(2, typeof line.at(-1) === 'object' ? -1 : undefined) as string[];
+        const dimensions = Object.fromEntries(pairs.flatMap((_, i) => (i % 2 === 0 ? [[pairs[i], pairs[i + 1]]] : [])));
+        return { namespace: line[0] as string, name: line[1] as string, dimensions, stat: options.stat, label: options.label };
+      });
+
+  let widgets: Widget[];
+  let graphed: Graphed[];
+  beforeAll(() => {
+    widgets = widgetsOf(prod);
+    graphed = graphedIn(widgets);
+  });
+
+  /** Of the metrics expected, those no graph draws. */
+  const notGraphed = (expected: Array<Partial<Graphed>>) =>
+    expected.filter((metric) => !graphed.some((line) => Object.entries(metric).every(([key, value]) => JSON.stringify(line[key as keyof Graphed]) === JSON.stringify(value))));
+
+  it('is one dashboard, named after the stack', () => {
+    expect(resourcesOf(prod, 'AWS::CloudWatch::Dashboard').map((dashboard) => dashboard.Properties.DashboardName)).toEqual(['PhoneLink-prod']);
+  });
+
+  it('shows the state of every alarm', () => {
+    const alarmWidgets = widgets.filter((widget) => widget.type === 'alarm');
+
+    expect(alarmWidgets).toHaveLength(1);
+    expect([...alarmWidgets[0]!.properties.alarms].sort()).toEqual(Object.keys(prod.findResources('AWS::CloudWatch::Alarm')).map((id) => `\${${id}}`).sort());
+  });
+
+  it('graphs the business outcomes, and the refusals labelled with the envelope code the apps got', () => {
+    const outcomes = ['CodesSent', 'PhonesLinked', 'PhonesUnlinked', 'PhonesLinkedByAdmin', 'UsersErased', 'KeySetFailures', 'DataDriftRepaired'];
+    const refusals = [
+      ['PhoneTaken', 5002],
+      ['WrongCodes', 5037],
+      ['SendsRateLimited', 5058],
+      ['CountryBreakerTrips', 5058],
+      ['GlobalBreakerTrips', 5058],
+      ['SmsFailures', 5059],
+      ['SmsRefused', 5059],
+      ['SmsOutcomeUnknown', 5059],
+    ] as const;
+
+    expect(notGraphed(outcomes.map((name) => ({ namespace: 'PhoneLink', name, dimensions: { service: 'phone-link' }, stat: 'Sum' })))).toEqual([]);
+    expect(notGraphed(refusals.map(([name, code]) => ({ namespace: 'PhoneLink', name, dimensions: { service: 'phone-link' }, label: `${name} (${code})` })))).toEqual([]);
+  });
+
+  it('graphs the SMS spend, with the spend alarm\'s threshold drawn across it', () => {
+    const tuned = widgetsOf(synthesize({ ...PROD_CONTEXT, smsSpendAlarmUsd: '42' }).template);
+    const spendGraph = tuned.find((widget) => widget.properties.metrics?.some((line: unknown[]) => line[1] === 'SMSMonthToDateSpentUSD'));
+
+    expect(notGraphed([{ namespace: 'AWS/SNS', name: 'SMSMonthToDateSpentUSD', dimensions: {}, stat: 'Maximum' }])).toEqual([]);
+    expect(spendGraph?.properties.annotations.horizontal).toEqual([expect.objectContaining({ value: 42 })]);
+  });
+
+  it('graphs the API\'s latency and answers, and each function\'s duration, errors and throttles', () => {
+    const [apiId] = Object.keys(prod.findResources('AWS::ApiGatewayV2::Api'));
+    const functionIds = Object.keys(prod.findResources('AWS::Lambda::Function'));
+
+    const api = [['Latency', 'p50'], ['Latency', 'p99'], ['4xx', 'Sum'], ['5xx', 'Sum']].map(([name, stat]) => ({
+      namespace: 'AWS/ApiGateway',
+      name,
+      dimensions: { ApiId: `\${${apiId}}` },
+      stat,
+    }));
+    const functions = functionIds.flatMap((id) =>
+      [['Duration', 'p50'], ['Duration', 'p99'], ['Errors', 'Sum'], ['Throttles', 'Sum']].map(([name, stat]) => ({
+        namespace: 'AWS/Lambda',
+        name,
+        dimensions: { FunctionName: `\${${id}}` },
+        stat,
+      })),
+    );
+
+    expect(functionIds).toHaveLength(ONE_ROUTE_PER_FUNCTION.length);
+    expect(notGraphed([...api, ...functions])).toEqual([]);
+  });
+
+  it('graphs each table\'s throttles and consumed capacity', () => {
+    const tables = Object.values(tableIds(prod)).flatMap((id) =>
+      ['ReadThrottleEvents', 'WriteThrottleEvents', 'ConsumedReadCapacityUnits', 'ConsumedWriteCapacityUnits'].map((name) => ({
+        namespace: 'AWS/DynamoDB',
+        name,
+        dimensions: { TableName: `\${${id}}` },
+        stat: 'Sum',
+      })),
+    );
+
+    expect(tables).toHaveLength(8);
+    expect(notGraphed(tables)).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
-import { DEFAULT_ALARM_THRESHOLDS, DEFAULT_THROTTLE, DEV_PLACEHOLDERS, readStageConfig, StageConfigError } from '../../lib/stage-config';
-import { CERTIFICATE_ARN, EXISTING_SECRET_ARN, FULL_CONTEXT, PROD_CONTEXT, synthesize } from './synth';
+import { DEFAULT_ALARM_THRESHOLDS, DEFAULT_SEND_THROTTLE, DEFAULT_THROTTLE, DEV_PLACEHOLDERS, readStageConfig, StageConfigError } from '../../lib/stage-config';
+import { ROUTES, routeKey } from '../../lib/phone-link-stack';
+import { CERTIFICATE_ARN, environmentOf, EXISTING_SECRET_ARN, FULL_CONTEXT, PROD_CONTEXT, synthesize } from './synth';
 
 const configFrom = (context: Record<string, unknown>) => readStageConfig(new App({ context }).node);
 
@@ -14,6 +15,10 @@ describe('stage configuration from context', () => {
     expect(config.userDomains).toEqual([DEV_PLACEHOLDERS.userDomains]);
     expect(Object.values(DEV_PLACEHOLDERS).every((value) => /placeholder/i.test(value))).toBe(true);
     expect(config.api.throttle).toEqual(DEFAULT_THROTTLE);
+    expect(config.api.sendThrottle).toEqual(DEFAULT_SEND_THROTTLE);
+    expect(DEFAULT_SEND_THROTTLE).toEqual({ rateLimit: 10, burstLimit: 20 });
+    // Unset, so the send function applies its own breakers.
+    expect(config.sendLimits).toMatchObject({ maxPerMinute: undefined, maxPerCountryPerMinute: undefined });
     expect(config.alarms).toEqual(DEFAULT_ALARM_THRESHOLDS);
     expect(config.tracing).toBe(false);
     expect(config.userDomainSecretsArn).toBeUndefined();
@@ -59,8 +64,12 @@ describe('stage configuration from context', () => {
       ...FULL_CONTEXT,
       throttleRateLimit: '20',
       throttleBurstLimit: 40,
+      sendThrottleRateLimit: '19',
+      sendThrottleBurstLimit: 40,
+      smsMaxPerCountryPerMinute: '30',
       codesSentAlarmThreshold: '500',
       smsFailuresAlarmThreshold: 2,
+      smsSpendAlarmUsd: '80.5',
       userProvisioning: 'registered',
       erasedUserRetentionDays: '90',
     });
@@ -71,10 +80,12 @@ describe('stage configuration from context', () => {
       sms: { senderId: 'PhoneLink', allowedCountries: ['CN', 'HK'] },
       api: {
         throttle: { rateLimit: 20, burstLimit: 40 },
+        sendThrottle: { rateLimit: 19, burstLimit: 40 },
         corsAllowedOrigins: ['https://app.example.com', 'https://admin.example.com'],
         customDomain: { domainName: 'api.example.com', certificateArn: CERTIFICATE_ARN },
       },
-      alarms: { email: 'oncall@example.com', topicArn: FULL_CONTEXT.alarmTopicArn, codesSentPer5Minutes: 500, smsFailuresPer5Minutes: 2 },
+      sendLimits: { maxPerCountryPerMinute: 30 },
+      alarms: { email: 'oncall@example.com', topicArn: FULL_CONTEXT.alarmTopicArn, codesSentPer5Minutes: 500, smsFailuresPer5Minutes: 2, smsSpendUsd: 80.5 },
       users: { provisioning: 'registered', erasedRetentionDays: 90 },
       tracing: true,
     });
@@ -98,7 +109,21 @@ describe('stage configuration from context', () => {
     [{ alarmEmail: 'oncall' }, /alarmEmail" must be an email address/],
     [{ alarmTopicArn: 'oncall' }, /alarmTopicArn" must be an SNS topic ARN/],
     [{ tracing: 'yes' }, /tracing" must be true or false/],
-    [{ smsMaxPerMinute: 'many' }, /smsMaxPerMinute" must be a whole number >= 1/],
+    [{ smsMaxPerMinute: 'many' }, /smsMaxPerMinute" must be a whole number >= 0/],
+    [{ smsMaxPerMinute: '-1' }, /smsMaxPerMinute" must be a whole number >= 0, got "-1"/],
+    [{ smsMaxPerCountryPerMinute: '-1' }, /smsMaxPerCountryPerMinute" must be a whole number >= 0, got "-1"/],
+    [{ smsMaxPerCountryPerMinute: '2.5' }, /smsMaxPerCountryPerMinute" must be a whole number >= 0/],
+    [{ sendThrottleRateLimit: '-1' }, /sendThrottleRateLimit" must be a whole number >= 1, got "-1"/],
+    [{ sendThrottleBurstLimit: '0' }, /sendThrottleBurstLimit" must be a whole number >= 1/],
+    [{ sendThrottleRateLimit: '50' }, /"sendThrottleRateLimit" \(50\) must be below "throttleRateLimit" \(the default 50\)/],
+    [{ sendThrottleRateLimit: '100', throttleRateLimit: '100', throttleBurstLimit: '200' }, /"sendThrottleRateLimit" \(100\) must be below "throttleRateLimit" \(100\)/],
+    [{ throttleRateLimit: '10' }, /"sendThrottleRateLimit" \(the default 10\) must be below "throttleRateLimit" \(10\)/],
+    [{ sendThrottleBurstLimit: '101' }, /"sendThrottleBurstLimit" \(101\) must be at most "throttleBurstLimit" \(the default 100\)/],
+    [{ throttleBurstLimit: '19' }, /"sendThrottleBurstLimit" \(the default 20\) must be at most "throttleBurstLimit" \(19\)/],
+    [{ smsSpendAlarmUsd: '-5' }, /smsSpendAlarmUsd" must be a number above 0, got "-5"/],
+    [{ smsSpendAlarmUsd: '0' }, /smsSpendAlarmUsd" must be a number above 0/],
+    [{ smsSpendAlarmUsd: 'USD 80' }, /smsSpendAlarmUsd" must be a number above 0/],
+    [{ smsSpendAlarmUsd: 'Infinity' }, /smsSpendAlarmUsd" must be a number above 0/],
     [{ codeMaxWrongTries: '0' }, /codeMaxWrongTries" must be a whole number >= 1/],
     [{ throttleRateLimit: '0' }, /throttleRateLimit" must be a whole number >= 1/],
     [{ codesSentAlarmThreshold: '-5' }, /codesSentAlarmThreshold" must be a whole number >= 1/],
@@ -114,10 +139,22 @@ describe('stage configuration from context', () => {
     expect(() => configFrom(context)).toThrow(message);
   });
 
+  it('takes 0 for either send breaker: every send refused (5058), a kill switch', () => {
+    expect(configFrom({ smsMaxPerMinute: '0', smsMaxPerCountryPerMinute: 0 }).sendLimits).toMatchObject({ maxPerMinute: 0, maxPerCountryPerMinute: 0 });
+    expect(environmentOf(synthesize({ smsMaxPerMinute: '0', smsMaxPerCountryPerMinute: '0' }).template, routeKey(ROUTES.sendPhoneSmsCode))).toMatchObject({
+      SMS_MAX_PER_MINUTE: '0',
+      SMS_MAX_PER_COUNTRY_PER_MINUTE: '0',
+    });
+  });
+
   it('reads numbers and booleans given as strings (command line) or as such (cdk.json)', () => {
     const config = configFrom({ smsCooldownSeconds: '0', smsMaxPerMinute: 120, domesticCallingCode: '+44', tracing: true, erasedUserRetentionDays: 1, userProvisioning: ' on-first-use ' });
 
     expect(config.sendLimits).toMatchObject({ cooldownSeconds: 0, maxPerMinute: 120 });
+    expect(configFrom({ smsSpendAlarmUsd: 250, sendThrottleRateLimit: 49, sendThrottleBurstLimit: '100' })).toMatchObject({
+      alarms: { smsSpendUsd: 250 },
+      api: { sendThrottle: { rateLimit: 49, burstLimit: 100 } },
+    });
     expect(config.users).toEqual({ provisioning: 'on-first-use', erasedRetentionDays: 1 });
     expect(config.code.domesticCallingCode).toBe('44');
     expect(config.tracing).toBe(true);

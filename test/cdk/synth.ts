@@ -109,3 +109,18 @@ export function arnOf(resource: unknown): string | undefined {
   const getAtt = (resource as Json | undefined)?.['Fn::GetAtt'];
   return Array.isArray(getAtt) && getAtt[1] === 'Arn' ? String(getAtt[0]) : undefined;
 }
+
+/**
+ * The one metric an alarm watches, whichever way CDK renders it: at the top
+ * level, or as the one returned entry of `Metrics` (a labelled metric).
+ */
+export function alarmMetric(alarm: Json): { Namespace: string; MetricName: string; Dimensions?: Json[]; Period: number; Statistic: string } {
+  if (alarm.MetricName !== undefined) {
+    const { Namespace, MetricName, Dimensions, Period } = alarm;
+    return { Namespace, MetricName, Dimensions, Period, Statistic: alarm.Statistic ?? alarm.ExtendedStatistic };
+  }
+  const returned = (alarm.Metrics as Json[]).filter((metric) => metric.ReturnData !== false);
+  if (returned.length !== 1 || returned[0]!.MetricStat === undefined) throw new Error(`not a single-metric alarm: ${JSON.stringify(alarm)}`);
+  const { Metric: metric, Period, Stat } = returned[0]!.MetricStat;
+  return { Namespace: metric.Namespace, MetricName: metric.MetricName, Dimensions: metric.Dimensions, Period, Statistic: Stat };
+}
