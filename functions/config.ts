@@ -223,3 +223,18 @@ export function readUserProvisioning(env: Env = process.env): UserProvisioning {
 
 /** How long the tombstone of an erased user is kept before TTL removes it. */
 export const readErasedUserRetentionDays = (env: Env = process.env): number => readInteger(env, 'ERASED_USER_RETENTION_DAYS', 30, 1);
+
+/**
+ * How phone links are written: `transactions` (one TransactWriteItems per
+ * link, a single-Region table) or `ordered-writes` (conditional writes in
+ * order with compensation, for multi-Region strongly consistent global
+ * tables, which refuse transactions).
+ */
+export type PhoneLinksMode = 'transactions' | 'ordered-writes';
+
+export function readPhoneLinksMode(env: Env = process.env): PhoneLinksMode {
+  const raw = env.PHONE_LINKS_MODE?.trim();
+  if (!raw) return 'transactions';
+  if (raw === 'transactions' || raw === 'ordered-writes') return raw;
+  throw new ConfigError(`PHONE_LINKS_MODE must be transactions or ordered-writes, got "${raw}"`);
+}

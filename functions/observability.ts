@@ -29,6 +29,12 @@ export type MetricName =
   | 'PhonesLinkedByAdmin'
   | 'UsersErased'
   | 'DataDriftRepaired'
+  /** A link, unlink or erasure left half-done (a crash) that the scheduled reconciler finished. */
+  | 'LinksFinishedByReconciler'
+  /** A link, unlink or erasure left half-done that the reconciler rolled back. */
+  | 'LinksRolledBack'
+  /** Tombstones of erased users the reconciler deleted after their retention (no TTL on a multi-Region table). */
+  | 'TombstonesRemoved'
   /** A request answered 500 because the login service's key set could not be had; never a bad token. */
   | 'KeySetFailures';
 

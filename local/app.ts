@@ -7,7 +7,7 @@ import { systemClock, type Clock } from '../functions/clock';
 import { DynamoCodeIssuer } from '../functions/adapters/dynamodb/code-issuer';
 import type { ClientSettings } from '../functions/adapters/aws/client-config';
 import { createDocumentClient } from '../functions/adapters/dynamodb/document-client';
-import { DynamoPhoneLinks } from '../functions/adapters/dynamodb/phone-links';
+import { phoneLinks } from '../functions/entry/wiring';
 import { DynamoUsers } from '../functions/adapters/dynamodb/users';
 import { DynamoVerificationCodes } from '../functions/adapters/dynamodb/verification-codes';
 import {
@@ -15,6 +15,7 @@ import {
   readAuthConfig,
   readCodeSettings,
   readErasedUserRetentionDays,
+  readPhoneLinksMode,
   readUserProvisioning,
   readCodesTableName,
   readPepperSource,
@@ -116,7 +117,8 @@ export async function createLocalApp(options: LocalAppOptions) {
   const db = createDocumentClient(options.endpoint, options.dynamoDbSettings);
   const tables = { codesTableName: readCodesTableName(config), usersTableName: readUsersTableName(config) };
   const users = new DynamoUsers(db, tables.usersTableName);
-  const links = new DynamoPhoneLinks(db, tables);
+  // PHONE_LINKS_MODE=ordered-writes: as a deployment on a multi-Region table (its users table needs the due index).
+  const links = phoneLinks(db, tables, readPhoneLinksMode(config));
   const codes = new DynamoVerificationCodes(db, tables.codesTableName);
   const issuer = new DynamoCodeIssuer(db, tables.codesTableName);
   const tokens = new JoseTokenVerifier(readAuthConfig(config));

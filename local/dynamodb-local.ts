@@ -67,7 +67,12 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
 }
 
 /** Creates both tables (skipping any that exist) from the definitions the stack uses. */
-export async function createTables(endpoint: string, names: { codesTableName: string; usersTableName: string }): Promise<void> {
+/** `users`: the users table's shape, multiRegionUsersTable for PHONE_LINKS_MODE=ordered-writes. */
+export async function createTables(
+  endpoint: string,
+  names: { codesTableName: string; usersTableName: string },
+  users: TableDefinition = usersTable,
+): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   const create = async (definition: TableDefinition, name: string) => {
     try {
@@ -82,7 +87,7 @@ export async function createTables(endpoint: string, names: { codesTableName: st
     }
   };
   try {
-    await Promise.all([create(codesTable, names.codesTableName), create(usersTable, names.usersTableName)]);
+    await Promise.all([create(codesTable, names.codesTableName), create(users, names.usersTableName)]);
   } finally {
     client.destroy();
   }

@@ -13,6 +13,8 @@
  *                        token routes are then off
  *
  * Limits and rules read the same variables as in the cloud (SMS_COOLDOWN_SECONDS ...).
+ * PHONE_LINKS_MODE=ordered-writes runs links as on a multi-Region table
+ * (docs/MULTI-REGION.md), with the link reconciler every minute.
  *
  * Run as `node --import tsx local/start.ts` rather than through the tsx CLI:
  * one process fewer, and the orphan check below sees npm's shell go away.
@@ -71,7 +73,9 @@ async function main(): Promise<void> {
   const settings = readSettings(process.argv.slice(2), process.env);
   const { JavaMissingError, createTables, startDynamoDbLocal } = await import('./dynamodb-local');
   const { LOCAL_TABLES, createLocalApp } = await import('./app');
-  const { ConfigError } = await import('../functions/config');
+  const { ConfigError, readPhoneLinksMode } = await import('../functions/config');
+  const { multiRegionUsersTable, usersTable } = await import('../functions/adapters/dynamodb/table-definitions');
+  const { LinkReconciler } = await import('../functions/adapters/dynamodb/link-reconciler');
   const { PortInUseError, startLocalServer } = await import('./server');
 
   let dynamo: DynamoDbLocal | undefined;
@@ -103,7 +107,8 @@ async function main(): Promise<void> {
     // Say so at once, not after DynamoDB Local has taken its seconds to start.
     if (settings.port !== 0 && !(await portIsFree(settings.port))) throw new PortInUseError(settings.port);
     dynamo = await startDynamoDbLocal(settings.dataDir ? { dataDir: settings.dataDir } : {});
-    await createTables(dynamo.endpoint, LOCAL_TABLES);
+    const multiRegion = readPhoneLinksMode() === 'ordered-writes';
+    await createTables(dynamo.endpoint, LOCAL_TABLES, multiRegion ? multiRegionUsersTable : usersTable);
     const app = await createLocalApp({
       endpoint: dynamo.endpoint,
       userDomain: settings.userDomain,
@@ -113,6 +118,11 @@ async function main(): Promise<void> {
     });
     tokenKeys = app.tokenKeys;
     server = await startLocalServer({ app, port: settings.port });
+    if (multiRegion) {
+      // As the deployment's schedule does: what a crash left pending is settled within about two minutes.
+      const reconciler = new LinkReconciler(app.db, { usersTableName: LOCAL_TABLES.usersTableName, codesTableName: undefined });
+      setInterval(() => void reconciler.reconcile(Date.now()).catch((error: unknown) => console.error('Link reconciler failed:', error)), 60_000).unref();
+    }
   })();
   try {
     await startup;

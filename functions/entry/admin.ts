@@ -1,9 +1,8 @@
-import { DynamoPhoneLinks } from '../adapters/dynamodb/phone-links';
 import { DynamoUsers } from '../adapters/dynamodb/users';
 import { systemClock } from '../clock';
 import { readCodeSettings, readErasedUserRetentionDays, readUsersTableName } from '../config';
 import { createAdminHandler, ready } from '../http/handlers';
-import { documentClient } from './wiring';
+import { documentClient, phoneLinks } from './wiring';
 
 // Cold start: configuration is read (and checked) now. Only the users table: the admin routes consume no codes.
 const db = documentClient();
@@ -13,7 +12,7 @@ const usersTableName = readUsersTableName();
 export const handler = createAdminHandler(
   ready({
     users: new DynamoUsers(db, usersTableName),
-    links: new DynamoPhoneLinks(db, { usersTableName, codesTableName: undefined }),
+    links: phoneLinks(db, { usersTableName, codesTableName: undefined }),
     clock: systemClock,
     phoneRules: { domesticCallingCode: readCodeSettings().domesticCallingCode },
     erasedUserRetentionDays: readErasedUserRetentionDays(),

@@ -1,17 +1,16 @@
-import { DynamoPhoneLinks } from '../adapters/dynamodb/phone-links';
 import { DynamoUsers } from '../adapters/dynamodb/users';
 import { DynamoVerificationCodes } from '../adapters/dynamodb/verification-codes';
 import { cachedSecret } from '../adapters/secrets/cached-secret';
 import { systemClock } from '../clock';
 import { readCodeSettings, readCodesTableName, readPepperSource, readUserProvisioning, readUsersTableName } from '../config';
 import { createDeletePhoneRelationHandler } from '../http/handlers';
-import { documentClient, tokenVerifier } from './wiring';
+import { documentClient, phoneLinks, tokenVerifier } from './wiring';
 
 // Cold start: configuration is read (and checked) now; the pepper starts loading now.
 const db = documentClient();
 const tables = { codesTableName: readCodesTableName(), usersTableName: readUsersTableName() };
 const users = new DynamoUsers(db, tables.usersTableName);
-const links = new DynamoPhoneLinks(db, tables);
+const links = phoneLinks(db, tables);
 const codes = new DynamoVerificationCodes(db, tables.codesTableName);
 const codeSettings = readCodeSettings();
 const provisioning = readUserProvisioning();

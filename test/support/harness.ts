@@ -1,7 +1,10 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { multiRegionUsersTable, usersTable } from '../../functions/adapters/dynamodb/table-definitions';
+import type { ClientSettings } from '../../functions/adapters/aws/client-config';
 import type { Clock } from '../../functions/clock';
+import type { PhoneLinksMode } from '../../functions/config';
 import type { HttpResult } from '../../functions/http/envelope';
 import { createLocalApp, type HttpHandler } from '../../local/app';
 import { lambdaContext, toApiGatewayEvent } from '../../local/api-gateway-event';
@@ -87,22 +90,34 @@ export const signatureOf = (phone: string, codeType: string, random: string, ts:
  * Local, with a clock the test controls. Calls go through API Gateway-shaped
  * events exactly as the cloud delivers them.
  */
-export async function createHarness(options: { env?: Record<string, string>; onAnswer?: (exchange: Exchange) => void } = {}) {
+export async function createHarness(
+  options: {
+    env?: Record<string, string>;
+    onAnswer?: (exchange: Exchange) => void;
+    /** 'ordered-writes': OrderedPhoneLinks, over a users table shaped as the multi-Region one (no TTL, the due index). */
+    phoneLinks?: PhoneLinksMode;
+    /** The DynamoDB client's settings; the cloud's unless a suite's bursts need DynamoDB Local's slack. */
+    dynamoDbSettings?: ClientSettings;
+  } = {},
+) {
   const endpoint = process.env.DYNAMODB_ENDPOINT;
   if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: run through the integration project');
   const suffix = randomUUID().slice(0, 8);
   const tables = { codesTableName: `codes-${suffix}`, usersTableName: `users-${suffix}` };
-  await createTables(endpoint, tables);
+  const phoneLinks = options.phoneLinks ?? 'transactions';
+  await createTables(endpoint, tables, phoneLinks === 'ordered-writes' ? multiRegionUsersTable : usersTable);
   const clock = new TestClock();
   const app = await createLocalApp({
     endpoint,
     userDomain: USER_DOMAIN,
     userDomainSecret: USER_DOMAIN_SECRET,
     clock,
+    dynamoDbSettings: options.dynamoDbSettings,
     env: {
       CODES_TABLE_NAME: tables.codesTableName,
       USERS_TABLE_NAME: tables.usersTableName,
       CODE_PEPPER: 'test-pepper',
+      PHONE_LINKS_MODE: phoneLinks,
       ...options.env,
     },
   });
@@ -134,6 +149,7 @@ export async function createHarness(options: { env?: Record<string, string>; onA
 
   const harness = {
     app,
+    phoneLinks,
     clock,
     tables,
     db,
@@ -247,3 +263,4 @@ export async function createHarness(options: { env?: Record<string, string>; onA
 }
 
 export type Harness = Awaited<ReturnType<typeof createHarness>>;
+

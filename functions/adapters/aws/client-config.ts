@@ -65,7 +65,9 @@ export function longestCallMs(service: AwsService): number {
  * For `npm start` only: DynamoDB Local is a JVM sharing a developer's CPU,
  * and under a burst (an import, a load test) its queue can outlast the
  * cloud's 500 ms without anything being wrong. The attempts stay the same;
- * each may wait longer. The tests keep the cloud's settings.
+ * each may wait longer. The tests keep the cloud's settings, except where a
+ * suite fires a burst of transactions at once (DynamoDB Local runs them one
+ * at a time).
  */
 export const LOCAL_SERVER_DYNAMODB_SETTINGS: ClientSettings = { ...CLIENT_SETTINGS.dynamodb, connectionTimeout: 2_000, requestTimeout: 5_000 };
 

@@ -15,6 +15,12 @@ import type { CodePurpose } from '../../domain/verification-code';
  * users table
  *   USER#<uid>                      the user, or the tombstone of an erased one (ttl)
  *   PHONE#<e164>                    claim: this phone belongs to that uid
+ *
+ * users table in ordered-writes mode (a multi-Region global table) also has
+ * the sparse index `due` (table-definitions.ts): only items with work left for the reconciler
+ * carry its keys, `dueShard` (DUE#0..DUE#9, hashed from pk, so no index
+ * partition runs hot) and `dueAt` (ms): for a pending operation its start,
+ * for a tombstone the end of its retention.
  */
 export const keys = {
   code: (purpose: CodePurpose, e164: string) => `CODE#${purpose}#${e164}`,
@@ -25,7 +31,22 @@ export const keys = {
   globalMinuteCount: (at: number, shard: number) => `COUNT#ALL#${utcWindow(at, 'minute')}#${shard}`,
   user: (uid: string) => `USER#${uid}`,
   phoneClaim: (e164: string) => `PHONE#${e164}`,
+  /** The phone a claim key names: `PHONE#+8613800138000` -> `+8613800138000`. */
+  phoneOfClaim: (pk: string) => pk.slice('PHONE#'.length),
+  dueShard: (pk: string) => `DUE#${fnv1a(pk) % DUE_SHARD_COUNT}`,
 };
+
+export const DUE_SHARD_COUNT = 10;
+
+/** Every `dueShard` the reconciler reads. */
+export const allDueShards = (): string[] => Array.from({ length: DUE_SHARD_COUNT }, (_, shard) => `DUE#${shard}`);
+
+/** A stable, well-spread hash: the shard must be the same for a key in every region and every release. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash;
+}
 
 export type Window = 'day' | 'hour' | 'minute';
 

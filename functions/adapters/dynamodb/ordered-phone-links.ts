@@ -1,0 +1,506 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { backOff, MAX_CONFLICT_ATTEMPTS } from '../../backoff';
+import type { PhoneNumber } from '../../domain/phone';
+import type { CodePurpose, StoredCode } from '../../domain/verification-code';
+import { count, logger, maskPhone } from '../../observability';
+import type { CodeProof, ErasureAttempt, ErasureOutcome, LinkAttempt, LinkOutcome, PhoneLinks, UnlinkAttempt, UnlinkOutcome, User } from '../../ports';
+import { keys } from './keys';
+import { DynamoPhoneLinks, type PhoneLinkTables } from './phone-links';
+
+/**
+ * How long an operation may stay pending before another request or the
+ * reconciler may roll it back: far longer than any function runs, so only a
+ * crashed operation is ever rolled back.
+ */
+export const OPERATION_LEASE_MS = 60_000;
+
+type Item = Record<string, unknown>;
+
+/** What a pending claim is in the middle of: being taken by its uid, or given up by it. */
+const CLAIMING = 'claim';
+const RELEASING = 'release';
+
+/** The attributes a pending operation puts on the user, all removed by its commit or its rollback. */
+const USER_MARKER = 'pendingOperation, claimingPhone, releasingPhone, pendingCreate, dueShard, dueAt';
+/** The attributes a pending operation puts on a claim; its confirmation leaves `lastOperation`, the operation that made it. */
+const CLAIM_MARKER = 'pendingOperation, pendingAction, dueShard, dueAt';
+
+/** One link, unlink or erasure: its id goes into every write's condition, so a retried write recognises itself. */
+interface Operation {
+  readonly id: string;
+  /** The request's time: the markers' `dueAt`. */
+  readonly now: number;
+  /** Real time at the start, to give up before the lease runs out. */
+  readonly startedAt: number;
+}
+
+type Drift = 'claim-missing' | 'claim-of-another-user' | 'claim-without-its-user';
+
+/** How marking the user's current claim as releasing went: the claim's drift, if it was not the user's to mark. */
+type ReleaseMark = 'marked' | 'conflict' | Exclude<Drift, 'claim-without-its-user'>;
+
+/**
+ * Phone links on a multi-Region strongly consistent global table, which
+ * refuses transactions: ordered conditional writes with compensation. A
+ * link claims the phone first (where uniqueness is decided, so a 5002
+ * consumes nothing), marks the user's old claim as releasing, marks the
+ * user with the operation, consumes the code, commits the user, then
+ * deletes the old claim and confirms the new one. A failed step undoes the
+ * ones before it; a crash leaves markers that the next request meeting them
+ * or the LinkReconciler settles (see PendingOperations).
+ */
+export class OrderedPhoneLinks implements PhoneLinks {
+  private readonly reads: DynamoPhoneLinks;
+  private readonly pending: PendingOperations;
+  private readonly newOperationId: () => string;
+
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tables: PhoneLinkTables,
+    options: { newOperationId?: () => string } = {},
+  ) {
+    // Its reads (GetItem, BatchGetItem with ConsistentRead) are allowed on a multi-Region table.
+    this.reads = new DynamoPhoneLinks(db, tables);
+    this.pending = new PendingOperations(db, tables.usersTableName, OPERATION_LEASE_MS);
+    this.newOperationId = options.newOperationId ?? randomUUID;
+  }
+
+  findUserWithCode(
+    uid: string,
+    code: { phone: PhoneNumber; purpose: CodePurpose } | undefined,
+  ): Promise<{ user: User | undefined; code: StoredCode | undefined }> {
+    return this.reads.findUserWithCode(uid, code);
+  }
+
+  async linkPhone(attempt: LinkAttempt): Promise<LinkOutcome> {
+    const { uid, phone, previousPhone } = attempt;
+    const op = this.begin(attempt.now);
+    const linkedAt = new Date(op.now).toISOString();
+    const claimsPhone = previousPhone?.e164 !== phone.e164;
+    const movesAway = previousPhone !== undefined && claimsPhone;
+    const drifts: Drift[] = [];
+    const undo = new Undo();
+
+    if (claimsPhone) {
+      const claimed = await this.claim(uid, phone, linkedAt, op, drifts);
+      if (claimed !== 'claimed') return claimed;
+      undo.push(() => this.pending.dropClaim(phone.e164, op.id));
+    }
+    let released: ReleaseMark | undefined;
+    if (movesAway) {
+      released = await this.markReleasing(uid, previousPhone, op);
+      if (released === 'conflict') return undo.run('conflict');
+      if (released === 'marked') undo.push(() => this.pending.restoreClaim(previousPhone.e164, op.id));
+      else drifts.push(released);
+    }
+    const marker = { claimingPhone: claimsPhone ? phone.e164 : undefined, releasingPhone: movesAway ? previousPhone.e164 : undefined };
+    if (!(await this.markUser(uid, attempt.isNewUser, previousPhone, marker, op))) return undo.run('conflict');
+    undo.push(() => this.pending.rollBackUser(keys.user(uid), op.id, attempt.isNewUser));
+    if (attempt.proof && !(await this.consumeCode(phone, attempt.proof, op))) return undo.run('code-rejected');
+
+    await this.commitUser(uid, op, undo, {
+      UpdateExpression:
+        'SET phone = :phone, callingCode = :callingCode, nationalNumber = :nationalNumber, phoneLinkedAt = :linkedAt, ' +
+        `createdAt = if_not_exists(createdAt, :linkedAt), lastOperation = :operation REMOVE ${USER_MARKER}`,
+      ExpressionAttributeValues: { ':phone': phone.e164, ':callingCode': phone.callingCode, ':nationalNumber': phone.nationalNumber, ':linkedAt': linkedAt },
+    });
+    if (released === 'marked') await this.pending.deleteReleased(previousPhone!.e164, op.id);
+    if (claimsPhone) await this.pending.confirmClaim(phone.e164, op.id);
+    for (const drift of drifts) reportDrift(drift, drift === 'claim-without-its-user' ? phone : previousPhone!, uid);
+    return 'linked';
+  }
+
+  async unlinkPhone(attempt: UnlinkAttempt): Promise<UnlinkOutcome> {
+    const { uid, phone } = attempt;
+    const op = this.begin(attempt.now);
+    const undo = new Undo();
+    const released = await this.markReleasing(uid, phone, op);
+    if (released === 'conflict') return 'conflict';
+    if (released === 'marked') undo.push(() => this.pending.restoreClaim(phone.e164, op.id));
+    if (!(await this.markUser(uid, false, phone, { releasingPhone: phone.e164 }, op))) return undo.run('conflict');
+    undo.push(() => this.pending.rollBackUser(keys.user(uid), op.id, false));
+    if (!(await this.consumeCode(phone, attempt.proof, op))) return undo.run('code-rejected');
+
+    await this.commitUser(uid, op, undo, {
+      UpdateExpression: `SET lastOperation = :operation REMOVE phone, callingCode, nationalNumber, phoneLinkedAt, ${USER_MARKER}`,
+      ExpressionAttributeValues: {},
+    });
+    if (released === 'marked') await this.pending.deleteReleased(phone.e164, op.id);
+    else reportDrift(released, phone, uid);
+    return 'unlinked';
+  }
+
+  async eraseUser(attempt: ErasureAttempt): Promise<ErasureOutcome> {
+    const { uid, phone } = attempt;
+    const op = this.begin(attempt.now);
+    const undo = new Undo();
+    const released = phone && (await this.markReleasing(uid, phone, op));
+    if (released === 'conflict') return 'conflict';
+    if (released === 'marked') undo.push(() => this.pending.restoreClaim(phone!.e164, op.id));
+
+    const pk = keys.user(uid);
+    // No code to consume, so no user marker: the tombstone is the commit, over the user as read.
+    const written = await conditionalWrite(() =>
+      this.db.send(
+        new PutCommand({
+          TableName: this.tables.usersTableName,
+          // No TTL on a multi-Region table: the reconciler deletes the tombstone once `retainUntil` passed.
+          Item: { pk, uid, erasedAt: new Date(op.now).toISOString(), retainUntil: attempt.retainUntil, lastOperation: op.id, dueShard: keys.dueShard(pk), dueAt: attempt.retainUntil },
+          ConditionExpression: `${userAsRead(attempt.isNewUser, phone)} AND attribute_not_exists(pendingOperation)`,
+          ...(phone ? { ExpressionAttributeValues: { ':previousPhone': phone.e164 } } : {}),
+        }),
+      ),
+    );
+    if (!written) {
+      const user = await this.pending.read(pk);
+      // Its own write, retried after its answer was lost.
+      const landed = user?.lastOperation === op.id && user.erasedAt !== undefined;
+      if (!landed) {
+        if (typeof user?.pendingOperation === 'string') await this.pending.settleUser(user, op.now);
+        return undo.run('conflict');
+      }
+    }
+    if (released === 'marked') await this.pending.deleteReleased(phone!.e164, op.id);
+    else if (released && phone) reportDrift(released, phone, uid);
+    return 'erased';
+  }
+
+  private begin(now: number): Operation {
+    return { id: this.newOperationId(), now, startedAt: performance.now() };
+  }
+
+  /**
+   * Step 1 of a link: claims the phone, pending with the operation. A claim
+   * of another user stands ('phone-taken') unless it is left over: a pending
+   * one whose operation is done or expired is settled first, a confirmed
+   * one whose user does not hold the phone (drift) is taken over.
+   */
+  private async claim(uid: string, phone: PhoneNumber, linkedAt: string, op: Operation, drifts: Drift[]): Promise<'claimed' | 'phone-taken' | 'conflict'> {
+    const pk = keys.phoneClaim(phone.e164);
+    let takeOver: { owner: string; condition: string; values: Item } | undefined;
+    for (let pass = 1; pass <= 3; pass++) {
+      const written = await conditionalWrite(() =>
+        this.db.send(
+          new PutCommand({
+            TableName: this.tables.usersTableName,
+            Item: { pk, uid, linkedAt, pendingOperation: op.id, pendingAction: CLAIMING, dueShard: keys.dueShard(pk), dueAt: op.now },
+            ConditionExpression: `pendingOperation = :operation OR ${takeOver ? `(${takeOver.condition})` : 'attribute_not_exists(pk)'}`,
+            ExpressionAttributeValues: { ':operation': op.id, ...takeOver?.values },
+          }),
+        ),
+      );
+      if (written) {
+        if (takeOver && takeOver.owner !== uid) drifts.push('claim-without-its-user');
+        return 'claimed';
+      }
+      const current = await this.pending.read(pk);
+      takeOver = undefined;
+      if (!current) continue;
+      const owner = String(current.uid);
+      if (typeof current.pendingAction === 'string') {
+        if ((await this.pending.settleClaim(current, op.now)) === 'in-flight') return owner === uid ? 'conflict' : 'phone-taken';
+        continue;
+      }
+      if (await this.pending.holds(owner, phone.e164)) return owner === uid ? 'conflict' : 'phone-taken';
+      takeOver = { owner, ...claimAsRead(current) };
+    }
+    return 'conflict';
+  }
+
+  /** Marks the user's claim on its phone as releasing; a claim missing or of another user (drift) is left as it is. */
+  private async markReleasing(uid: string, phone: PhoneNumber, op: Operation): Promise<ReleaseMark> {
+    const pk = keys.phoneClaim(phone.e164);
+    for (let pass = 1; pass <= 3; pass++) {
+      const written = await conditionalWrite(() =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tables.usersTableName,
+            Key: { pk },
+            UpdateExpression: 'SET pendingOperation = :operation, pendingAction = :releasing, dueShard = :dueShard, dueAt = :dueAt',
+            ConditionExpression: '(uid = :uid AND attribute_not_exists(pendingAction)) OR (pendingOperation = :operation AND pendingAction = :releasing)',
+            ExpressionAttributeValues: { ':operation': op.id, ':releasing': RELEASING, ':uid': uid, ':dueShard': keys.dueShard(pk), ':dueAt': op.now },
+          }),
+        ),
+      );
+      if (written) return 'marked';
+      const current = await this.pending.read(pk);
+      if (!current) return 'claim-missing';
+      if (current.uid !== uid) return 'claim-of-another-user';
+      if ((await this.pending.settleClaim(current, op.now)) === 'in-flight') return 'conflict';
+    }
+    return 'conflict';
+  }
+
+  /**
+   * Marks the user, as read, with the operation: the user's other
+   * operations wait for it, and a link's phone stays out of `phone` until
+   * the commit. Another operation of the user holding the mark is waited
+   * out (or rolled back, once expired) rather than making the caller start over.
+   */
+  private async markUser(
+    uid: string,
+    isNewUser: boolean,
+    previousPhone: PhoneNumber | undefined,
+    marker: { claimingPhone?: string; releasingPhone?: string },
+    op: Operation,
+  ): Promise<boolean> {
+    const pk = keys.user(uid);
+    const sets = ['uid = :uid', 'pendingOperation = :operation', 'dueShard = :dueShard', 'dueAt = :dueAt'];
+    if (marker.claimingPhone) sets.push('claimingPhone = :claimingPhone');
+    if (marker.releasingPhone) sets.push('releasingPhone = :releasingPhone');
+    if (isNewUser) sets.push('pendingCreate = :true');
+    for (let attempt = 1; attempt <= MAX_CONFLICT_ATTEMPTS; attempt++) {
+      const written = await conditionalWrite(() =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tables.usersTableName,
+            Key: { pk },
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            ConditionExpression: `(${userAsRead(isNewUser, previousPhone)} AND attribute_not_exists(pendingOperation)) OR pendingOperation = :operation`,
+            ExpressionAttributeValues: {
+              ':uid': uid,
+              ':operation': op.id,
+              ':dueShard': keys.dueShard(pk),
+              ':dueAt': op.now,
+              ...(marker.claimingPhone ? { ':claimingPhone': marker.claimingPhone } : {}),
+              ...(marker.releasingPhone ? { ':releasingPhone': marker.releasingPhone } : {}),
+              ...(isNewUser ? { ':true': true } : {}),
+              ...(previousPhone ? { ':previousPhone': previousPhone.e164 } : {}),
+            },
+          }),
+        ),
+      );
+      if (written) return true;
+      const user = await this.pending.read(pk);
+      if (typeof user?.pendingOperation !== 'string') return false;
+      if ((await this.pending.settleUser(user, op.now)) === 'in-flight') await backOff(attempt);
+    }
+    return false;
+  }
+
+  /** Uses up the code if it is still the one judged; marked with the operation, so a retry of this very write recognises itself. */
+  private consumeCode(phone: PhoneNumber, proof: CodeProof, op: Operation): Promise<boolean> {
+    return conditionalWrite(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.codesTableName(),
+          Key: { pk: keys.code(proof.purpose, phone.e164) },
+          UpdateExpression: 'SET consumedAt = :now, consumedBy = :operation REMOVE codeHash',
+          ConditionExpression: '(codeHash = :hash AND expiresAt > :now AND wrongTries < :maxWrongTries) OR consumedBy = :operation',
+          ExpressionAttributeValues: { ':hash': proof.codeHash, ':now': op.now, ':maxWrongTries': proof.maxWrongTries, ':operation': op.id },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * The user's commit, the point after which the operation is finished
+   * rather than rolled back. An operation that ran so long that its lease
+   * may be over rolls itself back instead: another request may be rolling it
+   * back already.
+   */
+  private async commitUser(uid: string, op: Operation, undo: Undo, change: { UpdateExpression: string; ExpressionAttributeValues: Item }): Promise<void> {
+    if (performance.now() - op.startedAt > OPERATION_LEASE_MS / 2) {
+      await undo.run(undefined);
+      throw new Error(`operation ${op.id} outlasted half its lease: rolled back`);
+    }
+    const pk = keys.user(uid);
+    const written = await conditionalWrite(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.usersTableName,
+          Key: { pk },
+          UpdateExpression: change.UpdateExpression,
+          ConditionExpression: 'pendingOperation = :operation',
+          ExpressionAttributeValues: { ...change.ExpressionAttributeValues, ':operation': op.id },
+        }),
+      ),
+    );
+    if (written || (await this.pending.read(pk))?.lastOperation === op.id) return;
+    // Rolled back by someone else: the code may be used up, and the outcome is for the caller to learn by reading.
+    throw new Error(`operation ${op.id} was rolled back before its commit`);
+  }
+
+  private codesTableName(): string {
+    const name = this.tables.codesTableName;
+    if (name === undefined) throw new Error('OrderedPhoneLinks was given no codes table: it cannot consume a code');
+    return name;
+  }
+}
+
+export type Settlement = 'finished' | 'rolled-back' | 'in-flight';
+
+/**
+ * Settles what an operation left pending, item by item, from the state of
+ * the user it belongs to, so the same rules serve a request that meets the
+ * marker and the scheduled reconciler. Finishing a committed operation is
+ * safe at any time; rolling one back only once its lease is over. A
+ * rollback after the code was consumed leaves the code used: the user asks
+ * for a new one, as after any failed request.
+ */
+export class PendingOperations {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly usersTableName: string,
+    private readonly leaseMs: number,
+  ) {}
+
+  /** A claim pending with an operation: confirmed or deleted when it is done, undone when it expired unfinished. */
+  async settleClaim(claim: Item, now: number): Promise<Settlement> {
+    const phone = keys.phoneOfClaim(String(claim.pk));
+    const operation = String(claim.pendingOperation);
+    const expired = Number(claim.dueAt) <= now - this.leaseMs;
+    const owner = await this.read(keys.user(String(claim.uid)));
+    const ownerMidOperation = owner?.pendingOperation === operation;
+    const ownerHolds = isHolder(owner, phone);
+    if (claim.pendingAction === CLAIMING) {
+      // The owner holds the phone only once the operation committed.
+      if (!ownerMidOperation && ownerHolds) {
+        await this.confirmClaim(phone, operation);
+        return 'finished';
+      }
+      if (!expired) return 'in-flight';
+      if (ownerMidOperation) await this.rollBackUser(String(owner.pk), operation, owner.pendingCreate === true);
+      await this.dropClaim(phone, operation);
+      return 'rolled-back';
+    }
+    // Releasing: once the owner no longer holds the phone, the claim has no reason left, whatever became of the operation.
+    if (!ownerMidOperation && !ownerHolds) {
+      await this.deleteReleased(phone, operation);
+      return 'finished';
+    }
+    if (!expired) return 'in-flight';
+    if (ownerMidOperation) await this.rollBackUser(String(owner.pk), operation, owner.pendingCreate === true);
+    await this.restoreClaim(phone, operation);
+    return 'rolled-back';
+  }
+
+  /** A user marked with an operation that never committed: once expired, the mark and then its claims are rolled back. */
+  async settleUser(user: Item, now: number): Promise<Settlement> {
+    if (Number(user.dueAt) > now - this.leaseMs) return 'in-flight';
+    const operation = String(user.pendingOperation);
+    await this.rollBackUser(String(user.pk), operation, user.pendingCreate === true);
+    for (const phone of [user.claimingPhone, user.releasingPhone]) {
+      if (typeof phone !== 'string') continue;
+      const claim = await this.read(keys.phoneClaim(phone));
+      if (claim?.pendingOperation === operation && typeof claim.pendingAction === 'string') await this.settleClaim(claim, now);
+    }
+    return 'rolled-back';
+  }
+
+  /** Whether the user holds the phone (has it, and is not erased). */
+  async holds(uid: string, e164: string): Promise<boolean> {
+    return isHolder(await this.read(keys.user(uid)), e164);
+  }
+
+  rollBackUser(pk: string, operation: string, createdByOperation: boolean): Promise<boolean> {
+    const TableName = this.usersTableName;
+    const condition = { ConditionExpression: 'pendingOperation = :operation', ExpressionAttributeValues: { ':operation': operation } };
+    // A user first known by this operation had no record before it.
+    if (createdByOperation) return conditionalWrite(() => this.db.send(new DeleteCommand({ TableName, Key: { pk }, ...condition })));
+    return conditionalWrite(() => this.db.send(new UpdateCommand({ TableName, Key: { pk }, UpdateExpression: `REMOVE ${USER_MARKER}`, ...condition })));
+  }
+
+  dropClaim(e164: string, operation: string): Promise<boolean> {
+    return this.onClaim(e164, operation, CLAIMING, 'delete');
+  }
+
+  confirmClaim(e164: string, operation: string): Promise<boolean> {
+    return this.onClaim(e164, operation, CLAIMING, 'confirm');
+  }
+
+  restoreClaim(e164: string, operation: string): Promise<boolean> {
+    return this.onClaim(e164, operation, RELEASING, 'clear-marker');
+  }
+
+  deleteReleased(e164: string, operation: string): Promise<boolean> {
+    return this.onClaim(e164, operation, RELEASING, 'delete');
+  }
+
+  async read(pk: string): Promise<Item | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.usersTableName, Key: { pk }, ConsistentRead: true }));
+    return Item;
+  }
+
+  /** A write on a claim only while it is still pending with that operation and action: false when it no longer is. */
+  private onClaim(e164: string, operation: string, action: string, change: 'delete' | 'clear-marker' | 'confirm'): Promise<boolean> {
+    const input = {
+      TableName: this.usersTableName,
+      Key: { pk: keys.phoneClaim(e164) },
+      ConditionExpression: 'pendingOperation = :operation AND pendingAction = :action',
+      ExpressionAttributeValues: { ':operation': operation, ':action': action },
+    };
+    if (change === 'delete') return conditionalWrite(() => this.db.send(new DeleteCommand(input)));
+    const confirm = change === 'confirm' ? 'SET lastOperation = :operation ' : '';
+    return conditionalWrite(() => this.db.send(new UpdateCommand({ ...input, UpdateExpression: `${confirm}REMOVE ${CLAIM_MARKER}` })));
+  }
+}
+
+const isHolder = (user: Item | undefined, e164: string): user is Item => user?.phone === e164 && user.erasedAt === undefined;
+
+/** Undo steps, run newest first. */
+class Undo {
+  private readonly steps: (() => Promise<unknown>)[] = [];
+  push(step: () => Promise<unknown>): void {
+    this.steps.push(step);
+  }
+  async run<T>(outcome: T): Promise<T> {
+    for (const step of this.steps.reverse()) await step();
+    return outcome;
+  }
+}
+
+const isError = (error: unknown, ...names: string[]): boolean => error instanceof Error && names.includes(error.name);
+
+/**
+ * One conditional write: false when its condition failed. A collision with
+ * a write from another Region (or with a transaction on a code) is tried
+ * again with back-off, since the SDK does not: every condition names its
+ * operation, so a retry that finds its own write recognises itself.
+ */
+export async function conditionalWrite(send: () => Promise<unknown>): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await send();
+      return true;
+    } catch (error) {
+      if (isError(error, 'ConditionalCheckFailedException')) return false;
+      if (!isError(error, 'ReplicatedWriteConflictException', 'TransactionConflictException') || attempt >= MAX_CONFLICT_ATTEMPTS) throw error;
+      await backOff(attempt);
+    }
+  }
+}
+
+/** A claim is taken over only as it was read: a link by its owner meanwhile changes its `lastOperation` and stops the take-over. */
+function claimAsRead(claim: Item): { condition: string; values: Item } {
+  const values: Item = { ':staleOwner': claim.uid };
+  const parts = ['uid = :staleOwner', 'attribute_not_exists(pendingAction)'];
+  if (claim.lastOperation !== undefined) {
+    parts.push('lastOperation = :readOperation');
+    values[':readOperation'] = claim.lastOperation;
+  } else {
+    // Written by the transactional mode or by hand: no operation id to go by.
+    parts.push('attribute_not_exists(lastOperation)');
+    if (claim.linkedAt !== undefined) {
+      parts.push('linkedAt = :readLinkedAt');
+      values[':readLinkedAt'] = claim.linkedAt;
+    }
+  }
+  return { condition: parts.join(' AND '), values };
+}
+
+/** The condition that a user is still as it was read: new (no record), without a phone, or with that phone. */
+const userAsRead = (isNewUser: boolean, phone: PhoneNumber | undefined): string =>
+  isNewUser
+    ? 'attribute_not_exists(pk)'
+    : phone
+      ? 'phone = :previousPhone'
+      : '(attribute_exists(pk) AND attribute_not_exists(phone) AND attribute_not_exists(erasedAt))';
+
+/** As the transactional mode reports it (docs/API.md, drift): a warning and a metric. */
+function reportDrift(drift: Drift, phone: PhoneNumber, uid: string): void {
+  logger.warn('Data drift repaired', { drift, uid, phone: maskPhone(phone.e164) });
+  count('DataDriftRepaired');
+}
