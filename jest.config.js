@@ -21,7 +21,8 @@ module.exports = {
     {
       ...shared,
       displayName: 'integration',
-      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      // test/multi-region: the MRSC simulation, on the same DynamoDB Local.
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/multi-region/**/*.test.ts'],
       setupFiles: [...shared.setupFiles, '<rootDir>/test/support/log-capture.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/log-hygiene.ts'],
       globalSetup: '<rootDir>/test/support/dynamodb-global-setup.ts',
