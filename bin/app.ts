@@ -8,13 +8,16 @@
  *     -c jwksUrl=https://login.example.com/.well-known/jwks.json \
  *     -c userDomains=C.DM.5903.1 -c alarmEmail=oncall@example.com
  *
+ *   npx cdk deploy --all -c stage=prod ... -c regions=eu-west-1,eu-west-2 -c witnessRegion=eu-central-1
+ *                                                   # multi-region (docs/MULTI-REGION.md)
+ *
  * All settings come from context; docs/DEPLOY.md lists the keys
  * (lib/stage-config.ts reads and checks them).
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { PhoneLinkStack } from '../lib/phone-link-stack';
-import { readStageConfig, stackName, StageConfigError, type StageConfig } from '../lib/stage-config';
+import { addPhoneLinkStacks } from '../lib/phone-link-stack';
+import { readStageConfig, StageConfigError, type StageConfig } from '../lib/stage-config';
 
 const app = new App();
 
@@ -28,11 +31,11 @@ try {
   process.exit(1);
 }
 
-new PhoneLinkStack(app, stackName(config.stage), {
-  config,
-  // No `env`: nothing here looks anything up, so the template stays
-  // environment-agnostic and deploys to the account and region of the
-  // deploying credentials (and synth needs no AWS access at all).
+addPhoneLinkStacks(app, config, {
+  // No `env` for one region: nothing here looks anything up, so the template
+  // stays environment-agnostic and deploys to the account and region of the
+  // deploying credentials (and synth needs no AWS access at all). With
+  // -c regions=..., each stack is pinned to its region.
   tags: { project: 'phone-link', stage: config.stage },
 });
 

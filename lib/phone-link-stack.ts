@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   type CfnApi,
@@ -17,7 +17,19 @@ import {
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  Billing,
+  BillingMode,
+  type ITable,
+  MultiRegionConsistency,
+  Table,
+  TableEncryption,
+  TableEncryptionV2,
+  TableV2,
+} from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, ManagedPolicy, Policy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -25,13 +37,13 @@ import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 // Pure data shared with the local server and the tests: the same key schema everywhere.
-import { codesTable, usersTable, type TableDefinition } from '../functions/adapters/dynamodb/table-definitions';
+import { codesTable, multiRegionUsersTable, usersTable, type TableDefinition } from '../functions/adapters/dynamodb/table-definitions';
 import { ADMIN_ROUTE_KEYS, type AdminRouteName } from '../functions/http/admin-routes';
 import { ApiFunction } from './constructs/api-function';
 import { ServiceAlarms } from './constructs/service-alarms';
 import { ServiceDashboard } from './constructs/service-dashboard';
 import { ServiceMetrics } from './service-metrics';
-import type { StageConfig, ThrottleConfig } from './stage-config';
+import { type MultiRegionSettings, type StageConfig, stackName, type ThrottleConfig } from './stage-config';
 
 export interface PhoneLinkStackProps extends StackProps {
   readonly config: StageConfig;
@@ -70,6 +82,29 @@ export const ADMIN_ROUTES = Object.fromEntries(
 
 /** Handler file of the admin function in the entry directory. */
 export const ADMIN_ENTRY = 'admin.ts';
+
+/** Handler file of the scheduled reconciler (multi-region only). */
+export const RECONCILER_ENTRY = 'reconcile-links.ts';
+
+/** The global users table's name: the same in every region, so each region's stack finds it. */
+export const globalUsersTableName = (config: Pick<StageConfig, 'stage'>): string => `phone-link-${config.stage}-users`;
+
+/**
+ * The stacks of a deployment: one, in the deploying credentials' region;
+ * or, with multi-region settings, one per region, the first (which creates
+ * the global users table) before the others.
+ */
+export function addPhoneLinkStacks(scope: Construct, config: StageConfig, props: Omit<PhoneLinkStackProps, 'config' | 'env'> = {}): PhoneLinkStack[] {
+  if (!config.multiRegion) return [new PhoneLinkStack(scope, stackName(config.stage), { ...props, config })];
+  const [primaryRegion, ...replicaRegions] = config.multiRegion.regions;
+  const primary = new PhoneLinkStack(scope, stackName(config.stage), { ...props, config, env: { region: primaryRegion } });
+  const replicas = replicaRegions.map((region) => {
+    const replica = new PhoneLinkStack(scope, `${stackName(config.stage)}-${region}`, { ...props, config, env: { region } });
+    replica.addStackDependency(primary, 'the global users table is created with its replicas by the first region');
+    return replica;
+  });
+  return [primary, ...replicas];
+}
 
 export const routeKey = (route: Route): string => `${route.method} ${route.path}`;
 
@@ -113,7 +148,8 @@ export const invokePath = (route: Route): string => route.path.replace(/\{[^}]+\
 export class PhoneLinkStack extends Stack {
   readonly api: HttpApi;
   readonly codesTable: Table;
-  readonly usersTable: Table;
+  /** Regional, or (multi-region) the global table created by the primary stack. */
+  readonly usersTable: ITable;
   readonly codePepperSecret: Secret;
   readonly userDomainSecrets: ISecret;
   readonly functions: readonly ApiFunction[];
@@ -155,7 +191,7 @@ export class PhoneLinkStack extends Stack {
         '20 minutes, send counters a day), so a restore could only bring back void codes and stale counters.',
     });
     // Users and phone claims: the data that matters.
-    this.usersTable = this.table('UsersTable', usersTable, { keep: true });
+    this.usersTable = config.multiRegion ? this.globalUsersTable(config.multiRegion) : this.table('UsersTable', usersTable, { keep: true });
 
     // HMAC key of the stored codes. Generated by Secrets Manager, so the value
     // never appears in the template, the CLI or the environment. Losing it
@@ -182,6 +218,8 @@ export class PhoneLinkStack extends Stack {
     const allowedCountries = { SMS_ALLOWED_COUNTRIES: config.sms.allowedCountries?.join(',') };
     // Only the functions that answer a signed-in user need to know whether a valid token is enough.
     const provisioning = { USER_PROVISIONING: config.users.provisioning };
+    // Global tables with strong consistency refuse transactions: the functions that change links write step by step.
+    const linksMode = { PHONE_LINKS_MODE: config.multiRegion ? 'ordered-writes' : undefined };
 
     // A send only writes: the nonce, the code and the counters in one transaction (and takes them back if SNS refuses).
     const sendPhoneSmsCode = this.contractFunction('SendPhoneSmsCode', ROUTES.sendPhoneSmsCode)
@@ -208,7 +246,7 @@ export class PhoneLinkStack extends Stack {
       .bindTable(this.codesTable, 'CODES_TABLE_NAME', 'RW')
       .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'RW')
       .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
-      .addEnvironment({ ...codeRules, ...allowedCountries, ...auth, ...provisioning });
+      .addEnvironment({ ...codeRules, ...allowedCountries, ...auth, ...provisioning, ...linksMode });
 
     const userInfo = this.contractFunction('UserInfo', ROUTES.userInfo)
       .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'RO')
@@ -219,7 +257,7 @@ export class PhoneLinkStack extends Stack {
       .bindTable(this.codesTable, 'CODES_TABLE_NAME', 'ITEM_RW')
       .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'ITEM_RW')
       .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
-      .addEnvironment({ ...codeRules, ...auth, ...provisioning });
+      .addEnvironment({ ...codeRules, ...auth, ...provisioning, ...linksMode });
 
     // The admin interface: no codes, no secret, no token (IAM authenticates
     // the caller). It reads a user, registers and tombstones with a Put, and
@@ -229,6 +267,7 @@ export class PhoneLinkStack extends Stack {
       .addEnvironment({
         DOMESTIC_CALLING_CODE: config.code.domesticCallingCode,
         ERASED_USER_RETENTION_DAYS: optionalNumber(config.users.erasedRetentionDays),
+        ...linksMode,
       });
 
     const routed: Array<[ContractRoute, ApiFunction]> = [
@@ -237,7 +276,7 @@ export class PhoneLinkStack extends Stack {
       [ROUTES.userInfo, userInfo],
       [ROUTES.deletePhoneRelation, deletePhoneRelation],
     ];
-    this.functions = [...routed.map(([, fn]) => fn), admin];
+    this.functions = [...routed.map(([, fn]) => fn), admin, ...(config.multiRegion ? [this.linkReconciler()] : [])];
 
     const { api, stage } = this.httpApi(routed, admin);
     this.api = api;
@@ -280,6 +319,58 @@ export class PhoneLinkStack extends Stack {
       logRemovalPolicy: this.isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       tracing: this.config.tracing,
     });
+  }
+
+  /**
+   * The users table as a global table with multi-Region strong consistency:
+   * created with its replicas and witness by the stack of the first region,
+   * found by name by the others. No TTL (MRSC has none): the reconciler
+   * removes erased users' tombstones through the table's index of due items.
+   */
+  private globalUsersTable({ regions, witnessRegion }: MultiRegionSettings): ITable {
+    const tableName = globalUsersTableName(this.config);
+    const [primaryRegion, ...replicaRegions] = regions;
+    if (Token.isUnresolved(this.region)) throw new Error('A multi-region stack needs its region (env.region): use addPhoneLinkStacks');
+    if (this.region !== primaryRegion) return TableV2.fromTableName(this, 'UsersTable', tableName);
+    const table = new TableV2(this, 'UsersTable', {
+      tableName,
+      partitionKey: { name: multiRegionUsersTable.partitionKey, type: AttributeType.STRING },
+      globalSecondaryIndexes: (multiRegionUsersTable.globalIndexes ?? []).map((index) => ({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.NUMBER },
+      })),
+      billing: Billing.onDemand(),
+      multiRegionConsistency: MultiRegionConsistency.STRONG,
+      replicas: replicaRegions.map((region) => ({ region })),
+      witnessRegion,
+      encryption: TableEncryptionV2.awsManagedKey(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: this.isProd,
+      removalPolicy: this.isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    // Bound by name (a reference, so the functions still come after it), as the other regions bind it:
+    // grants on the table alone, never on its index (TableV2.grant would add <arn>/index/*), which only
+    // the reconciler queries.
+    return TableV2.fromTableAttributes(this, 'UsersTableGrants', { tableName: table.tableName });
+  }
+
+  /**
+   * Finishes or rolls back what a crash left half-done (an operation still
+   * pending after its grace time) and removes tombstones past their
+   * retention, every minute, in every region: any region left standing does it.
+   */
+  private linkReconciler(): ApiFunction {
+    const reconciler = this.apiFunction('LinkReconciler', RECONCILER_ENTRY, 'finishes or rolls back half-done links, every minute')
+      .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'ITEM_RW');
+    const dueIndexes = (multiRegionUsersTable.globalIndexes ?? []).map((index) => `${this.usersTable.tableArn}/index/${index.indexName}`);
+    reconciler.function.addToRolePolicy(new PolicyStatement({ sid: 'FindDueItems', actions: ['dynamodb:Query'], resources: dueIndexes }));
+    new Rule(this, 'ReconcileSchedule', {
+      description: `phone-link ${this.config.stage}: run the link reconciler`,
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(reconciler.function, { retryAttempts: 0 })],
+    });
+    return reconciler;
   }
 
   private table(id: string, definition: TableDefinition, { keep }: { keep: boolean }): Table {
@@ -446,8 +537,10 @@ export class PhoneLinkStack extends Stack {
     // One acknowledgement per resource, named as cdk-nag names the finding
     // (the ARN with <Ref>s): any other wildcard in this policy is still flagged.
     const apiRef = `<${this.resolve((api.node.defaultChild as CfnApi).logicalId)}>`;
+    // A stack pinned to its region (multi-region) has it written out in the ARN.
+    const region = Token.isUnresolved(this.region) ? '<AWS::Region>' : this.region;
     for (const route of Object.values(ADMIN_ROUTES)) {
-      const arn = `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:${apiRef}/${stage.stageName}/${route.method}${invokePath(route)}`;
+      const arn = `arn:<AWS::Partition>:execute-api:${region}:<AWS::AccountId>:${apiRef}/${stage.stageName}/${route.method}${invokePath(route)}`;
       Validations.of(policy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${arn}]`,
         reason:

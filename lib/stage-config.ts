@@ -104,8 +104,22 @@ export interface AlarmSettings {
   readonly smsSpendUsd: number;
 }
 
+/**
+ * Multi-Region strong consistency (docs/MULTI-REGION.md): the users table is
+ * an MRSC global table over three regions of one region set, and every
+ * replica region runs the API.
+ */
+export interface MultiRegionSettings {
+  /** Where the API runs and the users table has a replica; the first is the primary stack's own. */
+  readonly regions: readonly string[];
+  /** The third region, holding no replica, when only two are given. */
+  readonly witnessRegion?: string;
+}
+
 export interface StageConfig {
   readonly stage: Stage;
+  /** Undefined: one region, the stack's own, exactly as without this feature. */
+  readonly multiRegion?: MultiRegionSettings;
   readonly auth: AuthSettings;
   /** The user domains this deployment serves (USER_DOMAINS). */
   readonly userDomains: readonly string[];
@@ -181,6 +195,7 @@ export function readStageConfig(node: Context): StageConfig {
 
   return {
     stage,
+    multiRegion: multiRegionSettings(node),
     auth: {
       jwksUrl: httpsUrl(optionalString(node, 'jwksUrl') ?? DEV_PLACEHOLDERS.jwksUrl, 'jwksUrl'),
       issuer: optionalString(node, 'jwtIssuer'),
@@ -282,6 +297,37 @@ function throttles(node: Context): Pick<ApiSettings, 'throttle' | 'sendThrottle'
     );
   }
   return { throttle, sendThrottle };
+}
+
+/**
+ * The region sets DynamoDB offers multi-Region strong consistency in: the
+ * three regions (replicas and witness) must all come from one set.
+ */
+export const MRSC_REGION_SETS: Readonly<Record<string, readonly string[]>> = {
+  US: ['us-east-1', 'us-east-2', 'us-west-2'],
+  EU: ['eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1'],
+  AP: ['ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3'],
+};
+
+/** `-c regions=eu-west-1,eu-west-2 -c witnessRegion=eu-central-1`, or three regions and no witness. */
+function multiRegionSettings(node: Context): MultiRegionSettings | undefined {
+  const regions = optionalString(node, 'regions')?.split(',').map((region) => region.trim());
+  const witnessRegion = optionalString(node, 'witnessRegion');
+  if (regions === undefined) {
+    if (witnessRegion !== undefined) throw new StageConfigError('Context "witnessRegion" needs "regions" (e.g. -c regions=eu-west-1,eu-west-2)');
+    return undefined;
+  }
+  const all = [...regions, ...(witnessRegion === undefined ? [] : [witnessRegion])];
+  const example = 'e.g. -c regions=eu-west-1,eu-west-2 -c witnessRegion=eu-central-1, or -c regions=eu-west-1,eu-west-2,eu-west-3';
+  if (new Set(all).size !== all.length || all.length !== 3 || regions.length < 2) {
+    throw new StageConfigError(`Context "regions" and "witnessRegion" must name three different regions, two or three of them replicas; ${example}`);
+  }
+  const set = Object.entries(MRSC_REGION_SETS).find(([, members]) => all.every((region) => members.includes(region)));
+  if (set === undefined) {
+    const sets = Object.entries(MRSC_REGION_SETS).map(([name, members]) => `${name}: ${members.join(', ')}`).join('; ');
+    throw new StageConfigError(`Context "regions" and "witnessRegion" must all be in one region set with multi-Region strong consistency (${sets}), got ${all.join(', ')}`);
+  }
+  return { regions, witnessRegion };
 }
 
 function readStage(node: Context): Stage {

@@ -2,12 +2,13 @@ import { Validations } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { FULL_CONTEXT, PROD_CONTEXT, synthesize } from './synth';
+import { FULL_CONTEXT, MULTI_REGION_CONTEXT, PROD_CONTEXT, synthesize } from './synth';
 
 const variants: ReadonlyArray<[string, { context: Record<string, unknown> }]> = [
   ['dev, no context', { context: {} }],
   ['prod', { context: PROD_CONTEXT }],
   ['prod with every option (existing secret, alarm email and topic, tracing, CORS, custom domain)', { context: FULL_CONTEXT }],
+  ['prod over two regions and a witness (every stack)', { context: MULTI_REGION_CONTEXT }],
 ];
 
 /** Every acknowledgement recorded in the tree: rule id (as cdk-nag matches it), where, and why. */

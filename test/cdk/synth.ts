@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { PhoneLinkStack } from '../../lib/phone-link-stack';
-import { readStageConfig, stackName } from '../../lib/stage-config';
+import { addPhoneLinkStacks, type PhoneLinkStack } from '../../lib/phone-link-stack';
+import { readStageConfig } from '../../lib/stage-config';
 
 /** The context docs/DEPLOY.md asks of a prod deployment. */
 export const PROD_CONTEXT = {
@@ -33,12 +33,15 @@ export const FULL_CONTEXT = {
  * Synthesises the stack the way bin/app.ts does, from context, but with
  * bundling skipped (`aws:cdk:bundling-stacks: []`): no esbuild, fast tests.
  */
-export function synthesize(context: Record<string, unknown> = {}): { app: App; stack: PhoneLinkStack; template: Template } {
+export function synthesize(context: Record<string, unknown> = {}): { app: App; stack: PhoneLinkStack; template: Template; stacks: PhoneLinkStack[] } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
-  const config = readStageConfig(app.node);
-  const stack = new PhoneLinkStack(app, stackName(config.stage), { config });
-  return { app, stack, template: Template.fromStack(stack) };
+  const stacks = addPhoneLinkStacks(app, readStageConfig(app.node));
+  const [stack] = stacks as [PhoneLinkStack, ...PhoneLinkStack[]];
+  return { app, stack, template: Template.fromStack(stack), stacks };
 }
+
+/** Prod over two regions and a witness, all of the EU region set. */
+export const MULTI_REGION_CONTEXT = { ...PROD_CONTEXT, regions: 'eu-west-1,eu-west-2', witnessRegion: 'eu-central-1' } as const;
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
