@@ -332,7 +332,7 @@ export class PhoneLinkStack extends Stack {
     const [primaryRegion, ...replicaRegions] = regions;
     if (Token.isUnresolved(this.region)) throw new Error('A multi-region stack needs its region (env.region): use addPhoneLinkStacks');
     if (this.region !== primaryRegion) return TableV2.fromTableName(this, 'UsersTable', tableName);
-    const table = new TableV2(this, 'UsersTable', {
+    const table = new TableV2(this, 'GlobalUsersTable', {
       tableName,
       partitionKey: { name: multiRegionUsersTable.partitionKey, type: AttributeType.STRING },
       globalSecondaryIndexes: (multiRegionUsersTable.globalIndexes ?? []).map((index) => ({
@@ -352,7 +352,8 @@ export class PhoneLinkStack extends Stack {
     // Bound by name (a reference, so the functions still come after it), as the other regions bind it:
     // grants on the table alone, never on its index (TableV2.grant would add <arn>/index/*), which only
     // the reconciler queries.
-    return TableV2.fromTableAttributes(this, 'UsersTableGrants', { tableName: table.tableName });
+    // Named as in the single-region stack: the alarms and the dashboard go by this id (UsersTableThrottles).
+    return TableV2.fromTableAttributes(this, 'UsersTable', { tableName: table.tableName });
   }
 
   /**

@@ -36,6 +36,11 @@ describe('multi-region mode (-c regions=... -c witnessRegion=...)', () => {
     replica!.resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
   });
 
+  it.each([0, 1])('watches the users table under the same alarm name as one region does (stack %i)', (index) => {
+    const names = Object.values([primary, replica][index]!.findResources('AWS::CloudWatch::Alarm')).map((alarm) => JSON.stringify(alarm.Properties.AlarmName));
+    expect(names.filter((name) => name.includes('TableThrottles'))).toEqual([expect.stringContaining('-CodesTableThrottles'), expect.stringContaining('-UsersTableThrottles')]);
+  });
+
   it.each([0, 1])('keeps codes, nonces and counters regional, with TTL, in each region (stack %i)', (index) => {
     const template = [primary, replica][index]!;
     const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));

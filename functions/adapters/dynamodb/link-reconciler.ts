@@ -10,6 +10,8 @@ export interface ReconcileReport {
   /** Operations left half-done before their commit, now undone. */
   readonly rolledBack: number;
   readonly tombstonesRemoved: number;
+  /** False when the pass stopped at its deadline: the next one carries on, every step being idempotent. */
+  readonly complete: boolean;
 }
 
 type Item = Record<string, unknown>;
@@ -33,13 +35,19 @@ export class LinkReconciler {
     this.pending = new PendingOperations(db, tables.usersTableName, this.graceMs);
   }
 
-  /** One pass: every operation left pending since before now - graceMs is finished or rolled back; tombstones past their retention are deleted. */
-  async reconcile(now: number): Promise<ReconcileReport> {
+  /**
+   * One pass: every operation left pending since before now - graceMs is
+   * finished or rolled back; tombstones past their retention are deleted.
+   * `stopAt` (epoch ms, real time) ends the pass early, between two items.
+   */
+  async reconcile(now: number, stopAt = Number.POSITIVE_INFINITY): Promise<ReconcileReport> {
     const finished = new Set<string>();
     const rolledBack = new Set<string>();
     let tombstonesRemoved = 0;
+    const report = (complete: boolean): ReconcileReport => ({ finished: finished.size, rolledBack: rolledBack.size, tombstonesRemoved, complete });
     for (const shard of allDueShards()) {
       for await (const pk of this.dueKeys(shard, now)) {
+        if (Date.now() >= stopAt) return report(false);
         // The index is eventually consistent: act on the item as it is now, and only under conditions.
         const item = await this.pending.read(pk);
         if (!item) continue;
@@ -53,7 +61,7 @@ export class LinkReconciler {
         if (settled.outcome === 'rolled-back') rolledBack.add(settled.operation);
       }
     }
-    return { finished: finished.size, rolledBack: rolledBack.size, tombstonesRemoved };
+    return report(true);
   }
 
   private async settle(item: Item, now: number): Promise<{ operation: string; outcome: Settlement } | undefined> {
