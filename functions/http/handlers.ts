@@ -38,8 +38,10 @@ export const ready =
 /**
  * A handler still running RESPONSE_MARGIN_MS before the function's timeout
  * (re-reads after conflicts, a cold secret or key set) is cut off by middy
- * with a TimeoutError, which the envelope answers as a 500: every write is
- * atomic, so nothing is left half done.
+ * with a TimeoutError, which the envelope answers as a 500. With
+ * transactions every write is atomic, so nothing is left half done; in
+ * ordered-writes mode the operation stops at its next step, past the same
+ * budget, and undoes itself (or the reconciler does).
  */
 const UNTIL_THE_MARGIN = { timeoutEarlyInMillis: RESPONSE_MARGIN_MS };
 

@@ -1,6 +1,6 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { LinkReconciler } from '../../functions/adapters/dynamodb/link-reconciler';
-import { OPERATION_LEASE_MS, PendingOperations } from '../../functions/adapters/dynamodb/ordered-phone-links';
+import { OPERATION_LEASE_MS, OperationOutOfTime, OrderedPhoneLinks, PendingOperations } from '../../functions/adapters/dynamodb/ordered-phone-links';
 import { keys } from '../../functions/adapters/dynamodb/keys';
 import { injectDynamoFault } from '../support/faults';
 import { createHarness, jsonBody, type Answer, type Harness } from '../support/harness';
@@ -122,9 +122,9 @@ describe('LinkReconciler', () => {
     const fault = injectDynamoFault(h.app.db, { call: 4, untilCall: 1_000, kind: 'serverError', mode: 'before', attempts: Infinity });
     expect((await h.link(token, { phone, code })).status).toBe(500);
     fault.remove();
-    expect(await reconciler.reconcile(h.clock.now() + OPERATION_LEASE_MS - 1)).toEqual({ finished: 0, rolledBack: 0, tombstonesRemoved: 0, complete: true });
+    expect(await reconciler.reconcile(h.clock.now() + OPERATION_LEASE_MS - 1)).toEqual({ finished: 0, rolledBack: 0, tombstonesRemoved: 0, failed: 0, complete: true });
     expect((await pendingMarkers(h)).map((item) => String(item.pk).split('#')[0]).sort()).toEqual(['PHONE', 'USER']);
-    expect(await reconciler.reconcile(h.clock.now() + OPERATION_LEASE_MS)).toEqual({ finished: 0, rolledBack: 1, tombstonesRemoved: 0, complete: true });
+    expect(await reconciler.reconcile(h.clock.now() + OPERATION_LEASE_MS)).toEqual({ finished: 0, rolledBack: 1, tombstonesRemoved: 0, failed: 0, complete: true });
     expect(await pendingMarkers(h)).toEqual([]);
     // The code was not consumed: it still links.
     expect((await h.link(token, { phone, code })).code).toBe(200);
@@ -163,6 +163,80 @@ describe('LinkReconciler', () => {
     expect(await pendingMarkers(h)).toEqual([]);
   });
 
+  it('settling an expired claim whose operation commits meanwhile finishes it: the claim never goes from under a user who holds the phone', async () => {
+    const { uid, token } = await h.newUser();
+    const phone = nextPhone();
+    const e164 = `+86${phone}`;
+    const code = await h.codeFor(phone);
+    // Dies at its commit (call 5): the user marked, the code consumed, the claim pending.
+    const fault = injectDynamoFault(h.app.db, { call: 5, untilCall: 1_000, kind: 'serverError', mode: 'before', attempts: Infinity });
+    expect((await h.link(token, { phone, code })).status).toBe(500);
+    fault.remove();
+    const claim = (await new PendingOperations(h.db, h.tables.usersTableName, OPERATION_LEASE_MS).read(keys.phoneClaim(e164)))!;
+    const operation = String(claim.pendingOperation);
+    // A frozen request's commit lands right after the settler has read the user still marked.
+    let landed = false;
+    const commitAfterOwnerRead: Pick<typeof h.db, 'send'> = {
+      send: (async (command: { input: { Key?: { pk?: string } } }) => {
+        const answer = await h.db.send(command as never);
+        if (!landed && command instanceof GetCommand && command.input.Key?.pk === keys.user(uid)) {
+          landed = true;
+          await h.db.send(
+            new UpdateCommand({
+              TableName: h.tables.usersTableName,
+              Key: { pk: keys.user(uid) },
+              UpdateExpression:
+                'SET phone = :phone, callingCode = :callingCode, nationalNumber = :nationalNumber, lastOperation = :operation REMOVE pendingOperation, claimingPhone, dueShard, dueAt',
+              ConditionExpression: 'pendingOperation = :operation',
+              ExpressionAttributeValues: { ':phone': e164, ':callingCode': '86', ':nationalNumber': phone, ':operation': operation },
+            }),
+          );
+        }
+        return answer;
+      }) as typeof h.db.send,
+    };
+    const settler = new PendingOperations(commitAfterOwnerRead as typeof h.db, h.tables.usersTableName, OPERATION_LEASE_MS);
+    expect(await settler.settleClaim(claim, h.clock.now() + OPERATION_LEASE_MS)).toBe('finished');
+    expect(landed).toBe(true);
+    expect(await pendingMarkers(h)).toEqual([]);
+    expect(await linkInvariantViolations(h)).toEqual([]);
+    expect((await h.userInfo(token)).data).toMatchObject({ phone });
+  });
+
+  it('an operation resumed past its budget (a function frozen and thawed) undoes what it did and changes nothing more', async () => {
+    const { uid } = await h.newUser();
+    const phone = { e164: `+86${nextPhone()}`, callingCode: '86', nationalNumber: '' };
+    let wallClock = Date.now();
+    // The claim is written, then the function freezes for a minute and thaws: the wall clock has moved on.
+    const freezeAfterClaim: Pick<typeof h.db, 'send'> = {
+      send: (async (command: unknown) => {
+        const answer = await h.db.send(command as never);
+        if (command instanceof PutCommand && String(command.input.Item?.pk).startsWith('PHONE#')) wallClock += 61_000;
+        return answer;
+      }) as typeof h.db.send,
+    };
+    const links = new OrderedPhoneLinks(freezeAfterClaim as typeof h.db, { usersTableName: h.tables.usersTableName, codesTableName: undefined }, { wallClock: () => wallClock });
+    const before = await h.snapshot();
+    await expect(links.linkPhone({ uid, isNewUser: false, previousPhone: undefined, phone, proof: undefined, now: h.clock.now() })).rejects.toThrow(OperationOutOfTime);
+    expect(await h.snapshot()).toEqual(before);
+  });
+
+  it('a user registered while their first link is in flight stays registered when that link is rolled back', async () => {
+    const uid = `first-use-${serial++}-${Date.now()}`;
+    const token = await h.tokenWithoutUser(uid);
+    const phone = nextPhone();
+    const code = await h.codeFor(phone);
+    // Dies at the code (call 4): the new user's record exists only as the link's, pending.
+    const fault = injectDynamoFault(h.app.db, { call: 4, untilCall: 1_000, kind: 'serverError', mode: 'before', attempts: Infinity });
+    expect((await h.link(token, { phone, code })).status).toBe(500);
+    fault.remove();
+    expect(await h.admin('PUT', uid)).toMatchObject({ code: 200, data: { exists: true, phone: null } });
+    await reconciler.reconcile(h.clock.now() + OPERATION_LEASE_MS);
+    expect(await h.admin('GET', uid)).toMatchObject({ code: 200, data: { exists: true, phone: null } });
+    expect(await pendingMarkers(h)).toEqual([]);
+    expect(await linkInvariantViolations(h)).toEqual([]);
+  });
+
   it('deletes tombstones once their retention passed, and only those', async () => {
     const erased = await h.erasedUser();
     const registeredAgain = await h.erasedUser();
@@ -190,7 +264,7 @@ describe('LinkReconciler', () => {
     // Lambda's context: with no time left, the pass stops before its first item, and the next run does it.
     expect(await handler({}, { getRemainingTimeInMillis: () => 0 })).toMatchObject({ tombstonesRemoved: 0, complete: false });
     expect((await h.snapshot()).users.find((item) => item.pk === pk)).toBeDefined();
-    expect(await handler({}, { getRemainingTimeInMillis: () => 9_000 })).toMatchObject({ tombstonesRemoved: 1, complete: true });
+    expect(await handler({}, { getRemainingTimeInMillis: () => 9_000 })).toMatchObject({ tombstonesRemoved: 1, failed: 0, complete: true });
     expect((await h.snapshot()).users.find((item) => item.pk === pk)).toBeUndefined();
   });
 });

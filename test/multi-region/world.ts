@@ -7,7 +7,7 @@ import { DomainError } from '../../functions/domain/errors';
 import { normalizePhone } from '../../functions/domain/phone';
 import { hashCode, type CodePurpose } from '../../functions/domain/verification-code';
 import { DynamoCodeIssuer } from '../../functions/adapters/dynamodb/code-issuer';
-import { LinkReconciler } from '../../functions/adapters/dynamodb/link-reconciler';
+import { LinkReconciler, type ReconcileReport } from '../../functions/adapters/dynamodb/link-reconciler';
 import { OPERATION_LEASE_MS, OrderedPhoneLinks } from '../../functions/adapters/dynamodb/ordered-phone-links';
 import type { PhoneLinkTables } from '../../functions/adapters/dynamodb/phone-links';
 import { codesTable, createTableInput, multiRegionUsersTable } from '../../functions/adapters/dynamodb/table-definitions';
@@ -76,7 +76,7 @@ export const e164 = (national: string): string => `+86${national}`;
 
 export type LinksFactory = (db: DynamoDBDocumentClient, tables: PhoneLinkTables) => PhoneLinks;
 export interface Reconciler {
-  reconcile(now: number): Promise<{ readonly finished: number; readonly rolledBack: number; readonly tombstonesRemoved: number }>;
+  reconcile(now: number): Promise<ReconcileReport>;
 }
 export type ReconcilerFactory = (db: DynamoDBDocumentClient, tables: PhoneLinkTables) => Reconciler;
 

@@ -1,4 +1,6 @@
+import { randomInt } from 'node:crypto';
 import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { logger } from '../../observability';
 import { allDueShards, keys } from './keys';
 import { conditionalWrite, OPERATION_LEASE_MS, PendingOperations, type Settlement } from './ordered-phone-links';
 import type { PhoneLinkTables } from './phone-links';
@@ -10,6 +12,8 @@ export interface ReconcileReport {
   /** Operations left half-done before their commit, now undone. */
   readonly rolledBack: number;
   readonly tombstonesRemoved: number;
+  /** Items whose settling failed (logged): left for the next pass. */
+  readonly failed: number;
   /** False when the pass stopped at its deadline: the next one carries on, every step being idempotent. */
   readonly complete: boolean;
 }
@@ -44,21 +48,30 @@ export class LinkReconciler {
     const finished = new Set<string>();
     const rolledBack = new Set<string>();
     let tombstonesRemoved = 0;
-    const report = (complete: boolean): ReconcileReport => ({ finished: finished.size, rolledBack: rolledBack.size, tombstonesRemoved, complete });
-    for (const shard of allDueShards()) {
+    let failed = 0;
+    const report = (complete: boolean): ReconcileReport => ({ finished: finished.size, rolledBack: rolledBack.size, tombstonesRemoved, failed, complete });
+    // Starting at a shard picked at random: a pass cut short by its deadline does not leave the same shards to wait every time.
+    const shards = allDueShards();
+    const first = randomInt(shards.length);
+    for (const shard of [...shards.slice(first), ...shards.slice(0, first)]) {
       for await (const pk of this.dueKeys(shard, now)) {
         if (Date.now() >= stopAt) return report(false);
-        // The index is eventually consistent: act on the item as it is now, and only under conditions.
-        const item = await this.pending.read(pk);
-        if (!item) continue;
-        if (typeof item.erasedAt === 'string') {
-          if (await this.removeTombstone(item, now)) tombstonesRemoved++;
-          continue;
+        try {
+          // The index is eventually consistent: act on the item as it is now, and only under conditions.
+          const item = await this.pending.read(pk);
+          if (!item) continue;
+          if (typeof item.erasedAt === 'string') {
+            if (await this.removeTombstone(item, now)) tombstonesRemoved++;
+            continue;
+          }
+          const settled = await this.settle(item, now);
+          if (settled?.outcome === 'finished') finished.add(settled.operation);
+          if (settled?.outcome === 'rolled-back') rolledBack.add(settled.operation);
+        } catch (error) {
+          // One item's fault (a throttle, a conflict that kept colliding) must not stop the others.
+          failed++;
+          logger.error('Reconciling an item failed: left for the next pass', { key: pk.split('#')[0], error });
         }
-        const settled = await this.settle(item, now);
-        if (!settled) continue;
-        if (settled.outcome === 'finished') finished.add(settled.operation);
-        if (settled.outcome === 'rolled-back') rolledBack.add(settled.operation);
       }
     }
     return report(true);

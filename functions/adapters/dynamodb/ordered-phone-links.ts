@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { backOff, MAX_CONFLICT_ATTEMPTS } from '../../backoff';
+import { REQUEST_BUDGET_MS } from '../../request-budget';
 import type { PhoneNumber } from '../../domain/phone';
 import type { CodePurpose, StoredCode } from '../../domain/verification-code';
 import { count, logger, maskPhone } from '../../observability';
@@ -32,8 +32,21 @@ interface Operation {
   readonly id: string;
   /** The request's time: the markers' `dueAt`. */
   readonly now: number;
-  /** Real time at the start, to give up before the lease runs out. */
+  /**
+   * Wall-clock time at the start. A step that would change anything starts
+   * only within the request's budget: past it, middy has answered 500, and
+   * Lambda may freeze the function mid-operation and thaw it minutes later,
+   * after the operation was rolled back as crashed.
+   */
   readonly startedAt: number;
+}
+
+/** A step of an operation found its time over: what it did so far is undone, and the request answers 500. */
+export class OperationOutOfTime extends Error {
+  constructor(operation: string) {
+    super(`operation ${operation} ran past the request's budget: rolled back`);
+    this.name = 'OperationOutOfTime';
+  }
 }
 
 type Drift = 'claim-missing' | 'claim-of-another-user' | 'claim-without-its-user';
@@ -55,16 +68,18 @@ export class OrderedPhoneLinks implements PhoneLinks {
   private readonly reads: DynamoPhoneLinks;
   private readonly pending: PendingOperations;
   private readonly newOperationId: () => string;
+  private readonly wallClock: () => number;
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tables: PhoneLinkTables,
-    options: { newOperationId?: () => string } = {},
+    options: { newOperationId?: () => string; wallClock?: () => number } = {},
   ) {
     // Its reads (GetItem, BatchGetItem with ConsistentRead) are allowed on a multi-Region table.
     this.reads = new DynamoPhoneLinks(db, tables);
     this.pending = new PendingOperations(db, tables.usersTableName, OPERATION_LEASE_MS);
     this.newOperationId = options.newOperationId ?? randomUUID;
+    this.wallClock = options.wallClock ?? Date.now;
   }
 
   findUserWithCode(
@@ -84,21 +99,27 @@ export class OrderedPhoneLinks implements PhoneLinks {
     const undo = new Undo();
 
     if (claimsPhone) {
+      await this.inTime(op, undo);
       const claimed = await this.claim(uid, phone, linkedAt, op, drifts);
       if (claimed !== 'claimed') return claimed;
       undo.push(() => this.pending.dropClaim(phone.e164, op.id));
     }
     let released: ReleaseMark | undefined;
     if (movesAway) {
+      await this.inTime(op, undo);
       released = await this.markReleasing(uid, previousPhone, op);
       if (released === 'conflict') return undo.run('conflict');
       if (released === 'marked') undo.push(() => this.pending.restoreClaim(previousPhone.e164, op.id));
       else drifts.push(released);
     }
     const marker = { claimingPhone: claimsPhone ? phone.e164 : undefined, releasingPhone: movesAway ? previousPhone.e164 : undefined };
+    await this.inTime(op, undo);
     if (!(await this.markUser(uid, attempt.isNewUser, previousPhone, marker, op))) return undo.run('conflict');
     undo.push(() => this.pending.rollBackUser(keys.user(uid), op.id, attempt.isNewUser));
-    if (attempt.proof && !(await this.consumeCode(phone, attempt.proof, op))) return undo.run('code-rejected');
+    if (attempt.proof) {
+      await this.inTime(op, undo);
+      if (!(await this.consumeCode(phone, attempt.proof, op))) return undo.run('code-rejected');
+    }
 
     await this.commitUser(uid, op, undo, {
       UpdateExpression:
@@ -119,8 +140,10 @@ export class OrderedPhoneLinks implements PhoneLinks {
     const released = await this.markReleasing(uid, phone, op);
     if (released === 'conflict') return 'conflict';
     if (released === 'marked') undo.push(() => this.pending.restoreClaim(phone.e164, op.id));
+    await this.inTime(op, undo);
     if (!(await this.markUser(uid, false, phone, { releasingPhone: phone.e164 }, op))) return undo.run('conflict');
     undo.push(() => this.pending.rollBackUser(keys.user(uid), op.id, false));
+    await this.inTime(op, undo);
     if (!(await this.consumeCode(phone, attempt.proof, op))) return undo.run('code-rejected');
 
     await this.commitUser(uid, op, undo, {
@@ -141,6 +164,7 @@ export class OrderedPhoneLinks implements PhoneLinks {
     if (released === 'marked') undo.push(() => this.pending.restoreClaim(phone!.e164, op.id));
 
     const pk = keys.user(uid);
+    await this.inTime(op, undo);
     // No code to consume, so no user marker: the tombstone is the commit, over the user as read.
     const written = await conditionalWrite(() =>
       this.db.send(
@@ -168,7 +192,14 @@ export class OrderedPhoneLinks implements PhoneLinks {
   }
 
   private begin(now: number): Operation {
-    return { id: this.newOperationId(), now, startedAt: performance.now() };
+    return { id: this.newOperationId(), now, startedAt: this.wallClock() };
+  }
+
+  /** Before each step that moves an operation forward: past the budget, undo what it did and give up. */
+  private async inTime(op: Operation, undo: Undo): Promise<void> {
+    if (this.wallClock() - op.startedAt <= REQUEST_BUDGET_MS) return;
+    await undo.run(undefined);
+    throw new OperationOutOfTime(op.id);
   }
 
   /**
@@ -236,8 +267,8 @@ export class OrderedPhoneLinks implements PhoneLinks {
   /**
    * Marks the user, as read, with the operation: the user's other
    * operations wait for it, and a link's phone stays out of `phone` until
-   * the commit. Another operation of the user holding the mark is waited
-   * out (or rolled back, once expired) rather than making the caller start over.
+   * the commit. Another operation of the user holding the mark is rolled
+   * back if it expired; if it still runs, this one gives way ('conflict').
    */
   private async markUser(
     uid: string,
@@ -275,7 +306,8 @@ export class OrderedPhoneLinks implements PhoneLinks {
       if (written) return true;
       const user = await this.pending.read(pk);
       if (typeof user?.pendingOperation !== 'string') return false;
-      if ((await this.pending.settleUser(user, op.now)) === 'in-flight') await backOff(attempt);
+      // Another operation of the user's still runs (or crashed within its lease): the caller reads again, within its budget.
+      if ((await this.pending.settleUser(user, op.now)) === 'in-flight') return false;
     }
     return false;
   }
@@ -297,15 +329,10 @@ export class OrderedPhoneLinks implements PhoneLinks {
 
   /**
    * The user's commit, the point after which the operation is finished
-   * rather than rolled back. An operation that ran so long that its lease
-   * may be over rolls itself back instead: another request may be rolling it
-   * back already.
+   * rather than rolled back; only within the request's budget.
    */
   private async commitUser(uid: string, op: Operation, undo: Undo, change: { UpdateExpression: string; ExpressionAttributeValues: Item }): Promise<void> {
-    if (performance.now() - op.startedAt > OPERATION_LEASE_MS / 2) {
-      await undo.run(undefined);
-      throw new Error(`operation ${op.id} outlasted half its lease: rolled back`);
-    }
+    await this.inTime(op, undo);
     const pk = keys.user(uid);
     const written = await conditionalWrite(() =>
       this.db.send(
@@ -330,7 +357,8 @@ export class OrderedPhoneLinks implements PhoneLinks {
   }
 }
 
-export type Settlement = 'finished' | 'rolled-back' | 'in-flight';
+/** 'moved-on': settled meanwhile by someone else (the operation itself, another request, another region's reconciler). */
+export type Settlement = 'finished' | 'rolled-back' | 'in-flight' | 'moved-on';
 
 /**
  * Settles what an operation left pending, item by item, from the state of
@@ -362,7 +390,8 @@ export class PendingOperations {
         return 'finished';
       }
       if (!expired) return 'in-flight';
-      if (ownerMidOperation) await this.rollBackUser(String(owner.pk), operation, owner.pendingCreate === true);
+      // The owner changed since it was read (the operation committed, or someone rolled it back): decide again.
+      if (ownerMidOperation && !(await this.rollBackUser(String(owner.pk), operation, owner.pendingCreate === true))) return this.settleAgain(claim, now);
       await this.dropClaim(phone, operation);
       return 'rolled-back';
     }
@@ -372,22 +401,30 @@ export class PendingOperations {
       return 'finished';
     }
     if (!expired) return 'in-flight';
-    if (ownerMidOperation) await this.rollBackUser(String(owner.pk), operation, owner.pendingCreate === true);
+    if (ownerMidOperation && !(await this.rollBackUser(String(owner.pk), operation, owner.pendingCreate === true))) return this.settleAgain(claim, now);
     await this.restoreClaim(phone, operation);
     return 'rolled-back';
+  }
+
+  /** The claim as it is now, settled by the same rules; one whose operation moved on is no longer this settler's. */
+  private async settleAgain(claim: Item, now: number): Promise<Settlement> {
+    const current = await this.read(String(claim.pk));
+    if (!current || current.pendingOperation !== claim.pendingOperation || current.pendingAction !== claim.pendingAction) return 'moved-on';
+    return this.settleClaim(current, now);
   }
 
   /** A user marked with an operation that never committed: once expired, the mark and then its claims are rolled back. */
   async settleUser(user: Item, now: number): Promise<Settlement> {
     if (Number(user.dueAt) > now - this.leaseMs) return 'in-flight';
     const operation = String(user.pendingOperation);
-    await this.rollBackUser(String(user.pk), operation, user.pendingCreate === true);
+    // Failed: the operation committed or was rolled back meanwhile; its claims are settled all the same, by their own rules.
+    const rolledBack = await this.rollBackUser(String(user.pk), operation, user.pendingCreate === true);
     for (const phone of [user.claimingPhone, user.releasingPhone]) {
       if (typeof phone !== 'string') continue;
       const claim = await this.read(keys.phoneClaim(phone));
       if (claim?.pendingOperation === operation && typeof claim.pendingAction === 'string') await this.settleClaim(claim, now);
     }
-    return 'rolled-back';
+    return rolledBack ? 'rolled-back' : 'moved-on';
   }
 
   /** Whether the user holds the phone (has it, and is not erased). */
@@ -395,11 +432,14 @@ export class PendingOperations {
     return isHolder(await this.read(keys.user(uid)), e164);
   }
 
-  rollBackUser(pk: string, operation: string, createdByOperation: boolean): Promise<boolean> {
+  async rollBackUser(pk: string, operation: string, createdByOperation: boolean): Promise<boolean> {
     const TableName = this.usersTableName;
     const condition = { ConditionExpression: 'pendingOperation = :operation', ExpressionAttributeValues: { ':operation': operation } };
-    // A user first known by this operation had no record before it.
-    if (createdByOperation) return conditionalWrite(() => this.db.send(new DeleteCommand({ TableName, Key: { pk }, ...condition })));
+    // A user first known by this operation had no record before it, unless it was registered meanwhile (register keeps it).
+    if (createdByOperation) {
+      const created = { ...condition, ConditionExpression: 'pendingOperation = :operation AND attribute_exists(pendingCreate)' };
+      if (await conditionalWrite(() => this.db.send(new DeleteCommand({ TableName, Key: { pk }, ...created })))) return true;
+    }
     return conditionalWrite(() => this.db.send(new UpdateCommand({ TableName, Key: { pk }, UpdateExpression: `REMOVE ${USER_MARKER}`, ...condition })));
   }
 

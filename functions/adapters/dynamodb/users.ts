@@ -1,7 +1,10 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { User, Users } from '../../ports';
 import { keys } from './keys';
+
+/** A tombstone is replaced: the uid starts afresh, with no phone. */
+const REGISTERABLE = 'attribute_not_exists(pk) OR attribute_exists(erasedAt)';
 
 /** Users in the users table. */
 export class DynamoUsers implements Users {
@@ -11,29 +14,46 @@ export class DynamoUsers implements Users {
   ) {}
 
   async find(uid: string): Promise<User | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.usersTableName, Key: { pk: keys.user(uid) }, ConsistentRead: true }));
-    return Item ? toUser(Item) : undefined;
+    const item = await this.read(keys.user(uid));
+    return item ? toUser(item) : undefined;
   }
 
   async register(uid: string, now: number): Promise<User> {
     const item = { pk: keys.user(uid), uid, createdAt: new Date(now).toISOString() };
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.usersTableName,
-          Item: item,
-          // A tombstone is replaced: the uid starts afresh, with no phone.
-          ConditionExpression: 'attribute_not_exists(pk) OR attribute_exists(erasedAt)',
-        }),
-      );
-      return toUser(item);
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    // A second pass only if a first link's rollback deleted the record between the reads and writes of the first.
+    for (let pass = 1; pass <= 2; pass++) {
+      if (await this.writeIf(new PutCommand({ TableName: this.usersTableName, Item: item, ConditionExpression: REGISTERABLE }))) return toUser(item);
+      // The user exists (perhaps made by this very write, retried after its answer was lost): as it stands.
+      const existing = await this.read(item.pk);
+      if (!existing) continue;
+      if (existing.pendingCreate === undefined) return toUser(existing);
+      // A record a first link is still creating (ordered-writes mode) becomes a registered one, which that link's rollback keeps.
+      const kept = new UpdateCommand({
+        TableName: this.usersTableName,
+        Key: { pk: item.pk },
+        UpdateExpression: 'SET createdAt = if_not_exists(createdAt, :createdAt) REMOVE pendingCreate',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':createdAt': item.createdAt },
+      });
+      if (await this.writeIf(kept)) return (await this.find(uid)) ?? toUser(item);
     }
-    // The user exists (perhaps made by this very write, retried after its answer was lost): as it stands.
-    const existing = await this.find(uid);
-    if (!existing) throw new Error(`register: user ${uid} exists and then does not`);
-    return existing;
+    throw new Error(`register: user ${uid} kept changing`);
+  }
+
+  /** True when written, false when the condition failed. */
+  private async writeIf(command: PutCommand | UpdateCommand): Promise<boolean> {
+    try {
+      await (command instanceof PutCommand ? this.db.send(command) : this.db.send(command));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  private async read(pk: string): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.usersTableName, Key: { pk }, ConsistentRead: true }));
+    return Item;
   }
 }
 
