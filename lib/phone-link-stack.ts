@@ -39,7 +39,7 @@ import type { Construct } from 'constructs';
 // Pure data shared with the local server and the tests: the same key schema everywhere.
 import { codesTable, multiRegionUsersTable, usersTable, type TableDefinition } from '../functions/adapters/dynamodb/table-definitions';
 import { ADMIN_ROUTE_KEYS, type AdminRouteName } from '../functions/http/admin-routes';
-import { ApiFunction } from './constructs/api-function';
+import { ApiFunction, type TableAccess } from './constructs/api-function';
 import { ServiceAlarms } from './constructs/service-alarms';
 import { ServiceDashboard } from './constructs/service-dashboard';
 import { ServiceMetrics } from './service-metrics';
@@ -218,8 +218,10 @@ export class PhoneLinkStack extends Stack {
     const allowedCountries = { SMS_ALLOWED_COUNTRIES: config.sms.allowedCountries?.join(',') };
     // Only the functions that answer a signed-in user need to know whether a valid token is enough.
     const provisioning = { USER_PROVISIONING: config.users.provisioning };
-    // Global tables with strong consistency refuse transactions: the functions that change links write step by step.
+    // Global tables with strong consistency refuse transactions: the functions that change links write step by step,
+    // so they need no condition checks (only transactions make them), and an ordered unlink puts nothing.
     const linksMode = { PHONE_LINKS_MODE: config.multiRegion ? 'ordered-writes' : undefined };
+    const linking = (transactions: TableAccess, orderedWrites: TableAccess): TableAccess => (config.multiRegion ? orderedWrites : transactions);
 
     // A send only writes: the nonce, the code and the counters in one transaction (and takes them back if SNS refuses).
     const sendPhoneSmsCode = this.contractFunction('SendPhoneSmsCode', ROUTES.sendPhoneSmsCode)
@@ -243,8 +245,8 @@ export class PhoneLinkStack extends Stack {
 
     // Links atomically across both tables (TransactWriteItems) after one BatchGetItem over both.
     const relationPhone = this.contractFunction('RelationPhone', ROUTES.relationPhone)
-      .bindTable(this.codesTable, 'CODES_TABLE_NAME', 'RW')
-      .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'RW')
+      .bindTable(this.codesTable, 'CODES_TABLE_NAME', linking('RW', 'RW_SINGLE'))
+      .bindTable(this.usersTable, 'USERS_TABLE_NAME', linking('RW', 'RW_SINGLE'))
       .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
       .addEnvironment({ ...codeRules, ...allowedCountries, ...auth, ...provisioning, ...linksMode });
 
@@ -254,8 +256,8 @@ export class PhoneLinkStack extends Stack {
 
     // Unlinks atomically across both tables, like relationPhone, after reading the user and the code item by item.
     const deletePhoneRelation = this.contractFunction('DeletePhoneRelation', ROUTES.deletePhoneRelation)
-      .bindTable(this.codesTable, 'CODES_TABLE_NAME', 'ITEM_RW')
-      .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'ITEM_RW')
+      .bindTable(this.codesTable, 'CODES_TABLE_NAME', linking('ITEM_RW', 'ITEM_CHANGE'))
+      .bindTable(this.usersTable, 'USERS_TABLE_NAME', linking('ITEM_RW', 'ITEM_CHANGE'))
       .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
       .addEnvironment({ ...codeRules, ...auth, ...provisioning, ...linksMode });
 
@@ -263,7 +265,7 @@ export class PhoneLinkStack extends Stack {
     // the caller). It reads a user, registers and tombstones with a Put, and
     // links in one transaction of single-item writes on the users table.
     const admin = this.apiFunction('Admin', ADMIN_ENTRY, `admin interface, ${Object.values(ADMIN_ROUTES).map(routeKey).join(', ')}`)
-      .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'ITEM_RW')
+      .bindTable(this.usersTable, 'USERS_TABLE_NAME', linking('ITEM_RW', 'ITEM_RW_SINGLE'))
       .addEnvironment({
         DOMESTIC_CALLING_CODE: config.code.domesticCallingCode,
         ERASED_USER_RETENTION_DAYS: optionalNumber(config.users.erasedRetentionDays),
@@ -363,7 +365,7 @@ export class PhoneLinkStack extends Stack {
    */
   private linkReconciler(): ApiFunction {
     const reconciler = this.apiFunction('LinkReconciler', RECONCILER_ENTRY, 'finishes or rolls back half-done links, every minute')
-      .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'ITEM_RW');
+      .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'ITEM_CHANGE');
     const dueIndexes = (multiRegionUsersTable.globalIndexes ?? []).map((index) => `${this.usersTable.tableArn}/index/${index.indexName}`);
     reconciler.function.addToRolePolicy(new PolicyStatement({ sid: 'FindDueItems', actions: ['dynamodb:Query'], resources: dueIndexes }));
     new Rule(this, 'ReconcileSchedule', {

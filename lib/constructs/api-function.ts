@@ -79,6 +79,12 @@ export const TABLE_ACTIONS = {
    * transaction repairs drift between a user and a claim. No batch, no query.
    */
   ITEM_RW: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+  /** RW without transactions (a multi-Region strongly consistent table refuses them): no condition checks. */
+  RW_SINGLE: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  /** ITEM_RW without transactions. */
+  ITEM_RW_SINGLE: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  /** Reads, updates and deletes items that exist, one at a time: an ordered unlink, the reconciler. */
+  ITEM_CHANGE: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
 } as const satisfies Record<string, readonly `dynamodb:${string}`[]>;
 
 export type TableAccess = keyof typeof TABLE_ACTIONS;

@@ -23,6 +23,10 @@ export interface Template {
 
 export interface CloudAssembly {
   readonly directory: string;
+  /** The stack's artifact id: its stack name. */
+  readonly stackName: string;
+  /** The region the stack is pinned to, or undefined for an environment-agnostic stack. */
+  readonly region: string | undefined;
   readonly template: Template;
   /** The asset directory each function's Code names (S3Key -> asset manifest -> source path). */
   bundleDirOf(functionId: string): string;
@@ -32,9 +36,16 @@ export interface CloudAssembly {
  * Synthesises bin/app.ts as the CDK CLI runs it (`cdk synth -o outdir -c
  * ...`): a separate process with CDK_OUTDIR and CDK_CONTEXT_JSON, bundling
  * every function with the local esbuild. Its output is kept for the error.
+ * With `stackName`, as `cdk synth <stackName> --exclusively` runs it: only
+ * that stack's functions are bundled, and that stack is the one read.
  */
-export async function synthesizeApp(outdir: string, context: Record<string, unknown>): Promise<CloudAssembly> {
-  const cliContext = { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true, ...context };
+export async function synthesizeApp(outdir: string, context: Record<string, unknown>, stackName?: string): Promise<CloudAssembly> {
+  const cliContext = {
+    'aws:cdk:enable-path-metadata': true,
+    'aws:cdk:enable-asset-metadata': true,
+    ...(stackName === undefined ? {} : { 'aws:cdk:bundling-stacks': [stackName] }),
+    ...context,
+  };
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bin', 'app.ts')], {
       cwd: ROOT,
@@ -47,18 +58,23 @@ export async function synthesizeApp(outdir: string, context: Record<string, unkn
     child.once('error', reject);
     child.once('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`synth of bin/app.ts exited with ${code}:\n${text}`))));
   });
-  return readCloudAssembly(outdir, output);
+  return readCloudAssembly(outdir, output, stackName);
 }
 
-function readCloudAssembly(directory: string, synthOutput: string): CloudAssembly {
+function readCloudAssembly(directory: string, synthOutput: string, stackName: string | undefined): CloudAssembly {
   const manifest = readJson(path.join(directory, 'manifest.json'));
-  const artifacts = Object.values(manifest.artifacts as Record<string, Json>);
-  const stacks = artifacts.filter((artifact) => artifact.type === 'aws:cloudformation:stack');
-  if (stacks.length !== 1) throw new Error(`expected one stack in the assembly, found ${stacks.length}:\n${synthOutput}`);
-  const template = readJson(path.join(directory, stacks[0]!.properties.templateFile)) as Template;
+  const artifacts = Object.entries(manifest.artifacts as Record<string, Json>);
+  const stacks = artifacts.filter(([id, artifact]) => artifact.type === 'aws:cloudformation:stack' && (stackName === undefined || id === stackName));
+  if (stacks.length !== 1) throw new Error(`expected one stack ${stackName ?? ''} in the assembly, found ${stacks.length}:\n${synthOutput}`);
+  const [[stackId, stack]] = stacks as [[string, Json]];
+  const template = readJson(path.join(directory, stack.properties.templateFile)) as Template;
+  // aws://<account>/<region>, `unknown-region` when the stack deploys wherever the credentials point.
+  const region = /^aws:\/\/[^/]+\/(.+)$/.exec(String(stack.environment))?.[1];
 
+  // The stack's own asset manifest: each stack of a multi-stack assembly has one.
   const assetFiles = artifacts
-    .filter((artifact) => artifact.type === 'cdk:asset-manifest')
+    .filter(([id, artifact]) => artifact.type === 'cdk:asset-manifest' && (stack.dependencies as string[] | undefined)?.includes(id))
+    .map(([, artifact]) => artifact)
     .flatMap((artifact) => Object.values(readJson(path.join(directory, artifact.properties.file)).files as Record<string, Json>));
   const sourceByObjectKey = new Map<string, string>();
   for (const asset of assetFiles) {
@@ -67,6 +83,8 @@ function readCloudAssembly(directory: string, synthOutput: string): CloudAssembl
 
   return {
     directory,
+    stackName: stackId,
+    region: region === 'unknown-region' ? undefined : region,
     template,
     bundleDirOf(functionId) {
       const code = template.Resources[functionId]?.Properties?.Code as Json | undefined;
@@ -130,21 +148,28 @@ export class Resolver {
   private getAtt([id, attribute]: [string, string], where: string): string {
     const type = this.template.Resources[id]?.Type;
     if (attribute !== 'Arn' || type === undefined) throw new Error(`${where}: Fn::GetAtt ${id}.${attribute} is not resolved here`);
-    const arn = arnOf(type, id);
+    // A table's ARN names the table, as its Ref does (a Fn::Join of the Ref, for a table bound by name, gives the same).
+    const arn = TABLE_TYPES.includes(type) ? tableArnOf(this.ref(id, where)) : arnOf(type, id);
     if (arn === undefined) throw new Error(`${where}: no ARN for ${type} ${id}`);
     return arn;
   }
 }
 
+/** A regional table, and the users table of the multi-region mode (an MRSC global table; its replica here is a table). */
+export const TABLE_TYPES: readonly string[] = ['AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable'];
+
+/** The ARN of the table named `tableName` under ENVIRONMENT. */
+export const tableArnOf = (tableName: string): string => `arn:${ENVIRONMENT.partition}:dynamodb:${ENVIRONMENT.region}:${ENVIRONMENT.account}:table/${tableName}`;
+
 /** The ARN a resource of `type` would have, named after its logical id, under ENVIRONMENT. */
 export function arnOf(type: string, logicalId: string): string | undefined {
   const { partition, region, account } = ENVIRONMENT;
   const arns: Record<string, string> = {
-    'AWS::DynamoDB::Table': `arn:${partition}:dynamodb:${region}:${account}:table/${logicalId}`,
     'AWS::Logs::LogGroup': `arn:${partition}:logs:${region}:${account}:log-group:${logicalId}:*`,
     'AWS::IAM::Role': `arn:${partition}:iam::${account}:role/${logicalId}`,
     'AWS::Lambda::Function': `arn:${partition}:lambda:${region}:${account}:function:${logicalId}`,
     'AWS::SNS::Topic': `arn:${partition}:sns:${region}:${account}:${logicalId}`,
+    'AWS::Events::Rule': `arn:${partition}:events:${region}:${account}:rule/${logicalId}`,
   };
   return arns[type];
 }

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PROD_CONTEXT } from '../cdk/synth';
-import { ENVIRONMENT, Resolver, arnOf, functionName, idsOf, synthesizeApp, type CloudAssembly, type Template } from './cloud-assembly';
+import { ENVIRONMENT, Resolver, TABLE_TYPES, arnOf, functionName, idsOf, synthesizeApp, tableArnOf, type CloudAssembly, type Template } from './cloud-assembly';
 import { DeployedHttpApi, routesOf, type ApiRoute } from './http-api';
-import { LAMBDA_RESERVED_VARIABLES, LambdaProcess } from './lambda-process';
+import { LAMBDA_RESERVED_VARIABLES, LambdaProcess, type Invocation } from './lambda-process';
 import { AwsStandIns, startLoginService, type LoginService } from './stand-ins';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -29,6 +29,8 @@ export interface Deployment {
   readonly resolver: Resolver;
   readonly routes: readonly ApiRoute[];
   readonly api: DeployedHttpApi;
+  /** The template's scheduled rules (AWS::Events::Rule), each followed to the functions it targets. */
+  readonly schedules: readonly Schedule[];
   readonly functions: ReadonlyMap<string, DeployedFunction>;
   readonly standIns: AwsStandIns;
   readonly login: LoginService;
@@ -41,7 +43,22 @@ export interface Deployment {
   readonly db: DynamoDBDocumentClient;
   /** A table name as a function used it -> the ARN IAM sees: the template's table. */
   tableArn(tableName: string): string;
+  /** What EventBridge does when the rule fires: invokes each target function with a scheduled event. */
+  fireSchedule(schedule: Schedule): Promise<Invocation[]>;
   close(): Promise<void>;
+}
+
+/** A rule of the template that runs functions on a schedule. */
+export interface Schedule {
+  readonly ruleId: string;
+  readonly expression: string;
+  readonly functionIds: readonly string[];
+}
+
+/** Which deployment: the context of `cdk deploy`, and the stack of it to run (for a multi-stack app). */
+export interface DeployOptions {
+  readonly context: Readonly<Record<string, unknown>>;
+  readonly stackName?: string;
 }
 
 /**
@@ -49,7 +66,7 @@ export interface Deployment {
  * bundling, each function's bundle run in its own process with the
  * environment the template gives it, references resolved to stand-ins.
  */
-export async function deploy(dynamoDbEndpoint: string): Promise<Deployment> {
+export async function deploy(dynamoDbEndpoint: string, options: DeployOptions = { context: PROD_CONTEXT }): Promise<Deployment> {
   const dir = mkdtempSync(path.join(tmpdir(), 'phone-link-deployed-'));
   const suffix = randomUUID().slice(0, 8);
   const cleanups: Array<() => unknown> = [() => rmSync(dir, { recursive: true, force: true })];
@@ -57,10 +74,13 @@ export async function deploy(dynamoDbEndpoint: string): Promise<Deployment> {
     for (const cleanup of cleanups.reverse()) await cleanup();
   };
   try {
-    const login = await startLoginService(dir, PROD_CONTEXT.jwtIssuer);
+    const { context } = options;
+    const login = await startLoginService(dir, String(context.jwtIssuer));
     cleanups.push(() => login.close());
-    const assembly = await synthesizeApp(path.join(dir, 'cdk.out'), { ...PROD_CONTEXT, jwksUrl: login.jwksUrl });
+    const assembly = await synthesizeApp(path.join(dir, 'cdk.out'), { ...options.context, jwksUrl: login.jwksUrl }, options.stackName);
     const { template } = assembly;
+    // The references resolve under ENVIRONMENT: a stack pinned elsewhere would be run in the wrong region.
+    if (assembly.region !== undefined && assembly.region !== ENVIRONMENT.region) throw new Error(`${assembly.stackName} is pinned to ${assembly.region}, not ${ENVIRONMENT.region}`);
 
     const dynamo = new DynamoDBClient({ endpoint: dynamoDbEndpoint, region: ENVIRONMENT.region, credentials: CREDENTIALS });
     const db = DynamoDBDocumentClient.from(dynamo);
@@ -68,7 +88,7 @@ export async function deploy(dynamoDbEndpoint: string): Promise<Deployment> {
     const tableNames = await createTables(dynamo, template, suffix);
 
     // Secrets by the ARN a Ref gives (a Secret's Ref is its ARN): the JSON user-domain secret and the pepper.
-    const domainSecrets = Object.fromEntries(PROD_CONTEXT.userDomains.split(',').map((domain) => [domain, `secret-of-${domain}-${randomBytes(6).toString('hex')}`]));
+    const domainSecrets = Object.fromEntries(String(context.userDomains).split(',').map((domain) => [domain, `secret-of-${domain}-${randomBytes(6).toString('hex')}`]));
     const pepper = randomBytes(32).toString('hex');
     const secretArns = new Map<string, string>();
     const secretValues = new Map<string, string>();
@@ -105,6 +125,7 @@ export async function deploy(dynamoDbEndpoint: string): Promise<Deployment> {
     await Promise.all([...functions.values()].map((fn) => fn.process.initialised));
 
     const routes = routesOf(template, resolver);
+    const schedules = schedulesOf(template);
     const apiId = idsOf(template, 'AWS::ApiGatewayV2::Api')[0] ?? 'api';
     const api = new DeployedHttpApi(apiId, routes, new Map([...functions].map(([id, fn]) => [id, fn.process])));
     const tableIds = new Map([...tableNames].map(([id, name]) => [name, id]));
@@ -114,6 +135,7 @@ export async function deploy(dynamoDbEndpoint: string): Promise<Deployment> {
       resolver,
       routes,
       api,
+      schedules,
       functions,
       standIns,
       login,
@@ -121,7 +143,8 @@ export async function deploy(dynamoDbEndpoint: string): Promise<Deployment> {
       domainSecrets,
       pepper,
       db,
-      tableArn: (tableName) => arnOf('AWS::DynamoDB::Table', tableIds.get(tableName) ?? `unknown-table-${tableName}`)!,
+      tableArn: (tableName) => tableArnOf(tableIds.has(tableName) ? tableName : `unknown-table-${tableName}`),
+      fireSchedule: (schedule) => Promise.all(schedule.functionIds.map((id) => functions.get(id)!.process.invoke(scheduledEvent(schedule), invocationContext(id)))),
       close,
     };
   } catch (error) {
@@ -130,14 +153,69 @@ export async function deploy(dynamoDbEndpoint: string): Promise<Deployment> {
   }
 }
 
+/**
+ * Every AWS::Events::Rule with a ScheduleExpression, followed Targets[].Arn
+ * `Fn::GetAtt [<function>, Arn]` to its functions, each of which must let
+ * the rule invoke it (an AWS::Lambda::Permission for events.amazonaws.com
+ * whose SourceArn is the rule), or EventBridge's invocations would fail.
+ */
+function schedulesOf(template: Template): Schedule[] {
+  const permitted = (functionId: string, ruleId: string) =>
+    idsOf(template, 'AWS::Lambda::Permission').some((id) => {
+      const { Action, FunctionName, Principal, SourceArn } = template.Resources[id]!.Properties as Json;
+      return Action === 'lambda:InvokeFunction' && Principal === 'events.amazonaws.com' && FunctionName?.['Fn::GetAtt']?.[0] === functionId && SourceArn?.['Fn::GetAtt']?.[0] === ruleId;
+    });
+  return idsOf(template, 'AWS::Events::Rule').flatMap((ruleId) => {
+    const { ScheduleExpression, State, Targets } = template.Resources[ruleId]!.Properties as Json;
+    if (ScheduleExpression === undefined || State !== 'ENABLED') return [];
+    const functionIds = (Targets as Json[]).map((target) => {
+      const id = target.Arn?.['Fn::GetAtt']?.[0] as string | undefined;
+      if (id === undefined || template.Resources[id]?.Type !== 'AWS::Lambda::Function') throw new Error(`${ruleId}: target ${JSON.stringify(target.Arn)} is no function of the template`);
+      if (!permitted(id, ruleId)) throw new Error(`${ruleId}: ${id} has no AWS::Lambda::Permission letting the rule invoke it`);
+      return id;
+    });
+    return [{ ruleId, expression: String(ScheduleExpression), functionIds }];
+  });
+}
+
+/** The event EventBridge sends a target of a scheduled rule. */
+const scheduledEvent = (schedule: Schedule) => ({
+  version: '0',
+  id: randomUUID(),
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: ENVIRONMENT.account,
+  time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  region: ENVIRONMENT.region,
+  resources: [arnOf('AWS::Events::Rule', schedule.ruleId)],
+  detail: {},
+});
+
+/** The Lambda context of an invocation of `functionId`. */
+export const invocationContext = (functionId: string): Record<string, unknown> => ({
+  functionName: functionId,
+  functionVersion: '$LATEST',
+  invokedFunctionArn: arnOf('AWS::Lambda::Function', functionId),
+  memoryLimitInMB: '256',
+  logGroupName: `/aws/lambda/${functionId}`,
+  logStreamName: 'deployed-test',
+  callbackWaitsForEmptyEventLoop: true,
+});
+
 /** A number SNS refuses for good (opted out), to see the send answer 5059. */
 export const REFUSED_NUMBER = { national: '13900139099', e164: '+8613900139099' } as const;
 const REFUSED_NUMBERS = new Set<string>([REFUSED_NUMBER.e164]);
 
-/** Each AWS::DynamoDB::Table of the template, under a fresh name: its own key schema, attributes, billing and TTL. */
+/**
+ * Each table of the template, under a fresh name: its own key schema,
+ * attributes, billing, indexes and TTL. An AWS::DynamoDB::GlobalTable is
+ * created as its replica in this region is: a table of the same shape
+ * (replicas, witness and consistency are between regions, which DynamoDB
+ * Local has not).
+ */
 async function createTables(dynamo: DynamoDBClient, template: Template, suffix: string): Promise<Map<string, string>> {
   const names = new Map<string, string>();
-  for (const id of idsOf(template, 'AWS::DynamoDB::Table')) {
+  for (const id of TABLE_TYPES.flatMap((type) => idsOf(template, type))) {
     const { KeySchema, AttributeDefinitions, BillingMode, GlobalSecondaryIndexes, LocalSecondaryIndexes, TimeToLiveSpecification } = template.Resources[id]!.Properties as Json;
     const TableName = `deployed-${suffix}-${id}`;
     await dynamo.send(new CreateTableCommand({ TableName, KeySchema, AttributeDefinitions, BillingMode, GlobalSecondaryIndexes, LocalSecondaryIndexes }));

@@ -1,5 +1,6 @@
 import { getDenialReasons, runSimulation, type RunSimulationResults } from '@cloud-copilot/iam-simulate';
 import { ENVIRONMENT, arnOf, idsOf, type Resolver, type Template } from './cloud-assembly';
+import type { Deployment } from './deployment';
 import type { RecordedCall } from './stand-ins';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -40,7 +41,9 @@ export function iamRequestsOf(call: RecordedCall, tableArn: (tableName: string) 
       if (call.operation === 'BatchGetItem' || call.operation === 'BatchWriteItem') {
         return Object.keys(input.RequestItems ?? {}).map((table) => ({ action: `dynamodb:${call.operation}`, resource: tableArn(table) }));
       }
-      return [{ action: `dynamodb:${call.operation}`, resource: tableArn(String(input.TableName)) }];
+      // A Query or Scan of an index is authorised on the index's ARN, not the table's.
+      const index = (call.operation === 'Query' || call.operation === 'Scan') && input.IndexName !== undefined ? `/index/${String(input.IndexName)}` : '';
+      return [{ action: `dynamodb:${call.operation}`, resource: `${tableArn(String(input.TableName))}${index}` }];
     }
     case 'sns':
       // A Publish to a phone number has no resource ARN: IAM evaluates it against "*".
@@ -124,4 +127,47 @@ function explain(results: RunSimulationResults): string {
       ),
     ]),
   ].join('\n');
+}
+
+/** The IAM requests of every call `functionId` made, each with the call it belongs to. */
+export const requestsBy = (deployment: Deployment, functionId: string): Array<IamRequest & { call: string }> =>
+  deployment.standIns.calls
+    .filter((recorded) => recorded.functionId === functionId)
+    .flatMap((recorded) => iamRequestsOf(recorded, deployment.tableArn).map((request) => ({ ...request, call: `${recorded.service}:${recorded.operation}` })));
+
+/** Every distinct request a function made that its role's policies do not allow, with the simulator's reasons. */
+export async function deniedRequests(deployment: Deployment): Promise<string[]> {
+  const denied: string[] = [];
+  for (const functionId of deployment.functions.keys()) {
+    const { roleArn, policies } = identityPoliciesOf(deployment.template, deployment.resolver, functionId);
+    const requests = requestsBy(deployment, functionId);
+    if (requests.length === 0) denied.push(`${functionId}: made no AWS call at all, so nothing of its role was checked`);
+    const unique = new Map(requests.map((request) => [`${request.action} ${request.resource}`, request]));
+    for (const request of unique.values()) {
+      const verdict = await simulate(roleArn, policies, request);
+      if (!verdict.allowed) denied.push(`${functionId}: ${request.action} on ${request.resource} (in ${request.call})\n${verdict.explanation}`);
+    }
+  }
+  return denied;
+}
+
+/**
+ * Granted actions no call used, keyed `<function> <action>`: `unexplained`
+ * have no reason in `reasons` (keyed the same, `*` for every function),
+ * `stale` are reasons for a grant that was used, or is gone.
+ */
+export function unusedGrants(deployment: Deployment, reasons: Readonly<Record<string, string>>): { unexplained: string[]; stale: string[] } {
+  const unexplained: string[] = [];
+  const stale = new Set(Object.keys(reasons));
+  for (const [functionId, fn] of deployment.functions) {
+    const { policies } = identityPoliciesOf(deployment.template, deployment.resolver, functionId);
+    const used = new Set(requestsBy(deployment, functionId).map((request) => request.action));
+    for (const action of grantedActions(policies)) {
+      if (used.has(action)) continue;
+      const reason = [`${fn.name} ${action}`, `* ${action}`].find((key) => key in reasons);
+      if (reason === undefined) unexplained.push(`${fn.name} ${action}`);
+      else stale.delete(reason);
+    }
+  }
+  return { unexplained, stale: [...stale] };
 }

@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
 const RUNNER = path.join(__dirname, 'lambda-runner.mjs');
 
@@ -38,29 +37,41 @@ interface Pending {
 /**
  * One function's execution environment: a `node` process running the
  * bundle in exactly `env` (nothing inherited from the test), invoked one
- * event at a time. Its stdout and stderr are its logs.
+ * event at a time. Its stdout and stderr are its logs. An environment that
+ * ended (killed, timed out) is replaced by a fresh one, cold start and all,
+ * at the next invocation, as Lambda does.
  */
 export class LambdaProcess {
-  private readonly child: ChildProcess;
+  private child!: ChildProcess;
   private readonly pending = new Map<string, Pending>();
   private readonly logs: string[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   private exited = false;
-  /** Resolves once the bundle is imported: undefined, or the init error. */
+  private stopped = false;
+  /** Resolves once the bundle is imported in the first environment: undefined, or the init error. */
   readonly initialised: Promise<string | undefined>;
+  /** Execution environments started so far. */
+  environments = 0;
 
   constructor(
     readonly name: string,
-    bundleFile: string,
-    env: Record<string, string>,
+    private readonly bundleFile: string,
+    private readonly env: Record<string, string>,
     private readonly timeoutMs: number,
   ) {
-    this.child = spawn(process.execPath, [RUNNER, bundleFile], { env, cwd: path.dirname(bundleFile), stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
-    this.child.stdout?.on('data', (chunk: Buffer) => this.logs.push(chunk.toString()));
-    this.child.stderr?.on('data', (chunk: Buffer) => this.logs.push(chunk.toString()));
+    this.initialised = this.start();
+  }
+
+  private start(): Promise<string | undefined> {
+    this.environments++;
+    this.exited = false;
+    const child = spawn(process.execPath, [RUNNER, this.bundleFile], { env: this.env, cwd: path.dirname(this.bundleFile), stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stdout?.on('data', (chunk: Buffer) => this.logs.push(chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => this.logs.push(chunk.toString()));
     let init: (error: string | undefined) => void = () => undefined;
-    this.initialised = new Promise((resolve) => (init = resolve));
-    const reports = createInterface({ input: this.child.stdio[3] as NodeJS.ReadableStream });
+    const initialised = new Promise<string | undefined>((resolve) => (init = resolve));
+    const reports = createInterface({ input: child.stdio[3] as NodeJS.ReadableStream });
     reports.on('line', (line) => {
       const message = JSON.parse(line) as { ready?: true; initError?: { errorMessage: string }; id?: string } & Invocation;
       if (message.ready) init(undefined);
@@ -72,7 +83,8 @@ export class LambdaProcess {
         waiting.resolve(message);
       }
     });
-    this.child.once('exit', (code, signal) => {
+    child.once('exit', (code, signal) => {
+      if (this.child !== child) return;
       this.exited = true;
       init(`exited with ${code ?? signal}`);
       for (const [id, waiting] of this.pending) {
@@ -81,23 +93,25 @@ export class LambdaProcess {
         this.pending.delete(id);
       }
     });
+    return initialised;
   }
 
   /** Invokes the handler once, after any invocation in flight (one at a time, as in one Lambda environment). */
-  invoke(event: APIGatewayProxyEventV2, context: Record<string, unknown>): Promise<Invocation> {
+  invoke(event: unknown, context: Record<string, unknown>): Promise<Invocation> {
     const run = this.queue.then(() => this.invokeNow(event, context));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private invokeNow(event: APIGatewayProxyEventV2, context: Record<string, unknown>): Promise<Invocation> {
-    if (this.exited) return Promise.resolve({ error: { errorType: 'Runtime.ExitError', errorMessage: `${this.name} is not running` } });
+  private invokeNow(event: unknown, context: Record<string, unknown>): Promise<Invocation> {
+    if (this.stopped) return Promise.resolve({ error: { errorType: 'Runtime.ExitError', errorMessage: `${this.name} is not running` } });
+    if (this.exited) void this.start();
     const id = randomUUID();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         // Lambda ends an environment whose invocation timed out.
-        this.stop();
+        this.crash();
         resolve({ error: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${this.timeoutMs / 1000} seconds` } });
       }, this.timeoutMs);
       this.pending.set(id, { resolve, timer });
@@ -105,12 +119,19 @@ export class LambdaProcess {
     });
   }
 
-  /** Everything the function logged so far. */
+  /** Everything the function logged so far, in every environment. */
   output(): string {
     return this.logs.join('');
   }
 
-  stop(): void {
+  /** Ends the running environment abruptly, as a crash or Lambda's timeout does: the invocation in flight fails, the next one starts afresh. */
+  crash(): void {
     if (!this.exited) this.child.kill('SIGKILL');
+  }
+
+  /** Ends the function for good. */
+  stop(): void {
+    this.stopped = true;
+    this.crash();
   }
 }

@@ -25,6 +25,12 @@ export interface RecordedCall {
   readonly input: Record<string, unknown>;
 }
 
+interface Interruption {
+  readonly functionId: string;
+  matches(call: RecordedCall): boolean;
+  then(call: RecordedCall): void;
+}
+
 const listen = async (server: Server): Promise<string> => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -64,6 +70,7 @@ export interface AwsStandInOptions {
  */
 export class AwsStandIns {
   readonly calls: RecordedCall[] = [];
+  private readonly interruptions: Interruption[] = [];
   /** SMS texts SNS accepted, by phone number. */
   readonly sms = new Map<string, string[]>();
   private readonly servers: Server[] = [];
@@ -82,6 +89,16 @@ export class AwsStandIns {
     return `http://${await listen(server)}`;
   }
 
+  /**
+   * The next DynamoDB call of `functionId` that `matches` never reaches the
+   * table: `then` runs instead (say, the function's process is killed), and
+   * the call goes unanswered. It is still recorded: the function made it.
+   * Resolves with the call once it happened.
+   */
+  interruptNext(functionId: string, matches: (call: RecordedCall) => boolean, then: () => void): Promise<RecordedCall> {
+    return new Promise((resolve) => this.interruptions.push({ functionId, matches, then: (call) => (then(), resolve(call)) }));
+  }
+
   close(): Promise<void[]> {
     return Promise.all(this.servers.map(close));
   }
@@ -98,7 +115,15 @@ export class AwsStandIns {
 
   private dynamoDb(functionId: string, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
     const operation = String(req.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '');
-    this.calls.push({ functionId, service: 'dynamodb', operation, input: JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown> });
+    const call: RecordedCall = { functionId, service: 'dynamodb', operation, input: JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown> };
+    this.calls.push(call);
+    const interruption = this.interruptions.findIndex((candidate) => candidate.functionId === functionId && candidate.matches(call));
+    if (interruption >= 0) {
+      const [{ then }] = this.interruptions.splice(interruption, 1) as [Interruption];
+      then(call);
+      res.destroy();
+      return Promise.resolve();
+    }
     const target = new URL(this.options.dynamoDbEndpoint);
     return new Promise((resolve, reject) => {
       const forward = httpRequest(
