@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../functions/adapters/dynamodb/keys';
 import { ADMIN_ROUTES, ROUTES, routeKey } from '../../lib/phone-link-stack';
 import { shows } from '../support/log-match';
+import { DeployedClient } from './api-client';
 import { idsOf } from './cloud-assembly';
 import { REFUSED_NUMBER, deploy, type Deployment } from './deployment';
 import { grantedActions, iamRequestsOf, identityPoliciesOf, simulate, type IamRequest } from './iam';
@@ -30,18 +30,16 @@ const UNUSED_GRANT_REASONS: Record<string, string> = {
 };
 
 let deployment: Deployment;
-const sensitive = new Set<string>();
-const secret = (value: string): string => {
-  sensitive.add(value);
-  return value;
-};
+let client: DeployedClient;
+const DOMAIN = 'C.DM.5903.1';
+const PHONES = { first: '13700137001', second: '13700137002', third: '13700137003', adminFirst: '13700137004', adminSecond: '13700137005' };
 
 beforeAll(async () => {
   const endpoint = process.env.DYNAMODB_ENDPOINT;
   if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: run through the deployed project (its globalSetup starts DynamoDB Local)');
   deployment = await deploy(endpoint);
-  secret(deployment.pepper);
-  Object.values(deployment.domainSecrets).forEach(secret);
+  client = new DeployedClient(deployment, DOMAIN);
+  Object.values(PHONES).forEach((phone) => client.secret(phone));
 }, 180_000);
 
 afterAll(async () => {
@@ -59,63 +57,6 @@ afterAll(async () => {
   }
   await deployment?.close();
 });
-
-interface Envelope {
-  code: number;
-  msg: string;
-  data: Record<string, unknown> | null;
-}
-
-/** A request through the deployed API; an answer that is not the envelope fails with the function's logs. */
-async function call(method: string, path: string, options: { query?: Record<string, string>; token?: string; json?: unknown } = {}): Promise<Envelope> {
-  const answer = await deployment.api.request({
-    method,
-    path,
-    query: options.query,
-    json: options.json,
-    headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
-  });
-  if (answer.status !== 200) {
-    const logs = answer.functionId ? deployment.functions.get(answer.functionId)?.process.output() : undefined;
-    throw new Error(`${method} ${path} answered HTTP ${answer.status} ${answer.body}\n${logs ?? '(API Gateway answered itself)'}`);
-  }
-  return JSON.parse(answer.body) as Envelope;
-}
-
-const PHONES = { first: '13700137001', second: '13700137002', third: '13700137003', adminFirst: '13700137004', adminSecond: '13700137005' };
-Object.values(PHONES).forEach((phone) => secret(phone));
-const DOMAIN = 'C.DM.5903.1';
-
-const randomNonce = (): string => randomBytes(12).toString('base64url').replace(/[-_]/g, 'x').slice(0, 16);
-
-/** sendPhoneSmsCode, signed as the app signs it: hex(SHA-256(phone + codeType + random + ts + userDomainSecret)). */
-function sendCode(phone: string, codeType: '3' | '4'): Promise<Envelope> {
-  const random = randomNonce();
-  const ts = String(Date.now());
-  const signature = createHash('sha256')
-    .update(phone + codeType + random + ts + deployment.domainSecrets[DOMAIN])
-    .digest('hex');
-  return call('POST', ROUTES.sendPhoneSmsCode.path, { query: { phone, internationalCode: '86', codeType, userDomain: DOMAIN, random, ts, signature } });
-}
-
-/** The code in the latest SMS the SNS stub took for the number: its only run of six digits. */
-function smsCode(phone: string): string {
-  const texts = deployment.standIns.sms.get(`+86${phone}`) ?? [];
-  const code = /\b(\d{6})\b/.exec(texts.at(-1) ?? '')?.[1];
-  if (code === undefined) throw new Error(`no SMS with a code reached +86${phone}: ${JSON.stringify(texts)}`);
-  return secret(code);
-}
-
-async function codeFor(phone: string, codeType: '3' | '4'): Promise<string> {
-  expect(await sendCode(phone, codeType)).toMatchObject({ code: 200 });
-  return smsCode(phone);
-}
-
-const link = (token: string, phone: string, code: string) => call('POST', ROUTES.relationPhone.path, { token, query: { phone, code, internationalCode: '86' } });
-const userInfo = (token: string) => call('GET', ROUTES.userInfo.path, { token });
-const unlink = (token: string, code: string) => call('DELETE', ROUTES.deletePhoneRelation.path, { token, query: { code } });
-const admin = (method: string, uid: string, suffix = '', json?: unknown) => call(method, `/admin/v1/users/${encodeURIComponent(uid)}${suffix}`, { json });
-const token = async (uid: string) => secret(await deployment.login.signAccessToken(uid));
 
 /** Drift behind the functions' backs: the claim item of a phone disappears (a restore, a hand edit). */
 const deleteClaim = (phone: string) =>
@@ -149,57 +90,57 @@ describe('the prod stage, as deployed', () => {
 
   it('sends a code by SMS, links the phone with it, reads it back and unlinks it', async () => {
     const uid = 'deployed-user-1';
-    const access = await token(uid);
+    const access = await client.token(uid);
 
-    expect(await link(access, PHONES.first, await codeFor(PHONES.first, '3'))).toMatchObject({ code: 200 });
-    expect(await userInfo(access)).toMatchObject({ code: 200, data: { uid, phone: PHONES.first, internationalCode: '86' } });
-    expect(await unlink(access, await codeFor(PHONES.first, '4'))).toMatchObject({ code: 200 });
-    expect(await userInfo(access)).toMatchObject({ code: 200, data: { uid, phone: null } });
+    expect(await client.link(access, PHONES.first, await client.codeFor(PHONES.first, '3'))).toMatchObject({ code: 200 });
+    expect(await client.userInfo(access)).toMatchObject({ code: 200, data: { uid, phone: PHONES.first, internationalCode: '86' } });
+    expect(await client.unlink(access, await client.codeFor(PHONES.first, '4'))).toMatchObject({ code: 200 });
+    expect(await client.userInfo(access)).toMatchObject({ code: 200, data: { uid, phone: null } });
     // The key set came from the URL the template gave the functions, over HTTPS.
     expect(deployment.login.fetches()).toBeGreaterThan(0);
   });
 
   it("links and unlinks through drift (a user's claim gone missing), repairing it in the same transaction", async () => {
-    const access = await token('deployed-user-2');
-    expect(await link(access, PHONES.second, await codeFor(PHONES.second, '3'))).toMatchObject({ code: 200 });
+    const access = await client.token('deployed-user-2');
+    expect(await client.link(access, PHONES.second, await client.codeFor(PHONES.second, '3'))).toMatchObject({ code: 200 });
 
     await deleteClaim(PHONES.second);
-    expect(await link(access, PHONES.third, await codeFor(PHONES.third, '3'))).toMatchObject({ code: 200 });
-    expect(await userInfo(access)).toMatchObject({ data: { phone: PHONES.third } });
+    expect(await client.link(access, PHONES.third, await client.codeFor(PHONES.third, '3'))).toMatchObject({ code: 200 });
+    expect(await client.userInfo(access)).toMatchObject({ data: { phone: PHONES.third } });
 
-    const unlinkCode = await codeFor(PHONES.third, '4');
+    const unlinkCode = await client.codeFor(PHONES.third, '4');
     await deleteClaim(PHONES.third);
-    expect(await unlink(access, unlinkCode)).toMatchObject({ code: 200 });
-    expect(await userInfo(access)).toMatchObject({ data: { phone: null } });
+    expect(await client.unlink(access, unlinkCode)).toMatchObject({ code: 200 });
+    expect(await client.userInfo(access)).toMatchObject({ data: { phone: null } });
   });
 
   it("registers, reads, links and erases a user through the admin routes; the erased user's token then answers 5033", async () => {
     const uid = 'deployed-admin-1';
-    expect(await admin('PUT', uid)).toMatchObject({ code: 200, data: { uid, exists: true, phone: null } });
-    expect(await admin('GET', uid)).toMatchObject({ code: 200, data: { uid, exists: true } });
-    expect(await admin('PUT', uid, '/phone', { phone: PHONES.adminFirst, internationalCode: '86' })).toMatchObject({
+    expect(await client.admin('PUT', uid)).toMatchObject({ code: 200, data: { uid, exists: true, phone: null } });
+    expect(await client.admin('GET', uid)).toMatchObject({ code: 200, data: { uid, exists: true } });
+    expect(await client.admin('PUT', uid, '/phone', { phone: PHONES.adminFirst, internationalCode: '86' })).toMatchObject({
       code: 200,
       data: { uid, phone: PHONES.adminFirst, alreadyLinked: false },
     });
     // Drift again, met by the admin function: a link elsewhere, then the erasure, both repair it.
     await deleteClaim(PHONES.adminFirst);
-    expect(await admin('PUT', uid, '/phone', { phone: PHONES.adminSecond, internationalCode: '86' })).toMatchObject({ code: 200 });
+    expect(await client.admin('PUT', uid, '/phone', { phone: PHONES.adminSecond, internationalCode: '86' })).toMatchObject({ code: 200 });
     await deleteClaim(PHONES.adminSecond);
-    expect(await admin('DELETE', uid)).toMatchObject({ code: 200, data: { uid } });
-    expect(await admin('GET', uid)).toMatchObject({ code: 200, data: { uid, exists: false, erasedAt: expect.any(String) } });
+    expect(await client.admin('DELETE', uid)).toMatchObject({ code: 200, data: { uid } });
+    expect(await client.admin('GET', uid)).toMatchObject({ code: 200, data: { uid, exists: false, erasedAt: expect.any(String) } });
 
-    expect(await userInfo(await token(uid))).toMatchObject({ code: 5033 });
+    expect(await client.userInfo(await client.token(uid))).toMatchObject({ code: 5033 });
     expect([...deployment.api.iamAuthorized].sort()).toEqual(Object.values(ADMIN_ROUTES).map(routeKey).sort());
   });
 
   it('answers 5059 when SNS refuses the number', async () => {
-    secret(REFUSED_NUMBER.national);
-    expect(await sendCode(REFUSED_NUMBER.national, '3')).toMatchObject({ code: 5059 });
+    client.secret(REFUSED_NUMBER.national);
+    expect(await client.sendCode(REFUSED_NUMBER.national, '3')).toMatchObject({ code: 5059 });
   });
 
   it('logs no phone number, code, token or secret', () => {
     const leaks = [...deployment.functions.values()].flatMap((fn) =>
-      [...sensitive].filter((value) => fn.process.output().split('\n').some((line) => shows(line, value))).map((value) => `${fn.name}: ${value}`),
+      [...client.sensitive].filter((value) => fn.process.output().split('\n').some((line) => shows(line, value))).map((value) => `${fn.name}: ${value}`),
     );
     expect(leaks).toEqual([]);
   });
