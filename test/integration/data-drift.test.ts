@@ -1,5 +1,6 @@
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { LogCapture } from '../support/log-capture';
+import type { PhoneLinksMode } from '../../functions/config';
 import { createHarness, jsonBody, type Harness } from '../support/harness';
 import { linkInvariantViolations } from '../support/invariants';
 
@@ -16,14 +17,15 @@ const driftsSince = (from: number): string[] =>
 /**
  * Drift between a user and its phone's claim (a restore, a hand edit, a bug
  * of old) gets a defined outcome: linking, unlinking and erasure still work
- * and repair the pair in their own transaction, a warning and a metric name
- * the drift, and nothing loops into a 500.
+ * and repair the pair as they write (in their own transaction, or step by
+ * step), a warning and a metric name the drift, and nothing loops into a 500.
  */
-describe('data drift between users and claims', () => {
+// Both ways of writing a link: drift is repaired by one transaction, or by ordered writes (multi-Region tables).
+describe.each<PhoneLinksMode>(['transactions', 'ordered-writes'])('data drift between users and claims (%s)', (phoneLinks) => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await createHarness();
+    h = await createHarness({ phoneLinks });
   });
   afterAll(() => h.close());
   beforeEach(() => h.clock.advance(3600_000));
