@@ -8,12 +8,12 @@ import { linkInvariantViolations, pendingMarkers } from '../support/invariants';
 /**
  * OrderedPhoneLinks (PHONE_LINKS_MODE=ordered-writes) through the real
  * handlers on DynamoDB Local, the users table shaped as the multi-Region one:
- * the contract as in transactions mode, the races of concurrency.test.ts,
- * the faults that apply, and the path's own DynamoDB calls.
+ * the contract as in transactions mode, the faults that apply, and the
+ * path's own DynamoDB calls. Its races run in both modes in
+ * concurrency.test.ts, users.test.ts ("erasure racing") and data-drift.test.ts.
  */
 
 const internalError = { status: 500, code: 500, msg: 'Internal server error', extMsg: '', data: null };
-const count = (answers: { code: number }[], code: number) => answers.filter((a) => a.code === code).length;
 
 describe('ordered writes: the contract', () => {
   let h: Harness;
@@ -124,56 +124,6 @@ describe('ordered writes: the contract', () => {
     const newcomer = await h.newUser();
     expect(await h.link(newcomer.token, { phone: '13800138209', code: await h.codeFor('13800138209') })).toMatchObject({ code: 200 });
     expect(await linkInvariantViolations(h)).toEqual([]);
-  });
-});
-
-describe('ordered writes: races', () => {
-  let h: Harness;
-
-  beforeEach(async () => {
-    h = await createHarness({
-      phoneLinks: 'ordered-writes',
-      env: { SMS_MAX_PER_IP_PER_HOUR: '100000', SMS_MAX_PER_MINUTE: '100000', SMS_MAX_PER_COUNTRY_PER_MINUTE: '100000' },
-    });
-  });
-  afterEach(() => h.close());
-
-  it('many users racing for one phone with its code: one wins, the code is used once', async () => {
-    const racers = await Promise.all(Array.from({ length: 15 }, () => h.newUser()));
-    const code = await h.codeFor('13700137000');
-    const answers = await Promise.all(racers.map((r) => h.link(r.token, { phone: '13700137000', code })));
-    expect(count(answers, 200)).toBe(1);
-    expect(answers.filter((a) => ![200, 5037, 5002].includes(a.code))).toEqual([]);
-    expect(await pendingMarkers(h)).toEqual([]);
-    expect(await linkInvariantViolations(h)).toEqual([]);
-  });
-
-  it('one user linking several phones at once: exactly one phone ends up linked, with its claim', async () => {
-    const user = await h.newUser();
-    const phones = Array.from({ length: 6 }, (_, i) => `1390013900${i}`);
-    const codes = await Promise.all(phones.map((phone) => h.codeFor(phone)));
-    const answers = await Promise.all(phones.map((phone, i) => h.link(user.token, { phone, code: codes[i] })));
-    expect(answers.filter((a) => !(a.status === 200 && [200, 5037].includes(a.code)))).toEqual([]);
-    const { users } = await h.snapshot();
-    expect(users.filter((i) => String(i.pk).startsWith('PHONE#'))).toHaveLength(1);
-    expect(await pendingMarkers(h)).toEqual([]);
-    expect(await linkInvariantViolations(h)).toEqual([]);
-  });
-
-  it('link, unlink and erasure racing for one user: consistent whichever wins', async () => {
-    for (let round = 0; round < 3; round++) {
-      const user = await h.newUser();
-      const first = `1370013${String(round).padStart(4, '0')}`;
-      const second = `1370014${String(round).padStart(4, '0')}`;
-      await h.link(user.token, { phone: first, code: await h.codeFor(first) });
-      const unlinkCode = await h.codeFor(first, '86', '4');
-      const linkCode = await h.codeFor(second);
-      const answers = await Promise.all([h.admin('DELETE', user.uid), h.link(user.token, { phone: second, code: linkCode }), h.unlink(user.token, { code: unlinkCode })]);
-      expect(answers[0]).toMatchObject({ status: 200, code: 200 });
-      expect(answers.every((answer) => answer.status === 200)).toBe(true);
-      expect(await pendingMarkers(h)).toEqual([]);
-      expect(await linkInvariantViolations(h)).toEqual([]);
-    }
   });
 });
 

@@ -1,5 +1,6 @@
 import { createHarness, jsonBody, PHONE, type Harness } from '../support/harness';
-import { linkInvariantViolations } from '../support/invariants';
+import { linkInvariantViolations, pendingMarkers } from '../support/invariants';
+import type { PhoneLinksMode } from '../../functions/config';
 
 const DAY_S = 86_400;
 
@@ -164,6 +165,17 @@ describe('erasure', () => {
     expect(await h.admin('PUT', user.uid)).toMatchObject({ code: 200, data: { exists: true, erasedAt: null, phone: null } });
     expect(await h.userInfo(user.token)).toMatchObject({ code: 200, data: { phone: null } });
   });
+});
+
+// Erasure racing a link or an unlink, in both ways of writing them: one transaction each, or ordered writes (multi-Region tables).
+describe.each<PhoneLinksMode>(['transactions', 'ordered-writes'])('erasure racing (%s)', (phoneLinks) => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await createHarness({ phoneLinks, env: { ERASED_USER_RETENTION_DAYS: '7' } });
+  });
+  afterAll(() => h.close());
+  beforeEach(() => h.clock.advance(3600_000));
 
   it('racing a link and an unlink of the same user: no claim points at an erased user, no erased user holds a phone', async () => {
     for (let round = 0; round < 6; round++) {
@@ -185,6 +197,7 @@ describe('erasure', () => {
       expect(users.filter((item) => item.uid === user.uid && String(item.pk).startsWith('PHONE#'))).toEqual([]);
       expect(users.find((item) => item.pk === `USER#${user.uid}`)).not.toHaveProperty('phone');
       expect(await linkInvariantViolations(h)).toEqual([]);
+      expect(await pendingMarkers(h)).toEqual([]);
     }
   });
 
@@ -199,6 +212,7 @@ describe('erasure', () => {
       expect(erased).toMatchObject({ code: 200 });
       expect([200, 5033]).toContain(linked.code);
       expect(await linkInvariantViolations(h)).toEqual([]);
+      expect(await pendingMarkers(h)).toEqual([]);
     }
   });
 });
