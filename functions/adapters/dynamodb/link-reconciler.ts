@@ -2,7 +2,8 @@ import { randomInt } from 'node:crypto';
 import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { logger } from '../../observability';
 import { allDueShards, keys } from './keys';
-import { conditionalWrite, OPERATION_LEASE_MS, PendingOperations, type Settlement } from './ordered-phone-links';
+import { conditionalWrite } from './conditional-write';
+import { OPERATION_LEASE_MS, PendingOperations, type Settlement } from './ordered-phone-links';
 import type { PhoneLinkTables } from './phone-links';
 import { DUE_INDEX } from './table-definitions';
 

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { backOff, MAX_CONFLICT_ATTEMPTS } from '../../backoff';
+import { MAX_CONFLICT_ATTEMPTS } from '../../backoff';
 import { REQUEST_BUDGET_MS } from '../../request-budget';
 import type { PhoneNumber } from '../../domain/phone';
 import type { CodePurpose, StoredCode } from '../../domain/verification-code';
 import { count, logger, maskPhone } from '../../observability';
 import type { CodeProof, ErasureAttempt, ErasureOutcome, LinkAttempt, LinkOutcome, PhoneLinks, UnlinkAttempt, UnlinkOutcome, User } from '../../ports';
+import { conditionalWrite } from './conditional-write';
 import { keys } from './keys';
 import { DynamoPhoneLinks, type PhoneLinkTables } from './phone-links';
 
@@ -489,27 +490,6 @@ class Undo {
   async run<T>(outcome: T): Promise<T> {
     for (const step of this.steps.reverse()) await step();
     return outcome;
-  }
-}
-
-const isError = (error: unknown, ...names: string[]): boolean => error instanceof Error && names.includes(error.name);
-
-/**
- * One conditional write: false when its condition failed. A collision with
- * a write from another Region (or with a transaction on a code) is tried
- * again with back-off, since the SDK does not: every condition names its
- * operation, so a retry that finds its own write recognises itself.
- */
-export async function conditionalWrite(send: () => Promise<unknown>): Promise<boolean> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await send();
-      return true;
-    } catch (error) {
-      if (isError(error, 'ConditionalCheckFailedException')) return false;
-      if (!isError(error, 'ReplicatedWriteConflictException', 'TransactionConflictException') || attempt >= MAX_CONFLICT_ATTEMPTS) throw error;
-      await backOff(attempt);
-    }
   }
 }
 

@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { User, Users } from '../../ports';
+import { conditionalWrite } from './conditional-write';
 import { keys } from './keys';
 
 /** A tombstone is replaced: the uid starts afresh, with no phone. */
@@ -22,7 +22,8 @@ export class DynamoUsers implements Users {
     const item = { pk: keys.user(uid), uid, createdAt: new Date(now).toISOString() };
     // A second pass only if a first link's rollback deleted the record between the reads and writes of the first.
     for (let pass = 1; pass <= 2; pass++) {
-      if (await this.writeIf(new PutCommand({ TableName: this.usersTableName, Item: item, ConditionExpression: REGISTERABLE }))) return toUser(item);
+      const put = new PutCommand({ TableName: this.usersTableName, Item: item, ConditionExpression: REGISTERABLE });
+      if (await conditionalWrite(() => this.db.send(put))) return toUser(item);
       // The user exists (perhaps made by this very write, retried after its answer was lost): as it stands.
       const existing = await this.read(item.pk);
       if (!existing) continue;
@@ -35,20 +36,9 @@ export class DynamoUsers implements Users {
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':createdAt': item.createdAt },
       });
-      if (await this.writeIf(kept)) return (await this.find(uid)) ?? toUser(item);
+      if (await conditionalWrite(() => this.db.send(kept))) return (await this.find(uid)) ?? toUser(item);
     }
     throw new Error(`register: user ${uid} kept changing`);
-  }
-
-  /** True when written, false when the condition failed. */
-  private async writeIf(command: PutCommand | UpdateCommand): Promise<boolean> {
-    try {
-      await (command instanceof PutCommand ? this.db.send(command) : this.db.send(command));
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
   }
 
   private async read(pk: string): Promise<Record<string, unknown> | undefined> {
