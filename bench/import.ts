@@ -6,12 +6,12 @@
  * own summary prints: records done per second, start to end of the run.
  */
 import { LOCAL_SERVER_DYNAMODB_SETTINGS } from '../functions/adapters/aws/client-config';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createLocalApp } from '../local/app';
 import { createTables } from '../local/dynamodb-local';
+import { runImportCli } from '../local/import/run-cli';
 import { startLocalServer } from '../local/server';
 
 const RECORDS = Number(process.env.BENCH_IMPORT_RECORDS ?? 10_000);
@@ -47,7 +47,7 @@ export async function measureImport(endpoint: string, workDir: string): Promise<
   const file = path.join(workDir, 'import.jsonl');
   writeRecords(file, RECORDS);
   try {
-    const { code, stdout, stderr } = await runImport([file, '--url', server.url, '--concurrency', String(CONCURRENCY)]);
+    const { code, stdout, stderr } = await runImportCli([file, '--url', server.url, '--concurrency', String(CONCURRENCY)]);
     const figure = (label: string) => Number(new RegExp(`^${label}:\\s+([\\d.]+)$`, 'm').exec(stdout)?.[1]);
     // A request retried after a server fault may count as already there: the records are all in place either way.
     if (code !== 0 || figure('linked') + figure('already there') !== RECORDS) {
@@ -60,15 +60,3 @@ export async function measureImport(endpoint: string, workDir: string): Promise<
   }
 }
 
-/** The import CLI as `npm run import` starts it; its progress lines (stderr) are kept for an error only. */
-function runImport(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../local/import/cli.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}

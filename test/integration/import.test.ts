@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
@@ -9,6 +8,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createAdminClient, type RetrySettings } from '../../local/import/admin-client';
 import { rejectsFileOf, startImport, type ImportResult } from '../../local/import/importer';
+import { runImportCli, type CliRun } from '../../local/import/run-cli';
 import { isLoopbackHost, regionFromHost, resolveRegion } from '../../local/import/signing';
 import type { LocalServer } from '../../local/server';
 import { startServerOnFreshTables } from '../support/local-server';
@@ -125,28 +125,9 @@ const sent = (stub: Stub) =>
     }))
     .sort((a, b) => a.uid.localeCompare(b.uid));
 
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** `npm run import -- ...` as a child process, with only the environment given (plus PATH). */
-function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'local/import/cli.ts'), ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: dir, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runCli = (args: string[], env: Record<string, string> = {}): Promise<CliRun> =>
+  runImportCli(args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: dir, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env } });
 
 /** The summary's figures from stdout. */
 function summaryOf(stdout: string): Record<string, number> {
