@@ -3,7 +3,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse }
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { USER_ID_PATTERN } from '../functions/domain/user-id';
+import { isUserId } from '../functions/domain/user-id';
 import { fault, type Envelope, type HttpResult } from '../functions/http/envelope';
 import { ADMIN_ROUTE_KEYS } from '../functions/http/admin-routes';
 import { lambdaContext, toApiGatewayEvent } from './api-gateway-event';
@@ -387,7 +387,7 @@ function parseUid(body: string): string | undefined {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
   const { uid } = parsed as { uid?: unknown };
   if (uid === undefined) return randomUUID();
-  return typeof uid === 'string' && USER_ID_PATTERN.test(uid) ? uid : undefined;
+  return isUserId(uid) ? uid : undefined;
 }
 
 /**

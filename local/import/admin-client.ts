@@ -79,8 +79,6 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
 
   return {
     async linkPhone(record) {
-      // "." and ".." are path steps to any URL parser: the request would reach another route.
-      if (record.uid === '.' || record.uid === '..') return { kind: 'rejected', reason: `uid "${record.uid}" cannot be sent in a URL path`, attempts: 0 };
       for (let tried = 1; ; tried++) {
         const outcome = await attempt(record);
         if (outcome.kind !== 'retry') return { ...outcome, attempts: tried };

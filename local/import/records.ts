@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream';
 import { parse, type CsvError } from 'csv-parse';
+import { isUserId, USER_ID_RULE } from '../../functions/domain/user-id';
 
 /**
  * The import's input, read lazily: one record a line, as JSON Lines or as
@@ -74,6 +75,8 @@ export function toRecord(fields: Readonly<Record<string, unknown>>, line: number
     if (value === undefined || value === null || value === '') return malformed(`missing ${name}`);
     if (typeof value !== 'string') return malformed(`${name} is not a string`);
   }
+  // The admin route's own rule, checked before sending: "." and ".." would reach another route.
+  if (!isUserId(uid)) return malformed(`uid is not ${USER_ID_RULE}`);
   // Absent, null or empty: the server's domestic default applies.
   const code = internationalCode === undefined || internationalCode === null || internationalCode === '' ? undefined : internationalCode;
   if (code !== undefined && typeof code !== 'string') return malformed('internationalCode is not a string');

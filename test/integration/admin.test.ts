@@ -141,6 +141,9 @@ describe('admin interface', () => {
       ['a slash, encoded', 'a/b'],
       ['a percent sign', '100%'],
       ['non-ASCII', 'ü'],
+      // Path steps: no client can send them in a URL path as a uid.
+      ['a single dot', '.'],
+      ['two dots', '..'],
     ])('400 "Invalid parameter: uid" for %s, on every route, writing nothing', async (_case, uid) => {
       const before = await h.snapshot();
       for (const [method, suffix] of [['GET', ''], ['PUT', ''], ['DELETE', ''], ['PUT', '/phone']] as const) {

@@ -21,6 +21,8 @@ import { neverLog } from '../support/log-hygiene';
 
 const ROOT = path.resolve(__dirname, '../..');
 const FAST_RETRY: RetrySettings = { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 };
+/** The reject reason of a uid outside the one uid rule: such a record is never sent. */
+const BAD_UID = 'uid is not 1 to 128 characters of [A-Za-z0-9._:@-], other than "." and ".."';
 
 interface Received {
   readonly method: string;
@@ -147,19 +149,19 @@ describe('import: reading the file', () => {
   it('JSON Lines: one PUT per record to /admin/v1/users/{uid}/phone with the JSON body, internationalCode only when given', async () => {
     const file = inputFile(
       'links.jsonl',
-      '\ufeff' + jsonl({ uid: 'team/a b', phone: '13800138001', internationalCode: '86' }, '', { uid: 'u:2@x', phone: '+85251234567' }) + '{"uid":"u-3","phone":"13800138003","internationalCode":null}\r\n',
+      '\ufeff' + jsonl({ uid: 'team_a.b', phone: '13800138001', internationalCode: '86' }, '', { uid: 'u:2@x', phone: '+85251234567' }) + '{"uid":"u-3","phone":"13800138003","internationalCode":null}\r\n',
     );
 
     const result = await importFile(file, stub.url).done;
 
     expect(counts(result)).toEqual({ read: 3, linked: 3, alreadyThere: 0, rejected: 0 });
     expect(stub.received.map((request) => request.url).sort()).toEqual([
-      '/admin/v1/users/team%2Fa%20b/phone',
+      '/admin/v1/users/team_a.b/phone',
       '/admin/v1/users/u%3A2%40x/phone',
       '/admin/v1/users/u-3/phone',
     ]);
     expect(sent(stub)).toEqual([
-      { method: 'PUT', uid: 'team/a b', contentType: 'application/json', body: { phone: '13800138001', internationalCode: '86' } },
+      { method: 'PUT', uid: 'team_a.b', contentType: 'application/json', body: { phone: '13800138001', internationalCode: '86' } },
       { method: 'PUT', uid: 'u-3', contentType: 'application/json', body: { phone: '13800138003' } },
       { method: 'PUT', uid: 'u:2@x', contentType: 'application/json', body: { phone: '+85251234567' } },
     ]);
@@ -169,16 +171,20 @@ describe('import: reading the file', () => {
   it('CSV: quoted fields, CRLF, a BOM, the header in any order; an empty internationalCode is absent', async () => {
     const file = inputFile(
       'links.csv',
-      '\ufeffphone,uid,internationalCode\r\n"138 0013 8001","a,b",86\r\n13800138002,"say ""hi""",\r\n\r\n"+852 5123 4567",c,\r\n',
+      '\ufeffphone,uid,internationalCode\r\n"138 0013 8001","a:b",86\r\n13800138002,"say ""hi""",\r\n\r\n"+852 5123 4567",c,\r\n"13800138006","a,b",86\r\n',
     );
 
     const result = await importFile(file, stub.url).done;
 
-    expect(counts(result)).toEqual({ read: 3, linked: 3, alreadyThere: 0, rejected: 0 });
+    expect(counts(result)).toEqual({ read: 4, linked: 2, alreadyThere: 0, rejected: 2 });
     expect(sent(stub).map(({ uid, body }) => ({ uid, body }))).toEqual([
-      { uid: 'a,b', body: { phone: '138 0013 8001', internationalCode: '86' } },
+      { uid: 'a:b', body: { phone: '138 0013 8001', internationalCode: '86' } },
       { uid: 'c', body: { phone: '+852 5123 4567' } },
-      { uid: 'say "hi"', body: { phone: '13800138002' } },
+    ]);
+    // Read whole, quotes and comma included, then refused by the uid rule before any request.
+    expect(rejectsOf(file)).toEqual([
+      { line: 3, reason: BAD_UID, record: { uid: 'say "hi"', phone: '13800138002', internationalCode: '' } },
+      { line: 6, reason: BAD_UID, record: { uid: 'a,b', phone: '13800138006', internationalCode: '86' } },
     ]);
   });
 
@@ -214,16 +220,19 @@ describe('import: reading the file', () => {
         { uid: 'good-10', phone: '13800138010' }, // 10
         { uid: 'x'.repeat(70_000), phone: '13800138011' }, // 11: too long to be a record, and not held
         { uid: 'good-12', phone: '13800138012' }, // 12
+        { uid: 'a b', phone: '13800138013' }, // 13
+        { uid: '..', phone: '13800138014' }, // 14
+        { uid: 'u'.repeat(129), phone: '13800138015' }, // 15
       ),
     );
 
     const result = await importFile(file, stub.url).done;
 
-    expect(counts(result)).toEqual({ read: 11, linked: 3, alreadyThere: 0, rejected: 8 });
+    expect(counts(result)).toEqual({ read: 14, linked: 3, alreadyThere: 0, rejected: 11 });
     expect(sent(stub).map((request) => request.uid)).toEqual(['good-1', 'good-10', 'good-12']);
     const rejects = rejectsOf(file);
-    expect(rejects.pop()).toEqual({ line: 11, reason: 'line longer than 65536 bytes', record: `{"uid":"${'x'.repeat(192)}…` });
-    expect(rejects).toEqual([
+    expect(rejects.filter(({ line }) => line === 11)).toEqual([{ line: 11, reason: 'line longer than 65536 bytes', record: `{"uid":"${'x'.repeat(192)}…` }]);
+    expect(rejects.filter(({ line }) => line !== 11)).toEqual([
       { line: 2, reason: 'not valid JSON', record: '{"uid": "broken", "phone": ' },
       { line: 4, reason: 'missing uid', record: { phone: '13800138003' } },
       { line: 5, reason: 'missing phone', record: { uid: 'no-phone' } },
@@ -231,6 +240,9 @@ describe('import: reading the file', () => {
       { line: 7, reason: 'not a JSON object', record: ['good-7', '13800138007'] },
       { line: 8, reason: 'internationalCode is not a string', record: { uid: 'code-number', phone: '13800138008', internationalCode: 86 } },
       { line: 9, reason: 'missing uid', record: { uid: '', phone: '13800138009' } },
+      { line: 13, reason: BAD_UID, record: { uid: 'a b', phone: '13800138013' } },
+      { line: 14, reason: BAD_UID, record: { uid: '..', phone: '13800138014' } },
+      { line: 15, reason: BAD_UID, record: { uid: 'u'.repeat(129), phone: '13800138015' } },
     ]);
     expect(result.rejectsFile).toBe(rejectsFileOf(file));
   });
@@ -256,11 +268,13 @@ describe('import: reading the file', () => {
 
     const result = await importFile(file, stub.url).done;
 
-    expect(counts(result)).toEqual({ read: 7, linked: 3, alreadyThere: 0, rejected: 4 });
-    expect(sent(stub).map((request) => request.uid)).toEqual(['good-2', 'multi\nline', 'x"y']);
+    expect(counts(result)).toEqual({ read: 7, linked: 1, alreadyThere: 0, rejected: 6 });
+    expect(sent(stub).map((request) => request.uid)).toEqual(['good-2']);
     expect(rejectsOf(file)).toEqual([
       { line: 3, reason: '2 columns where the header has 3', record: ['short', '13800138003'] },
+      { line: 5, reason: BAD_UID, record: { uid: 'multi\nline', phone: '13800138006', internationalCode: '86' } },
       { line: 7, reason: '4 columns where the header has 3', record: ['long', '13800138007', '86', 'extra'] },
+      { line: 8, reason: BAD_UID, record: { uid: 'x"y', phone: '13800138008', internationalCode: '86' } },
       { line: 9, reason: 'missing uid', record: { uid: '', phone: '13800138009', internationalCode: '86' } },
       { line: 10, reason: '2 columns where the header has 3', record: ['two\nlines', '13800138011'] },
     ]);
@@ -285,11 +299,11 @@ describe('import: what the admin route answers', () => {
       '/admin/v1/users/had-it/phone': ok(true),
       '/admin/v1/users/taken/phone': { status: 200, body: envelope(5002, 'Phone number already registered') },
       '/admin/v1/users/erased/phone': { status: 200, body: envelope(5033, 'User does not exist') },
-      '/admin/v1/users/bad%20uid/phone': { status: 200, body: envelope(400, 'Invalid parameter: uid') },
+      '/admin/v1/users/refused-uid/phone': { status: 200, body: envelope(400, 'Invalid parameter: uid') },
       '/admin/v1/users/not-found/phone': { status: 404, body: '<html>nothing here</html>' },
     };
     const stub = await startStub((request) => answers[request.url] ?? { status: 500, body: 'unexpected' });
-    const file = inputFile('answers.jsonl', jsonl(...['new', 'had-it', 'taken', 'erased', 'bad uid', 'not-found', '..'].map((uid) => ({ uid, phone: '13800138000' }))));
+    const file = inputFile('answers.jsonl', jsonl(...['new', 'had-it', 'taken', 'erased', 'refused-uid', 'not-found', '..'].map((uid) => ({ uid, phone: '13800138000' }))));
 
     const result = await importFile(file, stub.url).done;
     await stub.close();
@@ -298,11 +312,11 @@ describe('import: what the admin route answers', () => {
     expect(rejectsOf(file)).toEqual([
       { line: 3, reason: '5002 Phone number already registered', record: { uid: 'taken', phone: '13800138000' } },
       { line: 4, reason: '5033 User does not exist', record: { uid: 'erased', phone: '13800138000' } },
-      { line: 5, reason: '400 Invalid parameter: uid', record: { uid: 'bad uid', phone: '13800138000' } },
+      { line: 5, reason: '400 Invalid parameter: uid', record: { uid: 'refused-uid', phone: '13800138000' } },
       { line: 6, reason: "HTTP 404 <html>nothing here</html> (not the API's envelope)", record: { uid: 'not-found', phone: '13800138000' } },
-      { line: 7, reason: 'uid ".." cannot be sent in a URL path', record: { uid: '..', phone: '13800138000' } },
+      { line: 7, reason: BAD_UID, record: { uid: '..', phone: '13800138000' } },
     ]);
-    // ".." would have reached another route: it is never sent.
+    // ".." breaks the uid rule (it would reach another route): it is never sent.
     expect(stub.received).toHaveLength(6);
   });
 
@@ -563,7 +577,7 @@ describe('import: end to end on the local server', () => {
     expect(rejectsOf(file).map(({ line, reason }) => ({ line, reason }))).toEqual([
       { line: 2, reason: '5002 Phone number already registered' },
       { line: 3, reason: '5033 User does not exist' },
-      { line: 4, reason: '400 Invalid parameter: uid' },
+      { line: 4, reason: BAD_UID },
       { line: 5, reason: '5019 Phone number format incorrect' },
     ]);
     expect((await admin('GET', 'owner')).data).toMatchObject({ phone: owned });

@@ -177,6 +177,8 @@ describe('local server', () => {
       ['a uid with a space', '{"uid": "a b"}'],
       ['a uid with a slash', '{"uid": "a/b"}'],
       ['a uid of 129 characters', JSON.stringify({ uid: 'a'.repeat(129) })],
+      ['a uid of two dots', '{"uid": ".."}'],
+      ['a uid of one dot', '{"uid": "."}'],
     ])('answers 400 for %s', async (_case, body) => {
       expect(await post('/_local/users', body)).toEqual({
         status: 400,
@@ -213,6 +215,7 @@ describe('local server', () => {
       ['a body that is not JSON', 'uid=alice'],
       ['a uid with a space', '{"uid": "a b"}'],
       ['a uid of 129 characters', JSON.stringify({ uid: 'a'.repeat(129) })],
+      ['a uid of two dots', '{"uid": ".."}'],
     ])('answers 400 for %s', async (_case, body) => {
       expect(await post('/_local/tokens', body)).toMatchObject({ status: 400, body: envelope(400, 'Invalid parameter: uid') });
     });

@@ -7,6 +7,9 @@ import { createHarness, PHONE, type Answer, type Harness } from '../support/harn
 const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 const hour = () => Math.floor(Date.now() / 1000) + 3600;
 
+/** Uids outside the one uid rule (1-128 characters of `[A-Za-z0-9._:@-]`, other than `.` and `..`). */
+const UIDS_BREAKING_THE_RULE = ['user name', 'a/b', '.', '..', 'PHONE#+8613912345678', 'u'.repeat(129), 'ü', 'a%2Fb'];
+
 /**
  * Forged, stale and malformed tokens on every authenticated endpoint: each is
  * 5032 (5106 when there is no token at all), and not one reaches DynamoDB.
@@ -54,6 +57,10 @@ describe('token attacks', () => {
       garbage: 'definitely-not-a-jwt',
       'unicode garbage': '令牌.🙂.\u0000',
     };
+    // Genuine tokens, but for uids the admin interface could never address (nor erase): refused like forgeries.
+    for (const badUid of UIDS_BREAKING_THE_RULE) {
+      tokens[`genuine, but uid ${JSON.stringify(badUid)} breaks the uid rule`] = await h.tokenWithoutUser(badUid);
+    }
   });
   afterAll(() => h.close());
 

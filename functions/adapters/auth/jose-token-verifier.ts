@@ -1,5 +1,6 @@
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, type RemoteJWKSetOptions } from 'jose';
 import type { AuthConfig } from '../../config';
+import { isUserId } from '../../domain/user-id';
 import { count } from '../../observability';
 import { InvalidToken, type TokenVerifier } from '../../ports';
 
@@ -90,7 +91,8 @@ export class JoseTokenVerifier implements TokenVerifier {
     if (token.length > MAX_TOKEN_LENGTH) throw new InvalidToken('token too large');
     const payload = await this.verifiedPayload(token);
     const { uid, type } = payload;
-    if (typeof uid !== 'string' || uid === '' || uid.length > 128) throw new InvalidToken('no uid');
+    // A uid the admin interface could not address would be a user nobody can erase.
+    if (!isUserId(uid)) throw new InvalidToken('no uid, or one breaking the uid rule');
     if (type !== 'AccessToken') throw new InvalidToken('not an access token');
     // requiredClaims makes jose check that `exp` is there, a number, and in the future.
     return { uid, exp: payload.exp as number };
