@@ -151,6 +151,8 @@ describe('the login service key set, fetched over HTTP', () => {
     ['malformed JSON', { body: '{"keys": [{"kty": "EC",' }],
     ['an HTML error page', { contentType: 'text/html', body: '<html><body><h1>502 Bad Gateway</h1></body></html>' }],
     ['JSON that is not a key set', { body: '{"keys": "k1"}' }],
+    // jose takes it for a key set, in which no token's kid is found: every user would be refused (5032).
+    ['a key set with no keys at all', { body: '{"keys": []}' }],
   ])('answers HTTP 500 when the key set is %s', async (_, failing) => {
     const userInfo = userInfoEndpoint();
     answer = failing;
@@ -253,5 +255,25 @@ describe('the login service key set, fetched over HTTP', () => {
 
     clock.at(10 * 60_000);
     expect(await userInfo(await tokenSignedBy(k1))).toEqual({ status: 500, body: FAULT });
+  });
+
+  it('takes a key set with no keys for one that cannot be had: the last good set verifies until it is 10 minutes old, then 500', async () => {
+    const clock = clockAt(Date.now());
+    const userInfo = userInfoEndpoint();
+    expect((await userInfo(await tokenSignedBy(k1))).body.code).toBe(200);
+    answer = { body: '{"keys": []}' };
+
+    // A refetch (an unknown kid, past the cooldown) gets no keys: that token is our fault, and k1's still verify.
+    clock.at(60_000);
+    expect(await userInfo(await tokenSignedBy(k2))).toEqual({ status: 500, body: FAULT });
+    expect((await userInfo(await tokenSignedBy(k1))).body.code).toBe(200);
+    expect({ fetches, keySetFailures: keySetFailuresCounted() }).toEqual({ fetches: 2, keySetFailures: 1 });
+
+    // The last good set has aged out: every token waits for a set with keys, and is our fault until one comes.
+    clock.at(10 * 60_000);
+    expect(await userInfo(await tokenSignedBy(k1))).toEqual({ status: 500, body: FAULT });
+    answer = serving(k1, k2);
+    expect((await userInfo(await tokenSignedBy(k2))).body.code).toBe(200);
+    expect({ fetches, keySetFailures: keySetFailuresCounted() }).toEqual({ fetches: 4, keySetFailures: 2 });
   });
 });

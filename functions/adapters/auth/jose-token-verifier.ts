@@ -1,4 +1,15 @@
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, type RemoteJWKSetOptions } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  customFetch,
+  errors,
+  jwtVerify,
+  type FetchImplementation,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+  type RemoteJWKSetOptions,
+} from 'jose';
 import type { AuthConfig } from '../../config';
 import { isUserId } from '../../domain/user-id';
 import { count } from '../../observability';
@@ -31,6 +42,26 @@ export const KEY_SET_TIMING = {
 } satisfies KeySetTiming;
 
 /**
+ * jose takes `{"keys": []}` for a key set, and would refuse every token with
+ * it (5032), logging every app out for as long as it is served. Failing the
+ * fetch instead makes it an outage like any other: jose keeps the last good
+ * set, and a token it cannot verify without a new one is our fault (500).
+ */
+const fetchKeySetWithKeys: FetchImplementation = async (url, options) => {
+  const response = await fetch(url, options);
+  if (response.status === 200 && hasNoKeys(await response.clone().json().catch(() => undefined))) {
+    throw new errors.JWKSInvalid('The key set has no keys');
+  }
+  return response;
+};
+
+/** `{"keys": []}`: any other body, a valid key set or not, is left to jose. */
+function hasNoKeys(body: unknown): boolean {
+  const keys = (body as { keys?: unknown } | null | undefined)?.keys;
+  return Array.isArray(keys) && keys.length === 0;
+}
+
+/**
  * Everything jose throws about the token itself, the only errors that refuse
  * it (5032). An allow-list: any other error, such as a key set that could not
  * be had, or an error class a jose upgrade adds, is a fault and never logs
@@ -58,8 +89,8 @@ export class KeySetUnavailable extends Error {
 /**
  * Verifies the platform's access tokens with jose. The key set is built once
  * per container: a remote JWKS is fetched on first use and cached by jose
- * across invocations (see KEY_SET_TIMING). A failed fetch leaves the cached
- * set in place, but once the set is older than `cacheMaxAge` jose will not
+ * across invocations (see KEY_SET_TIMING). A failed fetch (a set with no
+ * keys included) leaves the cached set in place, but once the set is older than `cacheMaxAge` jose will not
  * verify with it: every token then waits for a successful fetch.
  */
 export class JoseTokenVerifier implements TokenVerifier {
@@ -73,7 +104,7 @@ export class JoseTokenVerifier implements TokenVerifier {
   ) {
     this.keys =
       'jwksUrl' in config.keys
-        ? createRemoteJWKSet(new URL(config.keys.jwksUrl), { ...KEY_SET_TIMING, ...timing })
+        ? createRemoteJWKSet(new URL(config.keys.jwksUrl), { ...KEY_SET_TIMING, ...timing, [customFetch]: fetchKeySetWithKeys })
         : createLocalJWKSet(JSON.parse(config.keys.jwksJson));
   }
 
