@@ -119,12 +119,16 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       // serve() answers a missing Host itself, with the envelope (Node's own 400 has an empty body).
       requireHostHeader: false,
     },
-    // serve() answers every fault itself; the catch is only a last guard so nothing can crash the server.
-    (req, res) => serve(req, res, options.app, routes, maxBodyBytes).catch(() => res.destroy()),
+    (req, res) => {
+      owe(res);
+      // serve() answers every fault itself; the catch is only a last guard so nothing can crash the server.
+      serve(req, res, options.app, routes, maxBodyBytes).catch(() => res.destroy());
+    },
   );
   server.on('clientError', answerClientError);
   // Without these listeners Node answers `Expect: <other than 100-continue>` with an empty 417, and drops CONNECT unanswered.
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    owe(res);
     req.resume();
     writeResult(res, hostRefusal(req) ?? envelope(417, 'Expectation failed'), true);
   });
@@ -220,19 +224,34 @@ function hostRefusal(req: IncomingMessage): HttpResult | undefined {
 
 /**
  * Node's parser refused the request (or the client went away): there is no
- * request object, so the answer goes straight onto the socket. The error's
- * raw packet is never logged: it may hold a token.
+ * request object, so the answer goes straight onto the socket, and closes
+ * it. The requests pipelined ahead of the refused one were read and are
+ * being served: their answers go first, in order, so the 400 waits for
+ * them. The error's raw packet is never logged: it may hold a token.
  */
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   const reason = error.code ?? 'unknown';
-  if (CLIENT_GONE.has(reason) || !socket.writable || answerUnderway.has(socket)) {
+  if (CLIENT_GONE.has(reason)) {
     serverLog.debug('Client disconnected', { reason });
     socket.destroy();
     return;
   }
+  // The parser stays failed: each further chunk from the client raises the error again.
+  if (refusing.has(socket)) return;
+  if (!socket.writable) {
+    serverLog.debug('Client disconnected', { reason });
+    socket.destroy();
+    return;
+  }
+  refusing.add(socket);
   const result = CLIENT_ERROR_ANSWERS[reason]?.() ?? envelope(400, 'Bad request');
   serverLog.debug('Malformed request refused', { reason, status: result.statusCode });
-  writeRaw(socket, result);
+  // A request not read whole is the refused one itself: waited for only if its answer is under way.
+  const ahead = [...(owedAnswers.get(socket) ?? [])].filter((res) => res.req.complete || res.headersSent);
+  void Promise.all(ahead.map((res) => new Promise((resolve) => res.once('close', resolve)))).then(() => {
+    // An answer that closed the connection (413, a refused Host, a client gone) leaves nothing to add.
+    if (socket.writable) writeRaw(socket, result);
+  });
 }
 
 /** The client closed or reset the connection, possibly mid-request: nobody is left to answer. */
@@ -244,10 +263,21 @@ const CLIENT_ERROR_ANSWERS: Record<string, () => HttpResult> = {
 };
 
 /**
- * Sockets whose response is being written: a parser error on them (a
- * pipelined request after this one) must not write a response into it.
+ * The answers each connection still owes, in the order its requests came:
+ * Node writes pipelined answers in that order, one after the other.
  */
-const answerUnderway = new WeakSet<Duplex>();
+const owedAnswers = new WeakMap<Duplex, Set<ServerResponse>>();
+
+function owe(res: ServerResponse): void {
+  const socket = res.req.socket;
+  const owed = owedAnswers.get(socket) ?? new Set<ServerResponse>();
+  owedAnswers.set(socket, owed);
+  owed.add(res);
+  res.once('close', () => owed.delete(res));
+}
+
+/** Connections whose parser error is answered already, or will be once the answers ahead of it are out. */
+const refusing = new WeakSet<Duplex>();
 
 /** A whole HTTP response written on a bare socket, which is then closed. */
 function writeRaw(socket: Duplex, result: HttpResult): void {
@@ -345,11 +375,6 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<string | type
 }
 
 function writeResult(res: ServerResponse, result: HttpResult, closeConnection: boolean): void {
-  const socket = res.socket;
-  if (socket) {
-    answerUnderway.add(socket);
-    res.once('finish', () => answerUnderway.delete(socket));
-  }
   const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body, 'utf8');
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -74,6 +75,33 @@ function rawExchange(port: number, request: string, whenWritten?: (socket: Retur
     });
     socket.write(request, () => whenWritten?.(socket));
   });
+}
+
+/**
+ * Writes `requests` (several, pipelined) in one go on a fresh connection and
+ * reads every answer until the server closes it: each answer is framed by
+ * its Content-Length, as this server always sends one.
+ */
+async function rawAnswers(port: number, requests: string): Promise<RawAnswer[]> {
+  const socket = connect(port, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  socket.write(requests);
+  await once(socket, 'close');
+  const answers: RawAnswer[] = [];
+  let rest = Buffer.concat(chunks);
+  while (rest.length > 0) {
+    const headEnd = rest.indexOf('\r\n\r\n');
+    if (headEnd === -1) throw new Error(`an answer cut short: ${JSON.stringify(rest.toString('utf8'))}`);
+    const [statusLine = '', ...headerLines] = rest.subarray(0, headEnd).toString('latin1').split('\r\n');
+    const headers = Object.fromEntries(headerLines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+    const length = Number(headers['content-length']);
+    if (!Number.isInteger(length)) throw new Error(`an answer without a Content-Length: ${statusLine}`);
+    const bodyEnd = headEnd + 4 + length;
+    answers.push({ status: Number(/^HTTP\/1\.1 (\d{3}) /.exec(statusLine)?.[1]), headers, body: rest.subarray(headEnd + 4, bodyEnd).toString('utf8') });
+    rest = rest.subarray(bodyEnd);
+  }
+  return answers;
 }
 
 /** The answer as the envelope, with the status and content type it came with. */
@@ -517,6 +545,35 @@ describe('local server: an edge for what reaches it', () => {
     const [, second = ''] = (answer as RawAnswer).body.split('{"status":"ok"}');
     expect(second).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     expect(JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4))).toEqual(envelope(400, 'Bad request'));
+  });
+
+  it.each([
+    ['a request line that is no request line', 'GARBAGE\r\n\r\n'],
+    ['a chunk size that is not hex', `POST ${SEND_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nphone=1\r\n0\r\n\r\n`],
+  ])('answers the requests pipelined ahead of a malformed one (%s) in order, then the 400, then closes', async (_case, malformed) => {
+    const uid = `pipelined-${randomUUID()}`;
+    const register = `{"uid":"${uid}"}`;
+    const pipelined =
+      `POST /_local/users HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${register.length}\r\n\r\n${register}` +
+      'GET /_local/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' +
+      malformed;
+
+    const answers = await rawAnswers(port, pipelined);
+
+    expect(answers.map(({ status, body }) => ({ status, body: JSON.parse(body) as unknown }))).toEqual([
+      { status: 200, body: { uid, accessToken: expect.any(String) } },
+      { status: 200, body: { status: 'ok' } },
+      { status: 400, body: envelope(400, 'Bad request') },
+    ]);
+    expect(answers.at(-1)?.headers.connection).toBe('close');
+    // The first request was applied, and its answer said so.
+    expect((await call(started.server.url, 'GET', `/admin/v1/users/${uid}`)).body).toMatchObject({ code: 200, data: { exists: true } });
+  });
+
+  it('answers a request refused before its malformed body is read once: the refusal, then the close, no 400 after it', async () => {
+    const refusedWithBrokenBody = `POST ${SEND_PATH} HTTP/1.1\r\nHost: evil.example\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nphone=1\r\n0\r\n\r\n`;
+    const answers = await rawAnswers(port, refusedWithBrokenBody);
+    expect(answers.map(({ status, body }) => ({ status, body: JSON.parse(body) as unknown }))).toEqual([{ status: 403, body: envelope(403, 'Forbidden') }]);
   });
 
   it('answers an unknown expectation with 417 and the envelope', async () => {
