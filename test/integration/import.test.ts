@@ -561,7 +561,7 @@ describe('import: end to end on the local server', () => {
     expect((await admin('GET', 'e2e-7')).data).toMatchObject({ uid: 'e2e-7', phone: records[7]!.phone, internationalCode: '86', exists: true });
   });
 
-  it('rejects a phone linked to another uid (5002), an erased uid (5033), a bad uid (400) and no mobile (5019), and exits 1', async () => {
+  it('rejects a phone linked to another uid (5002), an erased uid (5033), a uid breaking the uid rule (never sent) and no mobile (5019), and exits 1', async () => {
     const owned = mobile(2, 1);
     expect((await admin('PUT', 'owner', { phone: owned, internationalCode: '86' })).code).toBe(200);
     expect((await admin('DELETE', 'gone')).code).toBe(200);
