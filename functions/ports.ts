@@ -148,11 +148,18 @@ export interface PhoneLinks {
  */
 export interface SmsSender {
   /**
-   * Resolves once the provider accepted the message. Throws SmsRefused when
-   * the provider answered that it will not deliver it; any other error is
-   * an unknown outcome: the SMS may have reached the phone.
+   * Resolves once the provider accepted the message, with what it said of
+   * it. Throws SmsRefused when the provider answered that it will not
+   * deliver it; any other error is an unknown outcome: the SMS may have
+   * reached the phone.
    */
-  send(to: string, text: string): Promise<void>;
+  send(to: string, text: string): Promise<SentSms>;
+}
+
+/** A message the provider accepted. */
+export interface SentSms {
+  /** The provider's id of the message, by which a conversion can be reported to it later (SmsFeedback). */
+  readonly messageId?: string;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { PublishCommand, SNSClient, SNSServiceException } from '@aws-sdk/client-sns';
 import type { SmsConfig } from '../../config';
 import { maskPhone } from '../../observability';
-import { SmsRefused, type SmsSender } from '../../ports';
+import { SmsRefused, type SentSms, type SmsSender } from '../../ports';
 import { clientConfig } from '../aws/client-config';
 
 /**
@@ -40,9 +40,9 @@ export class SnsSmsSender implements SmsSender {
     private readonly client = new SNSClient(clientConfig('sns')),
   ) {}
 
-  async send(to: string, text: string): Promise<void> {
+  async send(to: string, text: string): Promise<SentSms> {
     try {
-      await this.client.send(
+      const { MessageId } = await this.client.send(
         new PublishCommand({
           PhoneNumber: to,
           Message: text,
@@ -53,6 +53,7 @@ export class SnsSmsSender implements SmsSender {
           },
         }),
       );
+      return { messageId: MessageId };
     } catch (error) {
       // SNS names the number in some messages ("+86... is not valid to publish to"); the logs must not.
       if (isDefiniteRefusal(error)) {
