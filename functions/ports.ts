@@ -162,6 +162,22 @@ export interface SentSms {
   readonly messageId?: string;
 }
 
+/** A conversion report, as the provider took it: 'rejected' when it never will (a message it does not know, or takes no feedback for). */
+export type FeedbackOutcome = 'reported' | 'rejected';
+
+/**
+ * Message feedback: tells the SMS provider that a message reached its phone,
+ * which a code used proves. Off the request's path.
+ */
+export interface SmsFeedback {
+  /**
+   * Reports the message (SentSms.messageId) as received. Throws when the
+   * outcome is unknown (throttling, a fault of the provider, a timeout), for
+   * the caller to try again: reporting the same message twice is harmless.
+   */
+  reportConverted(messageId: string): Promise<FeedbackOutcome>;
+}
+
 /**
  * Thrown by an SmsSender when the provider definitely refused the message
  * (an invalid or opted-out number, a request it does not accept): nothing
