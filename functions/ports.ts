@@ -148,11 +148,34 @@ export interface PhoneLinks {
  */
 export interface SmsSender {
   /**
-   * Resolves once the provider accepted the message. Throws SmsRefused when
-   * the provider answered that it will not deliver it; any other error is
-   * an unknown outcome: the SMS may have reached the phone.
+   * Resolves once the provider accepted the message, with what it said of
+   * it. Throws SmsRefused when the provider answered that it will not
+   * deliver it; any other error is an unknown outcome: the SMS may have
+   * reached the phone.
    */
-  send(to: string, text: string): Promise<void>;
+  send(to: string, text: string): Promise<SentSms>;
+}
+
+/** A message the provider accepted. */
+export interface SentSms {
+  /** The provider's id of the message, by which a conversion can be reported to it later (SmsFeedback). */
+  readonly messageId?: string;
+}
+
+/** A conversion report, as the provider took it: 'rejected' when it never will (a message it does not know, or takes no feedback for). */
+export type FeedbackOutcome = 'reported' | 'rejected';
+
+/**
+ * Message feedback: tells the SMS provider that a message reached its phone,
+ * which a code used proves. Off the request's path.
+ */
+export interface SmsFeedback {
+  /**
+   * Reports the message (SentSms.messageId) as received. Throws when the
+   * outcome is unknown (throttling, a fault of the provider, a timeout), for
+   * the caller to try again: reporting the same message twice is harmless.
+   */
+  reportConverted(messageId: string): Promise<FeedbackOutcome>;
 }
 
 /**

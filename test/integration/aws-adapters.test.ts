@@ -18,10 +18,11 @@ describe('SnsSmsSender', () => {
   const sender = (endpoint: string, senderId?: string) =>
     new SnsSmsSender({ senderId }, new SNSClient({ ...clientConfig('sns', { endpoint }), region: 'eu-west-1' }));
 
-  it('publishes a transactional SMS straight to the number, with the sender id when set', async () => {
+  it('publishes a transactional SMS straight to the number, with the sender id when set, and answers SNS\'s MessageId', async () => {
     const sns = await stubService(published);
-    await sender(sns.endpoint, 'PHONELINK').send(TO, 'Your code is 123456');
+    const sent = await sender(sns.endpoint, 'PHONELINK').send(TO, 'Your code is 123456');
     await sns.close();
+    expect(sent).toEqual({ messageId: 'm-1' });
     expect(sns.received).toHaveLength(1);
     const form = Object.fromEntries(new URLSearchParams(sns.received[0]));
     expect(form).toMatchObject({ Action: 'Publish', PhoneNumber: TO, Message: 'Your code is 123456' });

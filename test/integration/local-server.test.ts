@@ -257,10 +257,10 @@ describe('local server', () => {
 
     const outbox = await get('/_local/outbox?phone=%2B8613800138000');
     expect(outbox.status).toBe(200);
-    const messages = outbox.body.messages as { to: string; text: string; sentAt: string }[];
+    const messages = outbox.body.messages as { to: string; text: string; sentAt: string; messageId: string }[];
     expect(messages).toHaveLength(1);
     const [message] = messages;
-    expect(message).toEqual({ to: '+8613800138000', text: expect.any(String), sentAt: expect.any(String) });
+    expect(message).toEqual({ to: '+8613800138000', text: expect.any(String), sentAt: expect.any(String), messageId: expect.stringMatching(/^outbox-\d+$/) });
     expect(new Date(message!.sentAt).toISOString()).toBe(message!.sentAt);
     const linked = await post(`${LINK_PATH}?${new URLSearchParams({ phone: PHONE, code: codeIn(messages), internationalCode: '86' })}`, undefined, {
       Authorization: `Bearer ${accessToken}`,
@@ -335,9 +335,11 @@ describe('local server', () => {
     ])('finds the messages with %s, oldest first', async (_case, phone) => {
       const answer = await get(`/_local/outbox?phone=${phone}`);
       expect(answer.status).toBe(200);
-      const messages = answer.body.messages as { to: string; sentAt: string }[];
+      const messages = answer.body.messages as { to: string; sentAt: string; messageId: string }[];
       expect(messages.map((message) => message.to)).toEqual(['+8613900139000', '+8613900139000']);
       expect(messages[0]!.sentAt <= messages[1]!.sentAt).toBe(true);
+      // Each with an id of its own, as a provider gives: what a conversion would be reported by.
+      expect(new Set(messages.map((message) => message.messageId)).size).toBe(2);
     });
 
     it('answers an empty list for a number nothing was sent to', async () => {

@@ -54,3 +54,21 @@ export const neverAnswers: Reply = () => undefined;
 
 /** The SMS text of a Publish the stub received (answered or not). */
 export const messageOf = (body: string | undefined): string => new URLSearchParams(body ?? '').get('Message') ?? '';
+
+const AWS_JSON_1_0 = { 'content-type': 'application/x-amz-json-1.0' };
+
+/** End User Messaging (AWS JSON 1.0) accepting the call: `answer` is the output, such as SendTextMessage's `{ MessageId }`. */
+export const smsVoiceAnswer =
+  (answer: Record<string, unknown>): Reply =>
+  (_request, res) => {
+    res.writeHead(200, AWS_JSON_1_0);
+    res.end(JSON.stringify(answer));
+  };
+
+/** End User Messaging answering an error in AWS JSON 1.0: `__type` names it; `members` are its fields (Reason, ResourceType, ...). */
+export const smsVoiceError =
+  (status: number, type: string, message: string, members: Record<string, unknown> = {}): Reply =>
+  (_request, res) => {
+    res.writeHead(status, AWS_JSON_1_0);
+    res.end(JSON.stringify({ __type: `com.amazonaws.pinpointsmsvoicev2#${type}`, Message: message, ...members }));
+  };

@@ -11,12 +11,15 @@ import { REQUEST_BUDGET_MS } from '../../functions/request-budget';
  */
 const dynamodb = longestCallMs('dynamodb');
 const sns = longestCallMs('sns');
+const smsVoice = longestCallMs('smsVoice');
 
 const longestPaths: Record<string, number> = {
   // The issue transaction, the Publish refused at its timeout, the withdraw
   // transaction finding a newer code, then the counts taken back alone.
   'sendPhoneSmsCode, the provider refuses': dynamodb + sns + dynamodb + dynamodb,
   'sendPhoneSmsCode, the outcome unknown': dynamodb + sns,
+  'sendPhoneSmsCode over End User Messaging, the provider refuses': dynamodb + smsVoice + dynamodb + dynamodb,
+  'sendPhoneSmsCode over End User Messaging, the outcome unknown': dynamodb + smsVoice,
   'sendPhoneSmsCode, a limit reached: the refused transaction, then the nonce alone': dynamodb + dynamodb,
   'relationPhone: BatchGetItem, then TransactWriteItems (or the wrong try)': dynamodb + dynamodb,
   'deletePhoneRelation: the user, the code, then TransactWriteItems': dynamodb + dynamodb + dynamodb,
@@ -26,10 +29,11 @@ const longestPaths: Record<string, number> = {
 };
 
 describe('the request budget', () => {
-  it('still rides out a blip: DynamoDB and Secrets Manager calls are retried, a Publish is sent once', () => {
+  it('still rides out a blip: DynamoDB and Secrets Manager calls are retried, a Publish or a SendTextMessage is sent once', () => {
     expect(CLIENT_SETTINGS.dynamodb.maxAttempts).toBeGreaterThanOrEqual(2);
     expect(CLIENT_SETTINGS.secretsManager.maxAttempts).toBeGreaterThanOrEqual(2);
     expect(CLIENT_SETTINGS.sns.maxAttempts).toBe(1);
+    expect(CLIENT_SETTINGS.smsVoice.maxAttempts).toBe(1);
   });
 
   it.each(Object.entries(longestPaths))('%s fits in the budget', (_path, longest) => {

@@ -35,6 +35,12 @@ export const CLIENT_SETTINGS = {
   // token: sent again after a timeout it could text the user twice, so it
   // is sent once, and a failure answers 5059 (the app may ask again).
   sns: { maxAttempts: 1, connectionTimeout: 500, requestTimeout: 2_000 },
+  // End User Messaging SMS (SendTextMessage), for the same reasons as SNS: no
+  // request token, so a retry after a timeout could text the user twice.
+  smsVoice: { maxAttempts: 1, connectionTimeout: 500, requestTimeout: 2_000 },
+  // PutMessageFeedback, off the request's path: marking a message RECEIVED
+  // twice changes nothing, so the SDK may retry throttling, 5xx, timeouts.
+  smsVoiceFeedback: { maxAttempts: 3, connectionTimeout: 1_000, requestTimeout: 2_000 },
   // Read at cold start and when the cache expires; a read is safe to repeat.
   secretsManager: { maxAttempts: 2, connectionTimeout: 500, requestTimeout: 1_000 },
 } as const satisfies Record<string, ClientSettings>;
@@ -46,7 +52,7 @@ export type AwsService = keyof typeof CLIENT_SETTINGS;
  * (1 for the second attempt): a random share of a base that doubles with
  * each retry. Throttling has the largest base; other errors pause far less.
  * The SDK may stretch a pause to a Retry-After header, which DynamoDB and
- * Secrets Manager do not send (and SNS is never retried).
+ * Secrets Manager do not send (and SNS and SendTextMessage are never retried).
  */
 export const longestRetryPauseMs = (retry: number): number => 1_000 * 2 ** (retry - 1);
 

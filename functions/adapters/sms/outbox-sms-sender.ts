@@ -1,9 +1,11 @@
-import type { SmsSender } from '../../ports';
+import type { SentSms, SmsSender } from '../../ports';
 
 export interface OutboxMessage {
   readonly to: string;
   readonly text: string;
   readonly sentAt: string;
+  /** Made up here, as a provider would give one: `outbox-<n>`, the n-th message since start. */
+  readonly messageId: string;
 }
 
 /**
@@ -21,10 +23,11 @@ export class OutboxSmsSender implements SmsSender {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async send(to: string, text: string): Promise<void> {
-    const message = { to, text, sentAt: new Date(this.now()).toISOString() };
+  async send(to: string, text: string): Promise<SentSms> {
+    const message = { to, text, sentAt: new Date(this.now()).toISOString(), messageId: `outbox-${this.messages.length + 1}` };
     this.messages.push(message);
     this.print(`[sms] to ${to}: ${text}`);
+    return { messageId: message.messageId };
   }
 
   /** Oldest first. */

@@ -1,8 +1,8 @@
 import { PublishCommand, SNSClient, SNSServiceException } from '@aws-sdk/client-sns';
 import type { SmsConfig } from '../../config';
-import { maskPhone } from '../../observability';
-import { SmsRefused, type SmsSender } from '../../ports';
+import { SmsRefused, type SentSms, type SmsSender } from '../../ports';
 import { clientConfig } from '../aws/client-config';
+import { maskedNumberIn, withNumberMasked } from './number-masking';
 
 /**
  * Client faults that are no verdict on the message: SNS shedding load, or a
@@ -40,9 +40,9 @@ export class SnsSmsSender implements SmsSender {
     private readonly client = new SNSClient(clientConfig('sns')),
   ) {}
 
-  async send(to: string, text: string): Promise<void> {
+  async send(to: string, text: string): Promise<SentSms> {
     try {
-      await this.client.send(
+      const { MessageId } = await this.client.send(
         new PublishCommand({
           PhoneNumber: to,
           Message: text,
@@ -53,22 +53,13 @@ export class SnsSmsSender implements SmsSender {
           },
         }),
       );
+      return { messageId: MessageId };
     } catch (error) {
       // SNS names the number in some messages ("+86... is not valid to publish to"); the logs must not.
       if (isDefiniteRefusal(error)) {
-        throw new SmsRefused(`SNS refused the Publish: ${error.name} (HTTP ${error.$metadata.httpStatusCode}): ${masked(error.message, to)}`);
+        throw new SmsRefused(`SNS refused the Publish: ${error.name} (HTTP ${error.$metadata.httpStatusCode}): ${maskedNumberIn(error.message, to)}`);
       }
       throw withNumberMasked(error, to);
     }
   }
-}
-
-/** The text with the number, with or without its `+`, masked. */
-const masked = (text: string, to: string): string => text.split(to).join(maskPhone(to)).split(to.replace(/^\+/, '')).join(maskPhone(to));
-
-function withNumberMasked(error: unknown, to: string): unknown {
-  if (!(error instanceof Error)) return error;
-  error.message = masked(error.message, to);
-  if (error.stack) error.stack = masked(error.stack, to);
-  return error;
 }
