@@ -19,10 +19,12 @@
  * USER_DOMAIN if not the default) to check the signed send too.
  *
  * Needs Chromium: `apt-get install chromium` on Debian, or CHROMIUM_PATH.
+ * Without one it exits 2 at once, saying so; a failed check exits 1.
  * Not part of `npm test`: CI does not need a browser.
  */
 import { randomInt } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -187,7 +189,19 @@ async function run(context: BrowserContext, target: Target): Promise<void> {
   check(problems.length === 0, `the page had problems:\n  ${problems.join('\n  ')}`);
 }
 
+/** What to do when there is no browser: said before anything starts, instead of Playwright's "executable doesn't exist". */
+const NO_BROWSER_HELP = [
+  'Install Chromium (Debian and Ubuntu: `sudo apt-get install chromium`),',
+  'or set CHROMIUM_PATH to a Chromium or Chrome executable: CHROMIUM_PATH=/path/to/chrome npm run docs:check',
+].join('\n');
+
 async function main(): Promise<void> {
+  try {
+    await access(CHROMIUM, constants.X_OK);
+  } catch {
+    console.error(`Docs check needs Chromium, and there is none at ${CHROMIUM}${process.env.CHROMIUM_PATH ? ' (CHROMIUM_PATH)' : ''}.\n${NO_BROWSER_HELP}`);
+    process.exit(2);
+  }
   const given = process.argv[2]?.replace(/\/+$/, '');
   const target: Target = given
     ? { base: given, userDomain: process.env.USER_DOMAIN ?? 'local.phonelink', secret: process.env.USER_DOMAIN_SECRET, stop: async () => undefined }
