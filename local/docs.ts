@@ -108,7 +108,7 @@ const PAGE = `<!doctype html>
       With it, this page signs <b>sendPhoneSmsCode</b> for you: on Execute it replaces <code>random</code>,
       <code>ts</code> and <code>signature</code> with a fresh nonce, the time now and
       sha256(phone + codeType + random + ts + secret), computed in this browser. The code arrives in
-      <code>/_local/outbox?phone=%2B86&lt;phone&gt;</code> and in the terminal of <code>npm start</code>.</p>
+      <code>/_local/outbox?phone=&lt;phone&gt;&amp;internationalCode=&lt;internationalCode&gt;</code> and in the terminal of <code>npm start</code>.</p>
     <p>The <b>Admin</b> operations need no authorization here (this server listens on loopback only);
       in a deployment they take AWS SigV4 signatures, which this page cannot make.</p>
   </section>
