@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -47,7 +47,10 @@ interface Stub {
 const envelope = (code: number, msg: string, data: Record<string, unknown> | null = null) => ({ code, msg, extMsg: '', data });
 const ok = (alreadyLinked = false): Reply => ({ status: 200, body: envelope(200, 'Phone number linked successfully', { alreadyLinked }) });
 
-/** A stand-in for the admin route on loopback: `reply` gets each request and how many times its URL came before (0 the first time). */
+/**
+ * A stand-in for the admin route on loopback: `reply` gets each request and how many times its URL came before (0 the first time).
+ * The import's reachability probe (`GET /`) is answered 404 and not recorded.
+ */
 async function startStub(reply: (request: Received, earlier: number) => Reply | Promise<Reply> = () => ok()): Promise<Stub> {
   const received: Received[] = [];
   let open = 0;
@@ -56,6 +59,7 @@ async function startStub(reply: (request: Received, earlier: number) => Reply | 
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      if (req.method === 'GET' && req.url === '/') return res.writeHead(404).end();
       const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
       const earlier = received.filter((other) => other.url === request.url).length;
       received.push(request);
@@ -83,6 +87,15 @@ async function startStub(reply: (request: Received, earlier: number) => Reply | 
         server.close(() => resolve());
       }),
   };
+}
+
+/** A loopback URL that refuses connections: a port just freed. */
+async function refusingUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
 }
 
 let dir: string;
@@ -352,7 +365,43 @@ describe('import: what the admin route answers', () => {
   });
 });
 
+describe('import: a server out of reach', () => {
+  it('that goes away mid-run stops the run (cannot reach), rejects no record for it and leaves the earlier rejects file alone', async () => {
+    let answered = 0;
+    const stub = await startStub(async () => {
+      answered += 1;
+      if (answered === 2) await stub.close();
+      return ok();
+    });
+    const file = inputFile('gone.jsonl', jsonl(...Array.from({ length: 50 }, (_, i) => ({ uid: `gone-${i}`, phone: '13800138000' }))));
+    writeFileSync(rejectsFileOf(file), 'an earlier run\'s rejects\n');
+
+    const result = await importFile(file, stub.url, 1).done;
+
+    expect(result.fatal).toMatch(new RegExp(`^cannot reach ${stub.url} \\(network error: ECONNREFUSED, after ${FAST_RETRY.attempts} attempts\\)$`));
+    expect(result.stats.rejected).toBe(0);
+    expect(result.stats.read).toBeLessThan(50);
+    expect(readFileSync(rejectsFileOf(file), 'utf8')).toBe('an earlier run\'s rejects\n');
+  });
+});
+
 describe('import: the command', () => {
+  it('exits 2 at once when nothing answers at the URL: "cannot reach <url>", nothing read, the earlier rejects file left alone', async () => {
+    const url = await refusingUrl();
+    const file = inputFile('nobody.jsonl', jsonl({ uid: 'a', phone: '13800138001' }, 'not json'));
+    writeFileSync(rejectsFileOf(file), 'an earlier run\'s rejects\n');
+
+    const [run, local] = await Promise.all([runCli([file, '--url', url]), runCli([file, '--url', `${url}/prod/`])]);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`import: cannot reach ${url} (network error: ECONNREFUSED). Check --url.`);
+    expect(run.stdout).toBe('');
+    expect(local.code).toBe(2);
+    expect(local.stderr).toContain(`cannot reach ${url}/prod (`);
+    expect(readFileSync(rejectsFileOf(file), 'utf8')).toBe('an earlier run\'s rejects\n');
+    expect(readdirSync(dir).filter((name) => name.includes('nobody') && name.endsWith('.partial'))).toEqual([]);
+  });
+
   it('exits 0 when nothing is rejected and 1 when anything is; the rejects file is the last run\'s', async () => {
     const stub = await startStub((request) => (request.url.includes('taken') ? { status: 200, body: envelope(5002, 'Phone number already registered') } : ok()));
     const file = inputFile('run.jsonl', jsonl({ uid: 'a', phone: '13800138001' }, { uid: 'taken', phone: '13800138002' }, 'not json'));
@@ -378,6 +427,7 @@ describe('import: the command', () => {
   it('stops with exit 2 on HTTP 403: no further record is sent', async () => {
     const stub = await startStub(() => ({ status: 403, body: { message: 'Forbidden' } }));
     const file = inputFile('forbidden.jsonl', jsonl(...Array.from({ length: 200 }, (_, i) => ({ uid: `u-${i}`, phone: '13800138000' }))));
+    writeFileSync(rejectsFileOf(file), 'an earlier run\'s rejects\n');
 
     const run = await runCli([file, '--url', stub.url, '--concurrency', '2']);
     await stub.close();
@@ -387,6 +437,8 @@ describe('import: the command', () => {
     expect(run.stderr).toContain('execute-api:Invoke');
     expect(stub.received.length).toBeLessThanOrEqual(3);
     expect(summaryOf(run.stdout).rejected).toBe(0);
+    // Stopped early with nothing rejected: the earlier rejects are still outstanding.
+    expect(readFileSync(rejectsFileOf(file), 'utf8')).toBe('an earlier run\'s rejects\n');
   });
 
   it('exits 2 on bad arguments, an unreadable file or no region to sign for; --help prints the usage', async () => {
@@ -585,4 +637,5 @@ describe('import: end to end on the local server', () => {
     // No internationalCode: the server's domestic default (86).
     expect((await admin('GET', 'fine')).data).toMatchObject({ phone: mobile(2, 5), internationalCode: '86' });
   });
+
 });
