@@ -35,7 +35,8 @@ Options:
 
 Each rejected record (malformed, or refused: 5002 phone linked to another uid, 5019,
 5021, 5033, 400) goes to <file>.rejects.jsonl as {"line", "reason", "record"}. That file
-is replaced at the end of each run that rejects
+can be imported as it is, once its records are fixed: npm run import -- <file>.rejects.jsonl
+(each line's "record" is what is sent). It is replaced at the end of each run that rejects
 something, removed by a run through the whole file that rejects nothing, and left alone by
 a run that stops early with nothing rejected or never starts. Running again is safe:
 records in place count as "already there".
@@ -173,6 +174,9 @@ async function main(argv: readonly string[]): Promise<number> {
   progress.stop();
 
   console.log(summary(result));
+  if (result.rejectsFile) {
+    console.error(`import: to retry the rejected records, fix them in ${result.rejectsFile} and import that file as it is, with the same options: npm run import -- ${result.rejectsFile}`);
+  }
   if (result.fatal !== undefined) {
     console.error(`import: stopped: ${result.fatal}`);
     return 2;

@@ -293,6 +293,35 @@ describe('import: reading the file', () => {
     ]);
   });
 
+  it('reads a rejects file as it is: each line\'s record is sent, one that is still no object is rejected again', async () => {
+    const file = inputFile(
+      'links.jsonl.rejects.jsonl',
+      jsonl(
+        { line: 3, reason: '5019 Phone number format incorrect', record: { uid: 'fixed-1', phone: '13800138001', internationalCode: '86' } },
+        { line: 7, reason: '2 columns where the header has 3', record: ['short', '13800138003'] },
+        { line: 9, reason: 'not valid JSON', record: '{"uid": "broken", ' },
+        { line: 12, reason: 'missing phone', record: { uid: 'still-no-phone' } },
+        // A record of its own that happens to carry a "record" key is a record, not a rejects-file line.
+        { uid: 'plain', phone: '13800138005', record: 'kept as an unknown key' },
+      ),
+    );
+
+    const result = await importFile(file, stub.url).done;
+
+    expect(counts(result)).toEqual({ read: 5, linked: 2, alreadyThere: 0, rejected: 3 });
+    expect(sent(stub).map(({ uid, body }) => ({ uid, body }))).toEqual([
+      { uid: 'fixed-1', body: { phone: '13800138001', internationalCode: '86' } },
+      { uid: 'plain', body: { phone: '13800138005' } },
+    ]);
+    // Rejected again as the inner record, never nested one level deeper.
+    const notAnObject = 'a rejects-file line whose "record" is not a JSON object: write it as {"uid", "phone", "internationalCode"}';
+    expect(rejectsOf(file)).toEqual([
+      { line: 2, reason: notAnObject, record: ['short', '13800138003'] },
+      { line: 3, reason: notAnObject, record: '{"uid": "broken", ' },
+      { line: 4, reason: 'missing phone', record: { uid: 'still-no-phone' } },
+    ]);
+  });
+
   it('CSV: a quote left open stops the run at its line, after every record before it', async () => {
     const rows = Array.from({ length: 20 }, (_, i) => `before-${i},1380013${String(8000 + i)},86`);
     const file = inputFile('open-quote.csv', ['uid,phone,internationalCode', ...rows, '"open,13800138100,86', 'after,13800138101,86', ''].join('\n'));
@@ -638,4 +667,28 @@ describe('import: end to end on the local server', () => {
     expect((await admin('GET', 'fine')).data).toMatchObject({ phone: mobile(2, 5), internationalCode: '86' });
   });
 
+  it('imports its own rejects file once fixed, as it is: the fixed records link, exit 0', async () => {
+    const file = inputFile('e2e-fix.jsonl', jsonl({ uid: 'fix-ok', phone: mobile(3, 1) }, { uid: 'fix-landline', phone: '1012345678', internationalCode: '86' }, '{"uid": "fix-broken", "phone": '));
+
+    const first = await runCli([file, '--url', server.url]);
+    const rejects = rejectsOf(file);
+    // The operator's fixes, in place: a mobile for the landline, an object for the broken line; line and reason stay.
+    const fixed = rejects.map((entry) =>
+      entry.line === 2 ? { ...entry, record: { uid: 'fix-landline', phone: mobile(3, 2), internationalCode: '86' } } : { ...entry, record: { uid: 'fix-broken', phone: mobile(3, 3) } },
+    );
+    writeFileSync(rejectsFileOf(file), jsonl(...fixed));
+    const again = await runCli([rejectsFileOf(file), '--url', server.url]);
+
+    expect(first.code).toBe(1);
+    expect(first.stderr).toContain(`import that file as it is, with the same options: npm run import -- ${rejectsFileOf(file)}`);
+    expect(rejects.map(({ line, reason }) => ({ line, reason }))).toEqual([
+      { line: 2, reason: '5019 Phone number format incorrect' },
+      { line: 3, reason: 'not valid JSON' },
+    ]);
+    expect(again.code).toBe(0);
+    expect(summaryOf(again.stdout)).toMatchObject({ read: 2, rejected: 0 });
+    expect(existsSync(rejectsFileOf(rejectsFileOf(file)))).toBe(false);
+    expect((await admin('GET', 'fix-landline')).data).toMatchObject({ phone: mobile(3, 2), exists: true });
+    expect((await admin('GET', 'fix-broken')).data).toMatchObject({ phone: mobile(3, 3), exists: true });
+  });
 });
