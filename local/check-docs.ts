@@ -10,7 +10,8 @@
  *   - "Try it out" on the admin GET of that user, with no authorization (the
  *     local server asks for none), answers the user with `exists: true`;
  *   - "Try it out" on sendPhoneSmsCode, signed by the page's helper, answers 200
- *     (when the user-domain secret is known);
+ *     (when the user-domain secret is known), with no body beside the query
+ *     until the user types in the body form, and with it after;
  *   - screenshots go to .local-data/docs.png (the page) and
  *     .local-data/docs-userinfo.png (userInfo's live response), git-ignored.
  *
@@ -174,10 +175,22 @@ async function run(context: BrowserContext, target: Target): Promise<void> {
     await param('random').fill('A'.repeat(16));
     await param('ts').fill('0');
     await param('signature').fill('0'.repeat(64));
+    const request = page.waitForRequest((sending) => sending.url().includes('/v2/sms/enduserapi/v2/sendPhoneSmsCode'));
     await sendBlock.locator('button.execute').click();
     const sent = await liveResponse(page, 'operations-SMS-sendPhoneSmsCode');
     check(sent.status === 200 && sent.body.code === 200, `sendPhoneSmsCode answered HTTP ${sent.status} ${JSON.stringify(sent.body)}`);
-    console.log(`ok   Try it out: sendPhoneSmsCode signed by the page -> ${JSON.stringify(sent.body)}`);
+    // The body was left as the page showed it: its example fields (a stale ts, a made-up signature) must not go beside the query.
+    const body = (await request).postData();
+    check(!body, `sendPhoneSmsCode sent the body nobody filled: ${body}`);
+    console.log(`ok   Try it out: sendPhoneSmsCode signed by the page, no body beside the query -> ${JSON.stringify(sent.body)}`);
+
+    // Once the user types in the body form, the body goes (whatever the server then makes of a second send).
+    await sendBlock.locator('.opblock-section-request-body input[type=text]').first().fill(phone);
+    const edited = page.waitForRequest((sending) => sending.url().includes('/v2/sms/enduserapi/v2/sendPhoneSmsCode'));
+    await sendBlock.locator('button.execute').click();
+    const editedBody = (await edited).postData();
+    check(editedBody?.includes(`phone=${phone}`), `sendPhoneSmsCode left out the body the user filled: ${editedBody}`);
+    console.log(`ok   Try it out: once the body form is typed in, it is sent -> ${editedBody}`);
   } else {
     console.log('skip sendPhoneSmsCode: set USER_DOMAIN_SECRET to the server\'s secret to check the signed send');
   }
