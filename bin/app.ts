@@ -6,10 +6,11 @@
  *   npx cdk synth                                   # dev, no context needed
  *   npx cdk deploy -c stage=prod \
  *     -c jwksUrl=https://login.example.com/.well-known/jwks.json \
+ *     -c jwtIssuer=https://login.example.com \
  *     -c userDomains=C.DM.5903.1 -c alarmEmail=oncall@example.com
  *
- *   npx cdk deploy --all -c stage=prod ... -c regions=eu-west-1,eu-west-2 -c witnessRegion=eu-central-1
- *                                                   # multi-region (docs/MULTI-REGION.md)
+ * Multi-region (docs/MULTI-REGION.md): the same with `--all` and
+ * `-c regions=eu-west-1,eu-west-2 -c witnessRegion=eu-central-1`.
  *
  * All settings come from context; docs/DEPLOY.md lists the keys
  * (lib/stage-config.ts reads and checks them).

@@ -181,64 +181,107 @@ export class StageConfigError extends Error {
 
 type Context = Pick<Node, 'tryGetContext'>;
 
-/** Reads and validates the stage configuration from `node`'s context (usually the App's). */
+/**
+ * Every problem of the context, gathered so that one synth names them all
+ * (a synth takes long enough that finding three mistakes one run at a time hurts).
+ */
+class Problems {
+  private readonly messages: string[] = [];
+
+  get count(): number {
+    return this.messages.length;
+  }
+
+  add(message: string): void {
+    this.messages.push(message);
+  }
+
+  /**
+   * The reader's value, or, when it finds a problem, the problem noted and
+   * `undefined` in place of the value. That `undefined` never reaches a
+   * caller: readStageConfig throws once all is read if anything was noted.
+   */
+  readonly take = <T>(reader: () => T): T => {
+    try {
+      return reader();
+    } catch (error) {
+      if (!(error instanceof StageConfigError)) throw error;
+      this.add(error.message);
+      return undefined as T;
+    }
+  };
+
+  /** One problem as it is; several as a list. */
+  throwIfAny(): void {
+    if (this.messages.length === 1) throw new StageConfigError(this.messages[0]!);
+    if (this.messages.length > 1) {
+      throw new StageConfigError(`The context has ${this.messages.length} problems (docs/DEPLOY.md lists every key):\n${this.messages.map((message) => `  - ${message}`).join('\n')}`);
+    }
+  }
+}
+
+/** Reads and validates the stage configuration from `node`'s context (usually the App's), naming every problem at once. */
 export function readStageConfig(node: Context): StageConfig {
-  const stage = readStage(node);
+  const problems = new Problems();
+  const { take } = problems;
+  const stage = take(() => readStage(node));
   const missing = REQUIRED_FOR_PROD.filter((key) => optionalString(node, key) === undefined);
   if (stage === 'prod' && missing.length > 0) {
-    throw new StageConfigError(
+    problems.add(
       `Stage "${stage}" needs context ${missing.map((key) => `"${key}"`).join(', ')}; e.g. ` +
         `npx cdk deploy -c stage=${stage} -c jwksUrl=https://login.example.com/.well-known/jwks.json ` +
         `-c jwtIssuer=<the "iss" of the login service's tokens> -c userDomains=<userDomain>[,<userDomain>...]  (see docs/DEPLOY.md)`,
     );
   }
 
-  return {
+  const config: StageConfig = {
     stage,
-    multiRegion: multiRegionSettings(node),
+    multiRegion: take(() => multiRegionSettings(node)),
     auth: {
-      jwksUrl: httpsUrl(optionalString(node, 'jwksUrl') ?? DEV_PLACEHOLDERS.jwksUrl, 'jwksUrl'),
+      jwksUrl: take(() => httpsUrl(optionalString(node, 'jwksUrl') ?? DEV_PLACEHOLDERS.jwksUrl, 'jwksUrl')),
       issuer: optionalString(node, 'jwtIssuer'),
     },
-    userDomains: userDomains(optionalString(node, 'userDomains') ?? DEV_PLACEHOLDERS.userDomains),
-    userDomainSecretsArn: optionalMatch(node, 'userDomainSecretsArn', SECRET_COMPLETE_ARN, 'the complete ARN of a Secrets Manager secret (ending in -xxxxxx)'),
+    userDomains: take(() => userDomains(optionalString(node, 'userDomains') ?? DEV_PLACEHOLDERS.userDomains)),
+    userDomainSecretsArn: take(() => optionalMatch(node, 'userDomainSecretsArn', SECRET_COMPLETE_ARN, 'the complete ARN of a Secrets Manager secret (ending in -xxxxxx)')),
     code: {
-      ttlSeconds: optionalInteger(node, 'codeTtlSeconds', 1),
-      maxWrongTries: optionalInteger(node, 'codeMaxWrongTries', 1),
-      domesticCallingCode: optionalCallingCode(node, 'domesticCallingCode'),
+      ttlSeconds: take(() => optionalInteger(node, 'codeTtlSeconds', 1)),
+      maxWrongTries: take(() => optionalInteger(node, 'codeMaxWrongTries', 1)),
+      domesticCallingCode: take(() => optionalCallingCode(node, 'domesticCallingCode')),
     },
     sendLimits: {
-      cooldownSeconds: optionalInteger(node, 'smsCooldownSeconds', 0),
-      maxPerPhonePerDay: optionalInteger(node, 'smsMaxPerPhonePerDay', 1),
-      maxPerIpPerHour: optionalInteger(node, 'smsMaxPerIpPerHour', 1),
+      cooldownSeconds: take(() => optionalInteger(node, 'smsCooldownSeconds', 0)),
+      maxPerPhonePerDay: take(() => optionalInteger(node, 'smsMaxPerPhonePerDay', 1)),
+      maxPerIpPerHour: take(() => optionalInteger(node, 'smsMaxPerIpPerHour', 1)),
       // 0 is allowed for both breakers: every send is refused (5058), a kill switch that needs no code change.
-      maxPerMinute: optionalInteger(node, 'smsMaxPerMinute', 0),
-      maxPerCountryPerMinute: optionalInteger(node, 'smsMaxPerCountryPerMinute', 0),
+      maxPerMinute: take(() => optionalInteger(node, 'smsMaxPerMinute', 0)),
+      maxPerCountryPerMinute: take(() => optionalInteger(node, 'smsMaxPerCountryPerMinute', 0)),
     },
-    signature: signatureSettings(node),
+    signature: take(() => signatureSettings(node, problems)),
     sms: {
-      senderId: optionalMatch(node, 'smsSenderId', SENDER_ID, '1-11 letters and digits, at least one letter'),
-      allowedCountries: optionalCountries(node, 'smsAllowedCountries'),
+      senderId: take(() => optionalMatch(node, 'smsSenderId', SENDER_ID, '1-11 letters and digits, at least one letter')),
+      allowedCountries: take(() => optionalCountries(node, 'smsAllowedCountries')),
     },
     users: {
-      provisioning: optionalChoice(node, 'userProvisioning', USER_PROVISIONING_MODES),
-      erasedRetentionDays: optionalInteger(node, 'erasedUserRetentionDays', 1),
+      provisioning: take(() => optionalChoice(node, 'userProvisioning', USER_PROVISIONING_MODES)),
+      erasedRetentionDays: take(() => optionalInteger(node, 'erasedUserRetentionDays', 1)),
     },
     api: {
-      ...throttles(node),
-      corsAllowedOrigins: optionalOrigins(node, 'corsAllowedOrigins'),
-      customDomain: optionalCustomDomain(node),
+      ...take(() => throttles(node, problems)),
+      corsAllowedOrigins: take(() => optionalOrigins(node, 'corsAllowedOrigins')),
+      customDomain: take(() => optionalCustomDomain(node, problems)),
     },
     alarms: {
-      email: optionalMatch(node, 'alarmEmail', EMAIL, 'an email address'),
-      topicArn: optionalMatch(node, 'alarmTopicArn', TOPIC_ARN, 'an SNS topic ARN'),
-      codesSentPer5Minutes: optionalInteger(node, 'codesSentAlarmThreshold', 1) ?? DEFAULT_ALARM_THRESHOLDS.codesSentPer5Minutes,
-      smsFailuresPer5Minutes: optionalInteger(node, 'smsFailuresAlarmThreshold', 1) ?? DEFAULT_ALARM_THRESHOLDS.smsFailuresPer5Minutes,
-      smsSpendUsd: optionalPositiveNumber(node, 'smsSpendAlarmUsd') ?? DEFAULT_ALARM_THRESHOLDS.smsSpendUsd,
+      email: take(() => optionalMatch(node, 'alarmEmail', EMAIL, 'an email address')),
+      topicArn: take(() => optionalMatch(node, 'alarmTopicArn', TOPIC_ARN, 'an SNS topic ARN')),
+      codesSentPer5Minutes: take(() => optionalInteger(node, 'codesSentAlarmThreshold', 1)) ?? DEFAULT_ALARM_THRESHOLDS.codesSentPer5Minutes,
+      smsFailuresPer5Minutes: take(() => optionalInteger(node, 'smsFailuresAlarmThreshold', 1)) ?? DEFAULT_ALARM_THRESHOLDS.smsFailuresPer5Minutes,
+      smsSpendUsd: take(() => optionalPositiveNumber(node, 'smsSpendAlarmUsd')) ?? DEFAULT_ALARM_THRESHOLDS.smsSpendUsd,
     },
-    tracing: optionalBoolean(node, 'tracing') ?? false,
+    tracing: take(() => optionalBoolean(node, 'tracing')) ?? false,
     placeholders: missing.filter((key) => Object.hasOwn(DEV_PLACEHOLDERS, key)),
   };
+  problems.throwIfAny();
+  return config;
 }
 
 const SECRET_COMPLETE_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/;
@@ -256,9 +299,12 @@ const USER_DOMAIN = /^[\w.:-]+$/;
  * functions' default: a used `random` must be remembered for as long as its
  * signed request stays valid (2 × the skew), or it can be replayed.
  */
-function signatureSettings(node: Context): SignatureSettings {
-  const maxSkewSeconds = optionalInteger(node, 'signatureMaxSkewSeconds', 1);
-  const nonceTtlSeconds = optionalInteger(node, 'nonceTtlSeconds', 1);
+function signatureSettings(node: Context, problems: Problems): SignatureSettings {
+  const before = problems.count;
+  const maxSkewSeconds = problems.take(() => optionalInteger(node, 'signatureMaxSkewSeconds', 1));
+  const nonceTtlSeconds = problems.take(() => optionalInteger(node, 'nonceTtlSeconds', 1));
+  // A value already refused would make the comparison say something false.
+  if (problems.count > before) return { maxSkewSeconds, nonceTtlSeconds };
   const minimum = minimumNonceTtlSeconds(maxSkewSeconds ?? SIGNATURE_DEFAULTS.maxClockSkewSeconds);
   const nonceTtl = nonceTtlSeconds ?? SIGNATURE_DEFAULTS.nonceTtlSeconds;
   if (nonceTtl < minimum) {
@@ -276,22 +322,25 @@ function signatureSettings(node: Context): SignatureSettings {
  * below, or a flood of sends could take all of it from the signed-in
  * routes, and its burst no larger.
  */
-function throttles(node: Context): Pick<ApiSettings, 'throttle' | 'sendThrottle'> {
-  const stageRate = optionalInteger(node, 'throttleRateLimit', 1);
-  const stageBurst = optionalInteger(node, 'throttleBurstLimit', 1);
-  const sendRate = optionalInteger(node, 'sendThrottleRateLimit', 1);
-  const sendBurst = optionalInteger(node, 'sendThrottleBurstLimit', 1);
+function throttles(node: Context, problems: Problems): Pick<ApiSettings, 'throttle' | 'sendThrottle'> {
+  const before = problems.count;
+  const stageRate = problems.take(() => optionalInteger(node, 'throttleRateLimit', 1));
+  const stageBurst = problems.take(() => optionalInteger(node, 'throttleBurstLimit', 1));
+  const sendRate = problems.take(() => optionalInteger(node, 'sendThrottleRateLimit', 1));
+  const sendBurst = problems.take(() => optionalInteger(node, 'sendThrottleBurstLimit', 1));
   const throttle = { rateLimit: stageRate ?? DEFAULT_THROTTLE.rateLimit, burstLimit: stageBurst ?? DEFAULT_THROTTLE.burstLimit };
   const sendThrottle = { rateLimit: sendRate ?? DEFAULT_SEND_THROTTLE.rateLimit, burstLimit: sendBurst ?? DEFAULT_SEND_THROTTLE.burstLimit };
+  // A value already refused would make the comparisons say something false.
+  if (problems.count > before) return { throttle, sendThrottle };
   const given = (value: number | undefined, fallback: number) => (value === undefined ? `the default ${fallback}` : String(value));
   if (sendThrottle.rateLimit >= throttle.rateLimit) {
-    throw new StageConfigError(
+    problems.add(
       `Context "sendThrottleRateLimit" (${given(sendRate, sendThrottle.rateLimit)}) must be below "throttleRateLimit" ` +
         `(${given(stageRate, throttle.rateLimit)}): otherwise a flood of sends could starve the signed-in routes`,
     );
   }
   if (sendThrottle.burstLimit > throttle.burstLimit) {
-    throw new StageConfigError(
+    problems.add(
       `Context "sendThrottleBurstLimit" (${given(sendBurst, sendThrottle.burstLimit)}) must be at most "throttleBurstLimit" ` +
         `(${given(stageBurst, throttle.burstLimit)})`,
     );
@@ -438,10 +487,11 @@ function optionalOrigins(node: Context, key: string): string[] | undefined {
   return origins;
 }
 
-function optionalCustomDomain(node: Context): CustomDomain | undefined {
-  const domainName = optionalMatch(node, 'domainName', DOMAIN_NAME, 'a lower-case DNS name such as api.example.com');
-  const certificateArn = optionalMatch(node, 'certificateArn', CERTIFICATE_ARN, 'an ACM certificate ARN');
-  if (domainName === undefined && certificateArn === undefined) return undefined;
+function optionalCustomDomain(node: Context, problems: Problems): CustomDomain | undefined {
+  const before = problems.count;
+  const domainName = problems.take(() => optionalMatch(node, 'domainName', DOMAIN_NAME, 'a lower-case DNS name such as api.example.com'));
+  const certificateArn = problems.take(() => optionalMatch(node, 'certificateArn', CERTIFICATE_ARN, 'an ACM certificate ARN'));
+  if (problems.count > before || (domainName === undefined && certificateArn === undefined)) return undefined;
   if (domainName === undefined || certificateArn === undefined) {
     throw new StageConfigError('Context "domainName" and "certificateArn" go together: give both or neither');
   }

@@ -10,7 +10,8 @@
  *   - "Try it out" on the admin GET of that user, with no authorization (the
  *     local server asks for none), answers the user with `exists: true`;
  *   - "Try it out" on sendPhoneSmsCode, signed by the page's helper, answers 200
- *     (when the user-domain secret is known);
+ *     (when the user-domain secret is known), with no body beside the query
+ *     until the user types in the body form, and with it after;
  *   - screenshots go to .local-data/docs.png (the page) and
  *     .local-data/docs-userinfo.png (userInfo's live response), git-ignored.
  *
@@ -19,10 +20,12 @@
  * USER_DOMAIN if not the default) to check the signed send too.
  *
  * Needs Chromium: `apt-get install chromium` on Debian, or CHROMIUM_PATH.
+ * Without one it exits 2 at once, saying so; a failed check exits 1.
  * Not part of `npm test`: CI does not need a browser.
  */
 import { randomInt } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -172,10 +175,22 @@ async function run(context: BrowserContext, target: Target): Promise<void> {
     await param('random').fill('A'.repeat(16));
     await param('ts').fill('0');
     await param('signature').fill('0'.repeat(64));
+    const request = page.waitForRequest((sending) => sending.url().includes('/v2/sms/enduserapi/v2/sendPhoneSmsCode'));
     await sendBlock.locator('button.execute').click();
     const sent = await liveResponse(page, 'operations-SMS-sendPhoneSmsCode');
     check(sent.status === 200 && sent.body.code === 200, `sendPhoneSmsCode answered HTTP ${sent.status} ${JSON.stringify(sent.body)}`);
-    console.log(`ok   Try it out: sendPhoneSmsCode signed by the page -> ${JSON.stringify(sent.body)}`);
+    // The body was left as the page showed it: its example fields (a stale ts, a made-up signature) must not go beside the query.
+    const body = (await request).postData();
+    check(!body, `sendPhoneSmsCode sent the body nobody filled: ${body}`);
+    console.log(`ok   Try it out: sendPhoneSmsCode signed by the page, no body beside the query -> ${JSON.stringify(sent.body)}`);
+
+    // Once the user types in the body form, the body goes (whatever the server then makes of a second send).
+    await sendBlock.locator('.opblock-section-request-body input[type=text]').first().fill(phone);
+    const edited = page.waitForRequest((sending) => sending.url().includes('/v2/sms/enduserapi/v2/sendPhoneSmsCode'));
+    await sendBlock.locator('button.execute').click();
+    const editedBody = (await edited).postData();
+    check(editedBody?.includes(`phone=${phone}`), `sendPhoneSmsCode left out the body the user filled: ${editedBody}`);
+    console.log(`ok   Try it out: once the body form is typed in, it is sent -> ${editedBody}`);
   } else {
     console.log('skip sendPhoneSmsCode: set USER_DOMAIN_SECRET to the server\'s secret to check the signed send');
   }
@@ -187,7 +202,19 @@ async function run(context: BrowserContext, target: Target): Promise<void> {
   check(problems.length === 0, `the page had problems:\n  ${problems.join('\n  ')}`);
 }
 
+/** What to do when there is no browser: said before anything starts, instead of Playwright's "executable doesn't exist". */
+const NO_BROWSER_HELP = [
+  'Install Chromium (Debian and Ubuntu: `sudo apt-get install chromium`),',
+  'or set CHROMIUM_PATH to a Chromium or Chrome executable: CHROMIUM_PATH=/path/to/chrome npm run docs:check',
+].join('\n');
+
 async function main(): Promise<void> {
+  try {
+    await access(CHROMIUM, constants.X_OK);
+  } catch {
+    console.error(`Docs check needs Chromium, and there is none at ${CHROMIUM}${process.env.CHROMIUM_PATH ? ' (CHROMIUM_PATH)' : ''}.\n${NO_BROWSER_HELP}`);
+    process.exit(2);
+  }
   const given = process.argv[2]?.replace(/\/+$/, '');
   const target: Target = given
     ? { base: given, userDomain: process.env.USER_DOMAIN ?? 'local.phonelink', secret: process.env.USER_DOMAIN_SECRET, stop: async () => undefined }

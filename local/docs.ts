@@ -108,7 +108,9 @@ const PAGE = `<!doctype html>
       With it, this page signs <b>sendPhoneSmsCode</b> for you: on Execute it replaces <code>random</code>,
       <code>ts</code> and <code>signature</code> with a fresh nonce, the time now and
       sha256(phone + codeType + random + ts + secret), computed in this browser. The code arrives in
-      <code>/_local/outbox?phone=%2B86&lt;phone&gt;</code> and in the terminal of <code>npm start</code>.</p>
+      <code>/_local/outbox?phone=&lt;phone&gt;&amp;internationalCode=&lt;internationalCode&gt;</code> and in the terminal of <code>npm start</code>.</p>
+    <p>The <b>Request body</b> forms of the app's operations repeat their query parameters, filled with
+      examples: a body is sent only once you type in its form (a name in the query wins over the body).</p>
     <p>The <b>Admin</b> operations need no authorization here (this server listens on loopback only);
       in a deployment they take AWS SigV4 signatures, which this page cannot make.</p>
   </section>
@@ -153,6 +155,43 @@ const PAGE_SCRIPT = `'use strict';
     });
   }
 
+  // Where the query carries the parameters, the body form below it only repeats them, and Swagger UI
+  // fills it with examples (a stale ts, a made-up signature). The query wins, but a request that
+  // carries both misleads: the body goes only once the user has typed in it. (Swagger UI's own
+  // hasUserEditedBody cannot tell: it draws a new random example for a pattern at every call.)
+  var editedBodies = new Set();
+  function operationKey(method, path) { return String(method).toUpperCase() + ' ' + path; }
+  document.addEventListener('input', function (event) {
+    var target = event.target;
+    var section = target && target.closest && target.closest('.opblock-section-request-body');
+    var block = section && section.closest('.opblock');
+    var path = block && block.querySelector('.opblock-summary-path');
+    var method = block && block.querySelector('.opblock-summary-method');
+    if (path && method) editedBodies.add(operationKey(method.textContent.trim(), path.getAttribute('data-path')));
+  }, true);
+  // The document's path a request is for: its last segments, a {parameter} matching any one.
+  function specPathOf(pathname) {
+    var segments = pathname.split('/');
+    return ui.specSelectors.paths().keySeq().toArray().find(function (template) {
+      var parts = template.split('/').slice(1);
+      var tail = segments.slice(-parts.length);
+      return tail.length === parts.length && parts.every(function (part, i) {
+        return part.charAt(0) === '{' ? tail[i] !== '' : part === tail[i];
+      });
+    });
+  }
+  function dropUneditedBody(request) {
+    var url = new URL(request.url, location.href);
+    if (request.body === undefined || request.body === null || !url.search) return request;
+    var path = specPathOf(url.pathname);
+    if (path === undefined || editedBodies.has(operationKey(request.method, path))) return request;
+    delete request.body;
+    Object.keys(request.headers || {}).forEach(function (name) {
+      if (name.toLowerCase() === 'content-type') delete request.headers[name];
+    });
+    return request;
+  }
+
   var ui = SwaggerUIBundle({
     url: '/_local/openapi.json',
     dom_id: '#swagger-ui',
@@ -161,7 +200,7 @@ const PAGE_SCRIPT = `'use strict';
     persistAuthorization: true,
     displayRequestDuration: true,
     validatorUrl: null,
-    requestInterceptor: signSend,
+    requestInterceptor: function (request) { return signSend(dropUneditedBody(request)); },
     presets: [SwaggerUIBundle.presets.apis],
     layout: 'BaseLayout',
   });

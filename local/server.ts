@@ -3,6 +3,8 @@ import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse }
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { RuleViolation } from '../functions/domain/errors';
+import { normalizePhone, parseCallingCode } from '../functions/domain/phone';
 import { isUserId } from '../functions/domain/user-id';
 import { fault, type Envelope, type HttpResult } from '../functions/http/envelope';
 import { ADMIN_ROUTE_KEYS } from '../functions/http/admin-routes';
@@ -415,14 +417,40 @@ function parseUid(body: string): string | undefined {
   return isUserId(uid) ? uid : undefined;
 }
 
+/** Said with every 400 of the outbox: the forms it takes. */
+const OUTBOX_PHONE_FORMS =
+  'phone: an international number such as +8613800138000 (%2B8613800138000 in a URL), ' +
+  'or a national number with its internationalCode: phone=13800138000&internationalCode=86';
+
 /**
- * GET /_local/outbox?phone=<E.164>, oldest first. An unencoded `+` arrives as a
- * space, so the number is trimmed and its `+` put back.
+ * GET /_local/outbox: the SMS sent to one number, oldest first. The number
+ * comes as sendPhoneSmsCode takes it, read by the API's own rule
+ * (normalizePhone): whole, starting with `+`, or national beside
+ * `internationalCode`. A bare national number has no country here (the
+ * domestic default is relationPhone's, not the send's), so it is a 400 that
+ * says which forms work. An unencoded `+` arrives as a space: a leading
+ * space is taken for it.
  */
 function outbox(app: LocalServerApp, rawQueryString: string): HttpResult {
-  const digits = new URLSearchParams(rawQueryString).get('phone')?.trim().replace(/^\+/, '') ?? '';
-  if (!/^\d{1,15}$/.test(digits)) return envelope(400, 'Invalid parameter: phone');
-  return json(200, { messages: app.outbox.messagesTo(`+${digits}`) });
+  const query = new URLSearchParams(rawQueryString);
+  const rawPhone = query.get('phone') ?? '';
+  const phone = rawPhone.startsWith(' ') ? `+${rawPhone.trimStart()}` : rawPhone.trim();
+  const internationalCode = query.get('internationalCode')?.trim() || undefined;
+  const refused = (name: string) => json(400, { code: 400, msg: `Invalid parameter: ${name}`, extMsg: OUTBOX_PHONE_FORMS, data: null } satisfies Envelope);
+  try {
+    if (internationalCode !== undefined) parseCallingCode(internationalCode);
+  } catch (error) {
+    if (error instanceof RuleViolation) return refused('internationalCode');
+    throw error;
+  }
+  let e164: string;
+  try {
+    e164 = normalizePhone(phone, internationalCode).e164;
+  } catch (error) {
+    if (error instanceof RuleViolation) return refused('phone');
+    throw error;
+  }
+  return json(200, { messages: app.outbox.messagesTo(e164) });
 }
 
 const json = (statusCode: number, body: object): HttpResult => ({

@@ -1,25 +1,14 @@
 /**
  * `npm start`: the whole API on this machine, with nothing to set up but Java.
  * DynamoDB Local (in memory unless --persist), the tables, the real handlers
- * and the local HTTP server.
- *
- *   PORT                 port on 127.0.0.1 (default 3000; 0 = any free one)
- *   USER_DOMAIN          the user domain served (default local.phonelink)
- *   USER_DOMAIN_SECRET   its secret (default: a random one per start)
- *   LOCAL_DATA_DIR       keep the data in this directory (as --persist=<dir>)
- *   --persist[=<dir>]    keep the data on disk (default .local-data/)
- *   JWKS_URL, JWT_ISSUER verify tokens against a login service's key set (https, or
- *                        http to loopback) instead of a key made here; the local
- *                        token routes are then off
- *
- * Limits and rules read the same variables as in the cloud (SMS_COOLDOWN_SECONDS ...).
- * PHONE_LINKS_MODE=ordered-writes runs links as on a multi-Region table
- * (docs/MULTI-REGION.md), with the link reconciler every minute.
+ * and the local HTTP server. `npm start -- --help` lists the variables that
+ * matter here (HELP below); README.md's "Configuration" has them all.
  *
  * Run as `node --import tsx local/start.ts` rather than through the tsx CLI:
  * one process fewer, and the orphan check below sees npm's shell go away.
  */
 import { LOCAL_SERVER_DYNAMODB_SETTINGS } from '../functions/adapters/aws/client-config';
+import { readCodeSettings, readSendLimits } from '../functions/config';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -39,6 +28,53 @@ const DEFAULT_DATA_DIR = '.local-data';
 
 class StartError extends Error {}
 
+/**
+ * The limits a local try runs into first, with the defaults functions/config.ts
+ * applies (read from it, so they cannot differ). The variable names are the
+ * ones config.ts reads.
+ */
+function limitLines(): string[] {
+  const limits = readSendLimits({});
+  const code = readCodeSettings({});
+  const rows: [string, string, string][] = [
+    ['SMS_COOLDOWN_SECONDS', String(limits.cooldownSeconds), 'seconds between two codes to one phone and purpose'],
+    ['SMS_MAX_PER_PHONE_PER_DAY', String(limits.maxPerPhonePerDay), 'codes to one phone per UTC day'],
+    ['SMS_MAX_PER_IP_PER_HOUR', String(limits.maxPerIpPerHour), 'codes per source IP per UTC hour'],
+    ['SMS_MAX_PER_MINUTE', String(limits.maxPerMinute), 'codes in all per UTC minute (0 stops every send)'],
+    ['SMS_MAX_PER_COUNTRY_PER_MINUTE', String(limits.maxPerCountryPerMinute), 'codes to one country per UTC minute (0 stops every send)'],
+    ['SMS_ALLOWED_COUNTRIES', 'all', 'ISO 3166 codes SMS may go to, e.g. CN,HK'],
+    ['CODE_TTL_SECONDS', String(code.codeTtlSeconds), 'how long a code is valid'],
+    ['CODE_MAX_WRONG_TRIES', String(code.maxWrongTries), 'wrong tries after which a code is void'],
+  ];
+  return rows.map(([name, fallback, meaning]) => `  ${name.padEnd(31)}${fallback.padStart(4)}  ${meaning}`);
+}
+
+const HELP = () =>
+  [
+    'Usage: npm start [-- --persist[=<dir>]]',
+    '',
+    'The whole API on http://127.0.0.1:<PORT>, on DynamoDB Local (needs Java 17+), with a local',
+    'SMS outbox. Settings are environment variables, e.g. PORT=3001 npm start',
+    '',
+    `  PORT                      port on 127.0.0.1 (default ${DEFAULT_PORT}; 0 = any free one)`,
+    `  USER_DOMAIN               the user domain served (default ${DEFAULT_USER_DOMAIN})`,
+    '  USER_DOMAIN_SECRET        its secret (default: a new random one each start, printed)',
+    `  LOCAL_DATA_DIR            keep the data in this directory; --persist keeps it in ${DEFAULT_DATA_DIR}/`,
+    '                            (default: in memory, gone on exit)',
+    '  JWKS_URL, JWT_ISSUER      verify tokens against a login service\'s key set (https, or http to',
+    '                            loopback) and issuer, instead of a key made at start; the local token',
+    '                            routes (POST /_local/users, /_local/tokens) are then off',
+    '  USER_PROVISIONING         on-first-use (default): a valid token is enough for a user to exist;',
+    '                            registered: only uids registered through the admin routes',
+    '  PHONE_LINKS_MODE          transactions (default), or ordered-writes: links as on a multi-Region',
+    '                            table, with the link reconciler every minute (docs/MULTI-REGION.md)',
+    '',
+    'Limits and rules, the same variables as in the cloud (default, meaning):',
+    ...limitLines(),
+    '',
+    'Every variable, with its meaning: README.md, "Configuration".',
+  ].join('\n');
+
 interface Settings {
   readonly port: number;
   readonly userDomain: string;
@@ -48,12 +84,13 @@ interface Settings {
   readonly dataDir: string | undefined;
 }
 
-function readSettings(argv: readonly string[], env: NodeJS.ProcessEnv): Settings {
+function readSettings(argv: readonly string[], env: NodeJS.ProcessEnv): Settings | 'help' {
+  if (argv.includes('--help') || argv.includes('-h')) return 'help';
   let dataDir = env.LOCAL_DATA_DIR?.trim() || undefined;
   for (const arg of argv) {
     const persist = /^--persist(?:=(.*))?$/.exec(arg);
     if (persist) dataDir = persist[1]?.trim() || DEFAULT_DATA_DIR;
-    else throw new StartError(`Unknown argument ${arg}. Usage: npm start [-- --persist[=<dir>]]`);
+    else throw new StartError(`Unknown argument ${arg}. Usage: npm start [-- --persist[=<dir>]]; npm start -- --help lists the settings.`);
   }
   const rawPort = env.PORT?.trim() || String(DEFAULT_PORT);
   const port = Number(rawPort);
@@ -71,6 +108,10 @@ function readSettings(argv: readonly string[], env: NodeJS.ProcessEnv): Settings
 async function main(): Promise<void> {
   const startedAt = performance.now();
   const settings = readSettings(process.argv.slice(2), process.env);
+  if (settings === 'help') {
+    console.log(HELP());
+    return;
+  }
   const { JavaMissingError, createTables, startDynamoDbLocal } = await import('./dynamodb-local');
   const { LOCAL_TABLES, createLocalApp } = await import('./app');
   const { ConfigError, readPhoneLinksMode } = await import('../functions/config');

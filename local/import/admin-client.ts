@@ -5,7 +5,8 @@ import type { RequestSigner } from './signing';
  * One record, one call of the admin route that links a phone:
  * `PUT <base>/admin/v1/users/{uid}/phone`, body `{"phone", "internationalCode"}`.
  * The envelope decides the outcome; HTTP 429, 5xx and network faults are
- * tried again; 401 and 403 end the run, since every record would fail the same.
+ * tried again; 401 and 403 end the run, since every record would fail the
+ * same, and so does a server that stays out of reach through every attempt.
  */
 
 export type LinkOutcome =
@@ -43,8 +44,8 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 /** A Retry-After longer than this is not waited for: the record is rejected instead. */
 const MAX_RETRY_AFTER_MS = 20_000;
 
-/** A reason to try again, or the final answer. */
-type Attempt = LinkOutcome | { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: number };
+/** A reason to try again (`unreached`: no HTTP answer at all), or the final answer. */
+type Attempt = LinkOutcome | { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: number; readonly unreached?: true };
 
 export function createAdminClient(options: AdminClientOptions): AdminClient {
   const retry = options.retry ?? DEFAULT_RETRY;
@@ -66,7 +67,7 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     try {
       response = await fetch(url, { method: 'PUT', headers, body, signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
-      return { kind: 'retry', reason: faultReason(error, timeoutMs) };
+      return { kind: 'retry', reason: faultReason(error, timeoutMs), unreached: true };
     }
     let text: string;
     try {
@@ -82,7 +83,11 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
       for (let tried = 1; ; tried++) {
         const outcome = await attempt(record);
         if (outcome.kind !== 'retry') return { ...outcome, attempts: tried };
-        if (tried >= retry.attempts) return { kind: 'rejected', reason: `${outcome.reason} (after ${tried} attempts)`, attempts: tried };
+        if (tried >= retry.attempts) {
+          // No answer at all, however often asked: the server is gone, not this record at fault.
+          if (outcome.unreached) return { kind: 'fatal', reason: `${cannotReach(options.baseUrl)} (${outcome.reason}, after ${tried} attempts)`, attempts: tried };
+          return { kind: 'rejected', reason: `${outcome.reason} (after ${tried} attempts)`, attempts: tried };
+        }
         if (outcome.retryAfterMs !== undefined && outcome.retryAfterMs > MAX_RETRY_AFTER_MS) {
           return { kind: 'rejected', reason: `${outcome.reason} (Retry-After too long)`, attempts: tried };
         }
@@ -139,9 +144,32 @@ const messageOf = (value: unknown): string | undefined => {
   return typeof message === 'string' ? message : undefined;
 };
 
+/** Read by shape, not `instanceof`: fetch's errors may come from another realm (a test runner's sandbox). */
 function faultReason(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && error.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;
-  const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
-  const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : error instanceof Error ? error.message : String(error);
+  const fault = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
+  if (fault.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;
+  const { cause } = fault;
+  const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : typeof fault.message === 'string' ? fault.message : String(error);
   return `network error: ${detail}`;
+}
+
+/** `cannot reach http://127.0.0.1:3000`: the API's base URL as given, without a trailing slash. */
+export const cannotReach = (baseUrl: URL): string => `cannot reach ${baseUrl.origin}${baseUrl.pathname.replace(/\/+$/, '')}`;
+
+const PROBE_TIMEOUT_MS = 10_000;
+
+/**
+ * Asked once before the first record: does anything answer HTTP at the
+ * API's URL? Any answer will do (a 404 or a 403 too). Undefined when one
+ * came; otherwise why none did (refused, no such host, no answer in time).
+ * A server that is not there then costs no record, and no rejects file.
+ */
+export async function whyUnreachable(baseUrl: URL, timeoutMs = PROBE_TIMEOUT_MS): Promise<string | undefined> {
+  try {
+    const response = await fetch(baseUrl, { method: 'GET', redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    await response.body?.cancel();
+    return undefined;
+  } catch (error) {
+    return faultReason(error, timeoutMs);
+  }
 }

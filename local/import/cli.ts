@@ -7,7 +7,7 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { createAdminClient } from './admin-client';
+import { cannotReach, createAdminClient, whyUnreachable } from './admin-client';
 import { startImport, type ImportResult } from './importer';
 import { showProgress } from './progress';
 import { detectFormat } from './records';
@@ -34,12 +34,16 @@ Options:
   -h, --help           this text
 
 Each rejected record (malformed, or refused: 5002 phone linked to another uid, 5019,
-5021, 5033, 400) goes to <file>.rejects.jsonl as {"line", "reason", "record"}; the file is
-written anew by each run, and only when something is rejected. Running again is safe:
+5021, 5033, 400) goes to <file>.rejects.jsonl as {"line", "reason", "record"}. That file
+can be imported as it is, once its records are fixed: npm run import -- <file>.rejects.jsonl
+(each line's "record" is what is sent). It is replaced at the end of each run that rejects
+something, removed by a run through the whole file that rejects nothing, and left alone by
+a run that stops early with nothing rejected or never starts. Running again is safe:
 records in place count as "already there".
 
 Exit status: 0 nothing rejected, 1 something rejected, 2 fatal (bad arguments, unreadable
-file, no region or credentials, HTTP 401/403 from the API), 130 stopped by Ctrl+C.`;
+file, no region or credentials, cannot reach the URL, HTTP 401/403 from the API),
+130 stopped by Ctrl+C.`;
 
 const DEFAULT_URL = 'http://127.0.0.1:3000';
 const DEFAULT_CONCURRENCY = 16;
@@ -140,6 +144,12 @@ async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof UsageError) console.error('Run with --help for the usage.');
     return 2;
   }
+  const unreachable = await whyUnreachable(settings.url);
+  if (unreachable !== undefined) {
+    const hint = settings.url.href === new URL(DEFAULT_URL).href ? 'Is the local server running (npm start)?' : 'Check --url.';
+    console.error(`import: ${cannotReach(settings.url)} (${unreachable}). ${hint} Nothing was sent; an earlier rejects file is left as it was.`);
+    return 2;
+  }
 
   const stop = new AbortController();
   process.on('SIGINT', () => {
@@ -164,6 +174,9 @@ async function main(argv: readonly string[]): Promise<number> {
   progress.stop();
 
   console.log(summary(result));
+  if (result.rejectsFile) {
+    console.error(`import: to retry the rejected records, fix them in ${result.rejectsFile} and import that file as it is, with the same options: npm run import -- ${result.rejectsFile}`);
+  }
   if (result.fatal !== undefined) {
     console.error(`import: stopped: ${result.fatal}`);
     return 2;

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import type { AdminClient, LinkOutcome } from './admin-client';
 import { detectFormat, readRecords, type InputFormat, type InputItem } from './records';
@@ -8,7 +8,8 @@ import { detectFormat, readRecords, type InputFormat, type InputItem } from './r
 /**
  * The import: records read lazily from the file, at most `concurrency` of
  * them at the admin route at once, each outcome counted, every reject
- * written to `<file>.rejects.jsonl` with its line and reason. The reader
+ * written to `<file>.rejects.jsonl` with its line and reason (a file the
+ * import reads back as it is, see records.ts). The reader
  * takes the next record only when a request slot is free, so memory stays
  * flat however long the file is.
  */
@@ -92,8 +93,6 @@ async function run(options: ImportOptions, stats: ImportStats): Promise<ImportRe
   };
 
   try {
-    // A rejects file from an earlier run would mislead: this run writes its own, or none.
-    await rejects.clear();
     stats.totalBytes = (await stat(options.file)).size;
     const format = options.format ?? (await detectFormat(options.file));
     for await (const item of readRecords(options.file, format)) {
@@ -117,8 +116,9 @@ async function run(options: ImportOptions, stats: ImportStats): Promise<ImportRe
     fatal ??= error instanceof Error ? error.message : String(error);
   }
   await Promise.allSettled(inFlight);
+  const stopped = fatal === undefined && options.stop?.aborted === true;
   try {
-    await rejects.close();
+    await rejects.close({ wholeFile: fatal === undefined && !stopped });
   } catch (error) {
     fatal ??= error instanceof Error ? error.message : String(error);
   }
@@ -131,38 +131,53 @@ async function run(options: ImportOptions, stats: ImportStats): Promise<ImportRe
     recordsPerSecond: seconds > 0 ? done / seconds : 0,
     rejectsFile: rejects.written ? rejects.path : undefined,
     fatal,
-    stopped: fatal === undefined && options.stop?.aborted === true,
+    stopped,
   };
 }
 
-/** `<file>.rejects.jsonl`: created on the first reject, so a clean run leaves none. */
+/**
+ * `<file>.rejects.jsonl`, written beside it under a temporary name from the
+ * first reject on, and moved into place when the run ends: an earlier run's
+ * file stays whole until this run has one to replace it with.
+ */
 class RejectsWriter {
   private stream: WriteStream | undefined;
   private failure: Error | undefined;
+  private readonly temporary: string;
 
-  constructor(readonly path: string) {}
+  constructor(readonly path: string) {
+    this.temporary = `${path}.${process.pid}.partial`;
+  }
 
   get written(): boolean {
     return this.stream !== undefined;
   }
 
-  async clear(): Promise<void> {
-    await rm(this.path, { force: true });
-  }
-
   async write(entry: { line: number; reason: string; record: unknown }): Promise<void> {
     if (this.failure) throw this.failure;
     if (!this.stream) {
-      this.stream = createWriteStream(this.path, { flags: 'w' });
+      this.stream = createWriteStream(this.temporary, { flags: 'w' });
       this.stream.on('error', (error) => (this.failure ??= new Error(`Cannot write the rejects file: ${error.message}`)));
     }
     if (!this.stream.write(`${JSON.stringify(entry)}\n`)) await once(this.stream, 'drain');
   }
 
-  async close(): Promise<void> {
-    if (!this.stream) return;
+  /**
+   * This run's rejects replace the earlier file. With none, the earlier file
+   * goes only when the run read the whole input (nothing of it is
+   * outstanding); a run that stopped early leaves it as it was.
+   */
+  async close({ wholeFile }: { wholeFile: boolean }): Promise<void> {
+    if (!this.stream) {
+      if (wholeFile) await rm(this.path, { force: true });
+      return;
+    }
     this.stream.end();
     await finished(this.stream).catch(() => undefined);
-    if (this.failure) throw this.failure;
+    if (this.failure) {
+      await rm(this.temporary, { force: true });
+      throw this.failure;
+    }
+    await rename(this.temporary, this.path);
   }
 }

@@ -7,7 +7,9 @@ import { isUserId, USER_ID_RULE } from '../../functions/domain/user-id';
 
 /**
  * The import's input, read lazily: one record a line, as JSON Lines or as
- * CSV with a header. A line that cannot be a record comes out as
+ * CSV with a header. A rejects file (`{"line", "reason", "record"}` a line)
+ * is JSON Lines too: each line's `record` is read, so a fixed rejects file
+ * imports as it is. A line that cannot be a record comes out as
  * `malformed`, with its reason, and is never sent. Only one chunk of the
  * file is held at a time, so a file of any length reads in constant memory.
  */
@@ -96,8 +98,20 @@ export function parseJsonLine(text: string, line: number, bytesRead: number): In
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { kind: 'malformed', line, reason: 'not a JSON object', raw: value, bytesRead };
   }
+  if (isRejectsFileLine(value)) {
+    // A line of a rejects file, fixed or not: its record is what is imported (and rejected again, if so).
+    const { record } = value;
+    if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+      return { kind: 'malformed', line, reason: 'a rejects-file line whose "record" is not a JSON object: write it as {"uid", "phone", "internationalCode"}', raw: record, bytesRead };
+    }
+    return toRecord(record as Record<string, unknown>, line, record, bytesRead);
+  }
   return toRecord(value as Record<string, unknown>, line, value, bytesRead);
 }
+
+/** `{"line", "reason", "record"}` as the import writes it: a `record`, and no `uid` or `phone` of its own. */
+const isRejectsFileLine = (value: object): value is { record: unknown } =>
+  Object.hasOwn(value, 'record') && !Object.hasOwn(value, 'uid') && !Object.hasOwn(value, 'phone');
 
 async function* jsonLines(file: string): AsyncGenerator<InputItem> {
   // Split on the newline byte, so a character cut by a chunk boundary is decoded whole.

@@ -32,6 +32,33 @@ describe('stage configuration from context', () => {
     expect(() => configFrom({ ...PROD_CONTEXT, userDomains: ' ' })).toThrow(/needs context "userDomains";/);
   });
 
+  it('names every problem of the context in one error, so one synth finds them all', () => {
+    const { jwtIssuer: _issuer, ...withoutIssuer } = PROD_CONTEXT;
+    const error = (() => {
+      try {
+        configFrom({ ...withoutIssuer, smsSenderId: '12345', throttleRateLimit: '0', tracing: true });
+      } catch (thrown) {
+        return thrown;
+      }
+      throw new Error('no error');
+    })();
+
+    expect(error).toBeInstanceOf(StageConfigError);
+    const lines = (error as Error).message.split('\n');
+    expect(lines[0]).toBe('The context has 3 problems (docs/DEPLOY.md lists every key):');
+    expect(lines.slice(1)).toEqual([
+      expect.stringMatching(/^ {2}- Stage "prod" needs context "jwtIssuer"; e\.g\. /),
+      '  - Context "smsSenderId" must be 1-11 letters and digits, at least one letter, got "12345"',
+      '  - Context "throttleRateLimit" must be a whole number >= 1, got "0"',
+    ]);
+  });
+
+  it('compares no value with one already refused: one problem, not a second that follows from it', () => {
+    expect(() => configFrom({ throttleRateLimit: 'many', sendThrottleRateLimit: '60' })).toThrow(/^Context "throttleRateLimit" must be a whole number >= 1, got "many"$/);
+    expect(() => configFrom({ signatureMaxSkewSeconds: 'x', nonceTtlSeconds: '10' })).toThrow(/^Context "signatureMaxSkewSeconds" must be a whole number >= 1, got "x"$/);
+    expect(() => configFrom({ domainName: 'API.example.com' })).toThrow(/^Context "domainName" must be a lower-case DNS name such as api\.example\.com, got "API\.example\.com"$/);
+  });
+
   it('requires the token issuer in prod, where the key set may sign tokens of other issuers too', () => {
     const { jwtIssuer: _issuer, ...withoutIssuer } = PROD_CONTEXT;
 

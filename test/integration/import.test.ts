@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -47,7 +47,10 @@ interface Stub {
 const envelope = (code: number, msg: string, data: Record<string, unknown> | null = null) => ({ code, msg, extMsg: '', data });
 const ok = (alreadyLinked = false): Reply => ({ status: 200, body: envelope(200, 'Phone number linked successfully', { alreadyLinked }) });
 
-/** A stand-in for the admin route on loopback: `reply` gets each request and how many times its URL came before (0 the first time). */
+/**
+ * A stand-in for the admin route on loopback: `reply` gets each request and how many times its URL came before (0 the first time).
+ * The import's reachability probe (`GET /`) is answered 404 and not recorded.
+ */
 async function startStub(reply: (request: Received, earlier: number) => Reply | Promise<Reply> = () => ok()): Promise<Stub> {
   const received: Received[] = [];
   let open = 0;
@@ -56,6 +59,7 @@ async function startStub(reply: (request: Received, earlier: number) => Reply | 
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      if (req.method === 'GET' && req.url === '/') return res.writeHead(404).end();
       const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
       const earlier = received.filter((other) => other.url === request.url).length;
       received.push(request);
@@ -83,6 +87,15 @@ async function startStub(reply: (request: Received, earlier: number) => Reply | 
         server.close(() => resolve());
       }),
   };
+}
+
+/** A loopback URL that refuses connections: a port just freed. */
+async function refusingUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
 }
 
 let dir: string;
@@ -280,6 +293,35 @@ describe('import: reading the file', () => {
     ]);
   });
 
+  it('reads a rejects file as it is: each line\'s record is sent, one that is still no object is rejected again', async () => {
+    const file = inputFile(
+      'links.jsonl.rejects.jsonl',
+      jsonl(
+        { line: 3, reason: '5019 Phone number format incorrect', record: { uid: 'fixed-1', phone: '13800138001', internationalCode: '86' } },
+        { line: 7, reason: '2 columns where the header has 3', record: ['short', '13800138003'] },
+        { line: 9, reason: 'not valid JSON', record: '{"uid": "broken", ' },
+        { line: 12, reason: 'missing phone', record: { uid: 'still-no-phone' } },
+        // A record of its own that happens to carry a "record" key is a record, not a rejects-file line.
+        { uid: 'plain', phone: '13800138005', record: 'kept as an unknown key' },
+      ),
+    );
+
+    const result = await importFile(file, stub.url).done;
+
+    expect(counts(result)).toEqual({ read: 5, linked: 2, alreadyThere: 0, rejected: 3 });
+    expect(sent(stub).map(({ uid, body }) => ({ uid, body }))).toEqual([
+      { uid: 'fixed-1', body: { phone: '13800138001', internationalCode: '86' } },
+      { uid: 'plain', body: { phone: '13800138005' } },
+    ]);
+    // Rejected again as the inner record, never nested one level deeper.
+    const notAnObject = 'a rejects-file line whose "record" is not a JSON object: write it as {"uid", "phone", "internationalCode"}';
+    expect(rejectsOf(file)).toEqual([
+      { line: 2, reason: notAnObject, record: ['short', '13800138003'] },
+      { line: 3, reason: notAnObject, record: '{"uid": "broken", ' },
+      { line: 4, reason: 'missing phone', record: { uid: 'still-no-phone' } },
+    ]);
+  });
+
   it('CSV: a quote left open stops the run at its line, after every record before it', async () => {
     const rows = Array.from({ length: 20 }, (_, i) => `before-${i},1380013${String(8000 + i)},86`);
     const file = inputFile('open-quote.csv', ['uid,phone,internationalCode', ...rows, '"open,13800138100,86', 'after,13800138101,86', ''].join('\n'));
@@ -352,7 +394,43 @@ describe('import: what the admin route answers', () => {
   });
 });
 
+describe('import: a server out of reach', () => {
+  it('that goes away mid-run stops the run (cannot reach), rejects no record for it and leaves the earlier rejects file alone', async () => {
+    let answered = 0;
+    const stub = await startStub(async () => {
+      answered += 1;
+      if (answered === 2) await stub.close();
+      return ok();
+    });
+    const file = inputFile('gone.jsonl', jsonl(...Array.from({ length: 50 }, (_, i) => ({ uid: `gone-${i}`, phone: '13800138000' }))));
+    writeFileSync(rejectsFileOf(file), 'an earlier run\'s rejects\n');
+
+    const result = await importFile(file, stub.url, 1).done;
+
+    expect(result.fatal).toMatch(new RegExp(`^cannot reach ${stub.url} \\(network error: ECONNREFUSED, after ${FAST_RETRY.attempts} attempts\\)$`));
+    expect(result.stats.rejected).toBe(0);
+    expect(result.stats.read).toBeLessThan(50);
+    expect(readFileSync(rejectsFileOf(file), 'utf8')).toBe('an earlier run\'s rejects\n');
+  });
+});
+
 describe('import: the command', () => {
+  it('exits 2 at once when nothing answers at the URL: "cannot reach <url>", nothing read, the earlier rejects file left alone', async () => {
+    const url = await refusingUrl();
+    const file = inputFile('nobody.jsonl', jsonl({ uid: 'a', phone: '13800138001' }, 'not json'));
+    writeFileSync(rejectsFileOf(file), 'an earlier run\'s rejects\n');
+
+    const [run, local] = await Promise.all([runCli([file, '--url', url]), runCli([file, '--url', `${url}/prod/`])]);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`import: cannot reach ${url} (network error: ECONNREFUSED). Check --url.`);
+    expect(run.stdout).toBe('');
+    expect(local.code).toBe(2);
+    expect(local.stderr).toContain(`cannot reach ${url}/prod (`);
+    expect(readFileSync(rejectsFileOf(file), 'utf8')).toBe('an earlier run\'s rejects\n');
+    expect(readdirSync(dir).filter((name) => name.includes('nobody') && name.endsWith('.partial'))).toEqual([]);
+  });
+
   it('exits 0 when nothing is rejected and 1 when anything is; the rejects file is the last run\'s', async () => {
     const stub = await startStub((request) => (request.url.includes('taken') ? { status: 200, body: envelope(5002, 'Phone number already registered') } : ok()));
     const file = inputFile('run.jsonl', jsonl({ uid: 'a', phone: '13800138001' }, { uid: 'taken', phone: '13800138002' }, 'not json'));
@@ -378,6 +456,7 @@ describe('import: the command', () => {
   it('stops with exit 2 on HTTP 403: no further record is sent', async () => {
     const stub = await startStub(() => ({ status: 403, body: { message: 'Forbidden' } }));
     const file = inputFile('forbidden.jsonl', jsonl(...Array.from({ length: 200 }, (_, i) => ({ uid: `u-${i}`, phone: '13800138000' }))));
+    writeFileSync(rejectsFileOf(file), 'an earlier run\'s rejects\n');
 
     const run = await runCli([file, '--url', stub.url, '--concurrency', '2']);
     await stub.close();
@@ -387,6 +466,8 @@ describe('import: the command', () => {
     expect(run.stderr).toContain('execute-api:Invoke');
     expect(stub.received.length).toBeLessThanOrEqual(3);
     expect(summaryOf(run.stdout).rejected).toBe(0);
+    // Stopped early with nothing rejected: the earlier rejects are still outstanding.
+    expect(readFileSync(rejectsFileOf(file), 'utf8')).toBe('an earlier run\'s rejects\n');
   });
 
   it('exits 2 on bad arguments, an unreadable file or no region to sign for; --help prints the usage', async () => {
@@ -584,5 +665,30 @@ describe('import: end to end on the local server', () => {
     expect((await admin('GET', 'thief')).data).toMatchObject({ phone: null, exists: false });
     // No internationalCode: the server's domestic default (86).
     expect((await admin('GET', 'fine')).data).toMatchObject({ phone: mobile(2, 5), internationalCode: '86' });
+  });
+
+  it('imports its own rejects file once fixed, as it is: the fixed records link, exit 0', async () => {
+    const file = inputFile('e2e-fix.jsonl', jsonl({ uid: 'fix-ok', phone: mobile(3, 1) }, { uid: 'fix-landline', phone: '1012345678', internationalCode: '86' }, '{"uid": "fix-broken", "phone": '));
+
+    const first = await runCli([file, '--url', server.url]);
+    const rejects = rejectsOf(file);
+    // The operator's fixes, in place: a mobile for the landline, an object for the broken line; line and reason stay.
+    const fixed = rejects.map((entry) =>
+      entry.line === 2 ? { ...entry, record: { uid: 'fix-landline', phone: mobile(3, 2), internationalCode: '86' } } : { ...entry, record: { uid: 'fix-broken', phone: mobile(3, 3) } },
+    );
+    writeFileSync(rejectsFileOf(file), jsonl(...fixed));
+    const again = await runCli([rejectsFileOf(file), '--url', server.url]);
+
+    expect(first.code).toBe(1);
+    expect(first.stderr).toContain(`import that file as it is, with the same options: npm run import -- ${rejectsFileOf(file)}`);
+    expect(rejects.map(({ line, reason }) => ({ line, reason }))).toEqual([
+      { line: 2, reason: '5019 Phone number format incorrect' },
+      { line: 3, reason: 'not valid JSON' },
+    ]);
+    expect(again.code).toBe(0);
+    expect(summaryOf(again.stdout)).toMatchObject({ read: 2, rejected: 0 });
+    expect(existsSync(rejectsFileOf(rejectsFileOf(file)))).toBe(false);
+    expect((await admin('GET', 'fix-landline')).data).toMatchObject({ phone: mobile(3, 2), exists: true });
+    expect((await admin('GET', 'fix-broken')).data).toMatchObject({ phone: mobile(3, 3), exists: true });
   });
 });

@@ -332,6 +332,9 @@ describe('local server', () => {
       ['an unencoded + (arrives as a space)', '+8613900139000'],
       ['%2B', '%2B8613900139000'],
       ['an encoded space', '%208613900139000'],
+      ['separators, as the API takes them', '%2B86%20139-0013-9000'],
+      ['a national number and internationalCode', '13900139000&internationalCode=86'],
+      ['a national number and internationalCode +86', '139%200013%209000&internationalCode=%2B86'],
     ])('finds the messages with %s, oldest first', async (_case, phone) => {
       const answer = await get(`/_local/outbox?phone=${phone}`);
       expect(answer.status).toBe(200);
@@ -343,15 +346,23 @@ describe('local server', () => {
     });
 
     it('answers an empty list for a number nothing was sent to', async () => {
-      expect(await get('/_local/outbox?phone=%2B447700900123')).toMatchObject({ status: 200, body: { messages: [] } });
+      expect(await get('/_local/outbox?phone=%2B447911123456')).toMatchObject({ status: 200, body: { messages: [] } });
     });
 
+    const OUTBOX_FORMS =
+      'phone: an international number such as +8613800138000 (%2B8613800138000 in a URL), or a national number with its internationalCode: phone=13800138000&internationalCode=86';
+
     it.each([
-      ['no phone', '/_local/outbox'],
-      ['an empty phone', '/_local/outbox?phone='],
-      ['a phone that is no number', '/_local/outbox?phone=abc'],
-    ])('answers 400 for %s', async (_case, path) => {
-      expect(await get(path)).toMatchObject({ status: 400, body: envelope(400, 'Invalid parameter: phone') });
+      ['no phone', '/_local/outbox', 'phone'],
+      ['an empty phone', '/_local/outbox?phone=', 'phone'],
+      ['a phone that is no number', '/_local/outbox?phone=abc', 'phone'],
+      // No country: the send, whose SMS these are, needs internationalCode beside a national number.
+      ['a national number alone', '/_local/outbox?phone=13900139000', 'phone'],
+      ['an international number without its +', '/_local/outbox?phone=8613900139000', 'phone'],
+      ['a national number of another country than internationalCode', '/_local/outbox?phone=%2B8613900139000&internationalCode=44', 'phone'],
+      ['an internationalCode that is none', '/_local/outbox?phone=13900139000&internationalCode=abc', 'internationalCode'],
+    ])('answers 400 for %s, saying which forms it takes', async (_case, path, name) => {
+      expect(await get(path)).toMatchObject({ status: 400, body: { ...envelope(400, `Invalid parameter: ${name}`), extMsg: OUTBOX_FORMS } });
     });
   });
 

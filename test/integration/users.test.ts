@@ -158,6 +158,35 @@ describe('erasure', () => {
     expect(await h.userInfo(await h.tokenWithoutUser(stranger))).toMatchObject({ code: 5033 });
   });
 
+  it('for an erased uid, the app endpoints and the admin link answer 5033; the admin GET, DELETE and PUT answer 200 (README)', async () => {
+    const user = await h.newUser();
+    await h.link(user.token, { phone: '13800138109', code: await h.codeFor('13800138109') });
+    await h.admin('DELETE', user.uid);
+
+    const answers = {
+      relationPhone: await h.link(user.token, { phone: '13800138110', code: await h.codeFor('13800138110') }),
+      userInfo: await h.userInfo(user.token),
+      deletePhoneRelation: await h.unlink(user.token, { code: await h.codeFor('13800138109', '86', '4') }),
+      adminLink: await h.admin('PUT', user.uid, '/phone', jsonBody({ phone: '13800138111', internationalCode: '86' })),
+      adminGet: await h.admin('GET', user.uid),
+      adminErase: await h.admin('DELETE', user.uid),
+      // Last: it makes the uid a user again.
+      adminRegister: await h.admin('PUT', user.uid),
+    };
+
+    expect(Object.fromEntries(Object.entries(answers).map(([endpoint, answer]) => [endpoint, answer.code]))).toEqual({
+      relationPhone: 5033,
+      userInfo: 5033,
+      deletePhoneRelation: 5033,
+      adminLink: 5033,
+      adminGet: 200,
+      adminErase: 200,
+      adminRegister: 200,
+    });
+    expect(answers.adminGet.data).toMatchObject({ exists: false, erasedAt: expect.any(String) });
+    expect(answers.adminRegister.data).toMatchObject({ exists: true, erasedAt: null, phone: null });
+  });
+
   it('registering an erased uid starts it afresh, with no phone', async () => {
     const user = await h.newUser();
     await h.link(user.token, { phone: '13800138108', code: await h.codeFor('13800138108') });
