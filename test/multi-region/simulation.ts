@@ -278,9 +278,10 @@ export class SimulatedRegion {
   /**
    * The region's operation stops at the call planned, for as long as the
    * test likes (past its lease: the test moves the clock), while other
-   * requests and the reconciler run; `thaw` lets it go on from there. The
-   * call is offered to the plan when it is made, before anything else here
-   * (so a call frozen before it is sent holds no write in flight).
+   * requests and the reconciler run; `thaw` lets it go on from there. Each
+   * call is offered to a plan for 'before' when it is made, before anything
+   * else here (so a call frozen there holds no write in flight), and to a
+   * plan for 'after' once it is answered.
    */
   freeze(plan: FreezePlan): Freeze {
     if (this.planned) throw new Error(`region ${this.name} already has a freeze planned`);
@@ -298,24 +299,31 @@ export class SimulatedRegion {
     this.counters.calls++;
     this.simulation.record(this.name, shape);
     const mrsc = shape.tables.filter((table) => this.simulation.isMrsc(table));
-    const freeze = this.planned?.isAt(shape, mrsc.length > 0 && WRITES.has(shape.operation)) ? this.planned : undefined;
-    if (freeze) {
-      this.planned = undefined;
-      this.counters.frozen++;
-      if (freeze.plan.when === 'before') await freeze.hold();
-    }
+    const mrscWrite = mrsc.length > 0 && WRITES.has(shape.operation);
+    await this.frozenAt('before', shape, mrscWrite)?.hold();
     let answer: { output: Output } | { error: unknown };
     try {
       answer = { output: await this.send(args, next, shape, mrsc) };
     } catch (error) {
       answer = { error };
     }
-    if (freeze?.plan.when === 'after') {
-      await freeze.hold();
-      if (freeze.plan.loseAnswer) throw answerLost(this.name);
+    // Offered again once answered: a freeze planned while the call was held before it can take it here.
+    const after = this.frozenAt('after', shape, mrscWrite);
+    if (after) {
+      await after.hold();
+      if (after.plan.loseAnswer) throw answerLost(this.name);
     }
     if ('error' in answer) throw answer.error;
     return answer.output;
+  }
+
+  /** The freeze planned for this point of this call, taken off the plan. */
+  private frozenAt(when: FreezePlan['when'], call: CallShape, mrscWrite: boolean): PlannedFreeze | undefined {
+    const planned = this.planned;
+    if (planned?.plan.when !== when || !planned.isAt(call, mrscWrite)) return undefined;
+    this.planned = undefined;
+    this.counters.frozen++;
+    return planned;
   }
 
   private async send<Args, Output>(args: Args, next: (args: Args) => Promise<Output>, shape: CallShape, mrsc: readonly string[]): Promise<Output> {

@@ -257,6 +257,8 @@ export interface MrscWorld {
    * index has long caught up with: the lagging replica catches up first.
    */
   reconcile(now: number): ReturnType<Reconciler['reconcile']>;
+  /** The region the reconciler runs from, to freeze it mid-pass. */
+  readonly reconcilerRegion: SimulatedRegion;
   destroy(): void;
 }
 
@@ -291,6 +293,7 @@ export async function createMrscWorld(factories: { links: LinksFactory; reconcil
       const { Items = [] } = await home.db.send(new ScanCommand({ TableName: usersTableName, ConsistentRead: true }));
       return Items;
     },
+    reconcilerRegion: home,
     reconcile: async (now) => {
       await simulation.catchUp();
       return reconciler.reconcile(now);
