@@ -166,3 +166,25 @@ describe('a link frozen and thawed', () => {
     await expectWhole([user, other], [phone]);
   });
 });
+
+describe('an unlink frozen and thawed', () => {
+  it('frozen before it uses its code while a new code replaces it: 5037, its marks undone at once, and the user still holds the phone', async () => {
+    const [user, phone] = [newUid(), newPhone()];
+    expect(await east.link(user, phone, await east.sendCode(phone, 'link'))).toEqual(ok);
+    const code = await west.sendCode(phone, 'unlink');
+    const usesCode = (call: CallShape) => call.operation === 'UpdateItem' && call.tables.includes(west.tables.codesTableName);
+    const freeze = west.sim.freeze({ at: usesCode, when: 'before' });
+    const unlinking = west.unlink(user, code);
+    await freeze.reached;
+
+    const newCode = await west.sendCode(phone, 'unlink');
+    freeze.thaw();
+    expect(await unlinking).toEqual({ kind: 'refused', code: ResultCode.SmsCodeFailed });
+
+    expect(await phoneOf(user)).toBe(e164(phone));
+    expect(await violations([user], [phone])).toEqual([]);
+    // Nothing of it is left in the way: the user unlinks with the new code at once.
+    expect(await west.unlink(user, newCode)).toEqual(ok);
+    await expectWhole([user], [phone]);
+  });
+});
