@@ -300,7 +300,9 @@ export class SimulatedRegion {
     this.simulation.record(this.name, shape);
     const mrsc = shape.tables.filter((table) => this.simulation.isMrsc(table));
     const mrscWrite = mrsc.length > 0 && WRITES.has(shape.operation);
-    await this.frozenAt('before', shape, mrscWrite)?.hold();
+    // A plan names the global table, whichever copy or replica answers the call.
+    const planned = this.simulation.globalShape(shape);
+    await this.frozenAt('before', planned, mrscWrite)?.hold();
     let answer: { output: Output } | { error: unknown };
     try {
       answer = { output: await this.send(args, next, shape, mrsc) };
@@ -308,7 +310,7 @@ export class SimulatedRegion {
       answer = { error };
     }
     // Offered again once answered: a freeze planned while the call was held before it can take it here.
-    const after = this.frozenAt('after', shape, mrscWrite);
+    const after = this.frozenAt('after', planned, mrscWrite);
     if (after) {
       await after.hold();
       if (after.plan.loseAnswer) throw answerLost(this.name);
@@ -526,6 +528,11 @@ export class MrscSimulation {
   globalItem(item: string): string {
     const table = tableOf(item);
     return `${this.mrscTables.get(table) ?? table}${item.slice(table.length)}`;
+  }
+
+  /** The call as the global tables name it. */
+  globalShape(shape: CallShape): CallShape {
+    return { ...shape, tables: shape.tables.map((table) => this.mrscTables.get(table) ?? table), items: shape.items.map((item) => this.globalItem(item)) };
   }
 
   /** The tables of a read that DynamoDB answers eventually consistent, each with the replica that answers it here. */
