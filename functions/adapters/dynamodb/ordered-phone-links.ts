@@ -164,19 +164,19 @@ export class OrderedPhoneLinks implements PhoneLinks {
     const op = this.begin(attempt.now);
     const released = phone && (await this.markReleasing(uid, phone, op));
     if (released === 'conflict') return 'conflict';
-    if (released !== 'marked') {
+    if (!phone || released !== 'marked') {
       if (!(await this.writeTombstone(attempt, op))) return 'conflict';
-      if (released) reportDrift(released, phone!, uid);
+      if (phone && released && released !== 'marked') reportDrift(released, phone, uid);
       return 'erased';
     }
 
     const undo = new Undo();
-    undo.push(() => this.pending.restoreClaim(phone!.e164, op.id));
+    undo.push(() => this.pending.restoreClaim(phone.e164, op.id));
     await this.inTime(op, undo);
-    if (!(await this.markUser(uid, false, phone, { releasingPhone: phone!.e164 }, op))) return undo.run('conflict');
+    if (!(await this.markUser(uid, false, phone, { releasingPhone: phone.e164 }, op))) return undo.run('conflict');
     undo.push(() => this.pending.rollBackUser(keys.user(uid), op.id, false));
     await this.inTime(op, undo);
-    const tombstone = { ...this.tombstoneOf(attempt, op), pendingOperation: op.id, releasingPhone: phone!.e164, dueAt: op.now };
+    const tombstone = { ...this.tombstoneOf(attempt, op), pendingOperation: op.id, releasingPhone: phone.e164, dueAt: op.now };
     // The commit, fenced by the user's mark as a link's is: an erasure rolled back while its function was frozen cannot land after.
     const committed = await conditionalWrite(() =>
       this.db.send(
