@@ -241,6 +241,7 @@ export class SimulatedRegion {
         const lagging = simulation.laggingReadTables(operationOfCommand(context.commandName), input);
         if (lagging.size === 0) return next(args);
         this.counters.laggingReads++;
+        await simulation.replicaArrivals();
         const back = new Map([...lagging].map(([table, replica]) => [replica, table]));
         const result = await next({ ...args, input: renameTables(input, (table) => lagging.get(table) ?? table) });
         return { ...result, output: renameOutput(result.output as Body, (table) => back.get(table) ?? table) } as typeof result;
@@ -387,18 +388,19 @@ export interface SimulationOptions {
 const DEFAULT_REPLICA_LAG_MS = { min: 0, max: 1_000 };
 
 /**
- * A replica of each MRSC table that lags: each write reaches it after a
- * random delay, as the item then stands (copies of one item are made one
- * after another, so the replica never goes back to an older version). It
- * answers what DynamoDB answers eventually consistent: reads without
- * ConsistentRead, and index queries.
+ * A replica of each MRSC table that lags: each write reaches it a random
+ * delay after it landed. It answers what DynamoDB answers eventually
+ * consistent: reads without ConsistentRead, and index queries. Copies are
+ * made when the replica is read (or caught up), of the items whose every
+ * write is due by then, as the item then stands, one batch after another:
+ * the replica never goes back to an older version, and an item written
+ * again before its last write was due stays as it was a while longer.
  */
 class LaggingReplicas {
   private readonly replicaOf = new Map<string, string>();
-  private readonly waiting = new Set<{ item: string; timer: NodeJS.Timeout }>();
-  /** `table|pk` -> the copy of it in progress, the next one chained after it. */
-  private readonly copying = new Map<string, Promise<void>>();
-  private readonly queued = new Set<string>();
+  /** `table|pk` -> when the latest of its writes not copied yet is due at the replica. */
+  private readonly due = new Map<string, number>();
+  private copied: Promise<void> = Promise.resolve();
   private readonly failures: unknown[] = [];
 
   constructor(
@@ -420,50 +422,27 @@ class LaggingReplicas {
   /** A write to the item landed: the replica has it after the lag. */
   written(item: string): void {
     if (!this.replicaOf.has(tableOf(item))) return;
-    const entry = {
-      item,
-      timer: setTimeout(
-        () => {
-          this.waiting.delete(entry);
-          void this.copy(item);
-        },
-        this.lagMs.min + Math.random() * (this.lagMs.max - this.lagMs.min),
-      ),
-    };
-    entry.timer.unref();
-    this.waiting.add(entry);
+    const dueAt = Date.now() + this.lagMs.min + Math.random() * (this.lagMs.max - this.lagMs.min);
+    this.due.set(item, Math.max(this.due.get(item) ?? 0, dueAt));
+  }
+
+  /** Before a read of the replica: what is due by now reaches it. */
+  arrive(): Promise<void> {
+    const now = Date.now();
+    return this.copy((dueAt) => dueAt <= now);
   }
 
   /** Every write so far reaches the replica now: for a test whose clock moved on by more than any lag. */
   async catchUp(): Promise<void> {
-    const items = new Set([...this.waiting].map(({ item }) => item));
-    for (const { timer } of this.waiting) clearTimeout(timer);
-    this.waiting.clear();
-    await Promise.all([...items].map((item) => this.copy(item)));
-    await Promise.all([...this.copying.values()]);
+    await this.copy(() => true);
     if (this.failures.length > 0) throw new Error(`the lagging replica failed to copy: ${String(this.failures[0])}`);
   }
 
-  stop(): void {
-    for (const { timer } of this.waiting) clearTimeout(timer);
-    this.waiting.clear();
-  }
-
-  private copy(item: string): Promise<void> {
-    // A copy not started yet will read the item as it then stands: one is enough.
-    if (this.queued.has(item)) return this.copying.get(item)!;
-    this.queued.add(item);
-    const copied = (this.copying.get(item) ?? Promise.resolve())
-      .then(() => {
-        this.queued.delete(item);
-        return this.copyNow(item);
-      })
-      .catch((error: unknown) => void this.failures.push(error));
-    this.copying.set(item, copied);
-    void copied.then(() => {
-      if (this.copying.get(item) === copied) this.copying.delete(item);
-    });
-    return copied;
+  private copy(ready: (dueAt: number) => boolean): Promise<void> {
+    const items = [...this.due].filter(([, dueAt]) => ready(dueAt)).map(([item]) => item);
+    for (const item of items) this.due.delete(item);
+    this.copied = this.copied.then(() => Promise.all(items.map((item) => this.copyNow(item).catch((error: unknown) => void this.failures.push(error)))).then(() => undefined));
+    return this.copied;
   }
 
   private async copyNow(item: string): Promise<void> {
@@ -556,6 +535,11 @@ export class MrscSimulation {
     return this.replicas.catchUp();
   }
 
+  /** The writes due at the lagging replicas by now reach them. */
+  replicaArrivals(): Promise<void> {
+    return this.replicas.arrive();
+  }
+
   /** Writes to these items (`table|pk`) landed. */
   written(items: readonly string[]): void {
     for (const item of items) this.replicas.written(item);
@@ -615,7 +599,6 @@ export class MrscSimulation {
   }
 
   destroy(): void {
-    this.replicas.stop();
     for (const region of this.regions) region.destroy();
     this.internal.destroy();
   }
