@@ -165,7 +165,17 @@ describe('ordered writes: DynamoDB calls and faults', () => {
     const code = await h.codeFor(PHONE, '86', '4');
     expect(await counting(() => h.unlink(token, { code }))).toEqual(['GetItem', 'GetItem', 'UpdateItem', 'UpdateItem', 'UpdateItem', 'UpdateItem', 'DeleteItem']);
     await h.admin('PUT', uid, '/phone', jsonBody({ phone: PHONE }));
-    expect(await counting(() => h.admin('DELETE', uid))).toEqual(['GetItem', 'UpdateItem', 'PutItem', 'DeleteItem']);
+    expect(await counting(() => h.admin('DELETE', uid))).toEqual([
+      'GetItem',
+      'UpdateItem', // mark the claim releasing
+      'UpdateItem', // mark the user
+      'PutItem', // the tombstone, still marked
+      'DeleteItem', // delete the claim
+      'UpdateItem', // clear the tombstone's marker
+    ]);
+    // A user with no phone: the tombstone alone.
+    const phoneless = await h.newUser();
+    expect(await counting(() => h.admin('DELETE', phoneless.uid))).toEqual(['GetItem', 'PutItem']);
   });
 
   it('a write answered but lost once is recognised by its retry, at every step of a move', async () => {

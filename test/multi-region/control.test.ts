@@ -3,7 +3,9 @@ import { createEcWorld, createMrscWorld, describeOutcome, e164, newPhone, newUid
 
 // The control: the very race of races.test.ts (nine users in three regions
 // linking one phone, OrderedPhoneLinks unchanged) on an eventually
-// consistent, last-writer-wins users table. There each region's conditions
+// consistent, last-writer-wins users table, through the same simulated
+// regions (same latency, same ReplicatedWriteConflictExceptions), so that
+// consistency is the one difference. There each region's conditions
 // see only its own copy, so each region hands the phone out once, and the
 // invariants check finds the duplicates: proof that it can fail. The same
 // driver on the MRSC simulation, run alongside, finds none.
@@ -57,7 +59,8 @@ it(`finds duplicates on an eventually consistent table, and none on MRSC, over t
         `  eventually consistent: ${duplicated.length}/${RUNS} races ended with the phone on several users ` +
         `(holders per race: ${control.map((race) => race.holders).join(', ')}; links answered ok: ${control.map((race) => race.linked).join(', ')}); ` +
         `e.g. ${JSON.stringify(duplicated[0]?.violations.slice(0, 3))}\n` +
-        `  MRSC: holders per race ${strong.map((race) => race.holders).join(', ')}; links answered ok: ${strong.map((race) => race.linked).join(', ')}`,
+        `  MRSC: holders per race ${strong.map((race) => race.holders).join(', ')}; links answered ok: ${strong.map((race) => race.linked).join(', ')}\n` +
+        `  ReplicatedWriteConflictExceptions met: eventually consistent ${ec.simulation.totals().replicatedWriteConflicts}, MRSC ${mrsc.simulation.totals().replicatedWriteConflicts}`,
     );
     // The check can fail: it does, on the eventually consistent table.
     expect(duplicated.length).toBeGreaterThanOrEqual(1);

@@ -1,8 +1,7 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { LOCAL_SERVER_DYNAMODB_SETTINGS } from '../../functions/adapters/aws/client-config';
-import { createDocumentClient } from '../../functions/adapters/dynamodb/document-client';
 import { createTableInput, type TableDefinition } from '../../functions/adapters/dynamodb/table-definitions';
+import { operationOfCommand, renameOutput, renameTables, type Body } from './requests';
 
 /**
  * The control: a global table as multi-Region *eventual* consistency makes
@@ -10,8 +9,11 @@ import { createTableInput, type TableDefinition } from '../../functions/adapters
  * table (a table of its own in DynamoDB Local); a region's conditions
  * evaluate against its copy alone, and each write reaches the other copies
  * later, after a random replication delay, where the newer write by
- * timestamp wins. Each region gets a client that calls the table by its one
- * logical name, so the code under test runs on it unchanged.
+ * timestamp wins. A region's client (one of the MRSC simulation's, so that
+ * the control pays the same latency and meets the same
+ * ReplicatedWriteConflictExceptions as the run it is compared with) calls
+ * the table by its one logical name, so the code under test runs on it
+ * unchanged.
  *
  * Simplification: the image shipped is the item as read right after the
  * write, and a replica applies it unless it saw a newer write; a local write
@@ -19,25 +21,7 @@ import { createTableInput, type TableDefinition } from '../../functions/adapters
  * make the copies disagree more, which is what this control is for.
  */
 
-type Body = Record<string, unknown>;
-
 const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
-
-/** The DynamoDB operation of a command, whether the document client's (`PutCommand`) or the client's (`PutItemCommand`). */
-const DOCUMENT_OPERATIONS: Record<string, string> = {
-  Put: 'PutItem',
-  Update: 'UpdateItem',
-  Delete: 'DeleteItem',
-  Get: 'GetItem',
-  BatchGet: 'BatchGetItem',
-  BatchWrite: 'BatchWriteItem',
-  TransactGet: 'TransactGetItems',
-  TransactWrite: 'TransactWriteItems',
-};
-const operationOf = (commandName: string | undefined): string => {
-  const name = String(commandName).replace(/Command$/, '');
-  return DOCUMENT_OPERATIONS[name] ?? name;
-};
 
 const sleep = (ms: number): Promise<void> => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
 
@@ -49,38 +33,11 @@ const pkOf = (record: unknown): string | undefined => {
   return attribute?.S;
 };
 
-/** The input with each table name passed through `rename`: TableName, RequestItems and TransactItems. */
-function renameTables(input: Body, rename: (table: string) => string): Body {
-  const out: Body = { ...input };
-  if (typeof input.TableName === 'string') out.TableName = rename(input.TableName);
-  if (input.RequestItems) {
-    out.RequestItems = Object.fromEntries(Object.entries(input.RequestItems as Body).map(([table, request]) => [rename(table), request]));
-  }
-  if (Array.isArray(input.TransactItems)) {
-    out.TransactItems = (input.TransactItems as Record<string, Body>[]).map((entry) =>
-      Object.fromEntries(Object.entries(entry).map(([kind, action]) => [kind, typeof action.TableName === 'string' ? { ...action, TableName: rename(action.TableName) } : action])),
-    );
-  }
-  return out;
-}
-
 /** Whether a call's input names the table. */
 function touches(input: Body, table: string): boolean {
   if (input.TableName === table) return true;
   if (input.RequestItems && Object.hasOwn(input.RequestItems, table)) return true;
   return ((input.TransactItems ?? []) as Record<string, { TableName?: string }>[]).some((entry) => Object.values(entry).some((action) => action.TableName === table));
-}
-
-/** The output's maps keyed by table name, renamed back. */
-function renameOutput(output: Body, rename: (table: string) => string): Body {
-  const out: Body = { ...output };
-  for (const field of ['Responses', 'UnprocessedKeys', 'UnprocessedItems']) {
-    const byTable = output[field];
-    if (byTable && typeof byTable === 'object' && !Array.isArray(byTable)) {
-      out[field] = Object.fromEntries(Object.entries(byTable as Body).map(([table, value]) => [rename(table), value]));
-    }
-  }
-  return out;
 }
 
 /** The keys of the logical table's items a write touches. */
@@ -116,7 +73,7 @@ export class EventuallyConsistentTable {
   private clock = 0;
 
   constructor(
-    private readonly endpoint: string,
+    endpoint: string,
     readonly logicalName: string,
     private readonly options: EventuallyConsistentOptions,
   ) {
@@ -133,8 +90,8 @@ export class EventuallyConsistentTable {
     await Promise.all(regions.map((region) => this.internal.send(new CreateTableCommand(createTableInput(definition, this.copyOf(region))))));
   }
 
-  region(name: string, options: { latencyMs: number }): EcRegion {
-    const db = createDocumentClient(this.endpoint, LOCAL_SERVER_DYNAMODB_SETTINGS);
+  /** Sends the region's client's calls to the logical table to the region's copy, and replicates its writes. */
+  region(name: string, db: DynamoDBDocumentClient): EcRegion {
     const region: EcRegion = { name, db, counters: { calls: 0, writes: 0, replicated: 0, overwrittenByNewer: 0 } };
     const copy = this.copyOf(name);
     const toCopy = (table: string) => (table === this.logicalName ? copy : table);
@@ -143,9 +100,8 @@ export class EventuallyConsistentTable {
       (next, context) => async (args) => {
         region.counters.calls++;
         const input = args.input as Body;
-        const operation = operationOf(context.commandName);
+        const operation = operationOfCommand(context.commandName);
         const touchesTable = touches(input, this.logicalName);
-        if (touchesTable) await sleep(options.latencyMs);
         const result = await next({ ...args, input: renameTables(input, toCopy) });
         const output = { ...result, output: renameOutput(result.output as Body, toLogical) } as typeof result;
         if (touchesTable && WRITES.has(operation)) {
@@ -171,8 +127,8 @@ export class EventuallyConsistentTable {
     return Items;
   }
 
+  /** The regions' clients are their owner's to destroy. */
   destroy(): void {
-    for (const region of this.regions) region.db.destroy();
     this.internal.destroy();
   }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient, ReplicatedWriteConflictException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, TransactGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { codesTable, createTableInput, multiRegionUsersTable } from '../../functions/adapters/dynamodb/table-definitions';
+import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactGetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { codesTable, createTableInput, DUE_INDEX, multiRegionUsersTable } from '../../functions/adapters/dynamodb/table-definitions';
 import { EventuallyConsistentTable } from './eventually-consistent';
 import { MrscSimulation, SimulatedCrash } from './simulation';
 
@@ -17,11 +17,11 @@ let simulation: MrscSimulation;
 
 beforeAll(async () => {
   const client = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  await client.send(new CreateTableCommand(createTableInput(multiRegionUsersTable, mrscTable)));
   await client.send(new CreateTableCommand(createTableInput(codesTable, regionalTable)));
   client.destroy();
-  simulation = new MrscSimulation(endpoint);
-  simulation.markMrsc(mrscTable);
+  // A replica a minute behind, unless caught up: what it answers is decided by the test, not by timing.
+  simulation = new MrscSimulation(endpoint, { replicaLagMs: { min: 60_000, max: 60_000 } });
+  await simulation.createTable(multiRegionUsersTable, mrscTable);
 });
 
 afterAll(() => simulation.destroy());
@@ -142,12 +142,85 @@ describe('crashAfter', () => {
   });
 });
 
+describe('the lagging replica', () => {
+  const lagging = (pk: string) => new GetCommand({ TableName: mrscTable, Key: { pk } });
+  const due = (shard: string) =>
+    new QueryCommand({
+      TableName: mrscTable,
+      IndexName: DUE_INDEX.indexName,
+      KeyConditionExpression: '#shard = :shard',
+      ExpressionAttributeNames: { '#shard': DUE_INDEX.partitionKey },
+      ExpressionAttributeValues: { ':shard': shard },
+    });
+
+  it('answers reads without ConsistentRead, and index queries, with the table as it was before the writes not yet replicated', async () => {
+    const region = simulation.region('lagging', { latencyMs: 2 });
+    const [pk, shard] = [`lag-${randomUUID()}`, `DUE#lag-${randomUUID()}`];
+    await region.db.send(put(mrscTable, pk, { dueShard: shard, dueAt: 1 }));
+    expect((await region.db.send(read(mrscTable, pk))).Item).toMatchObject({ pk });
+    expect((await region.db.send(lagging(pk))).Item).toBeUndefined();
+    expect((await region.db.send(due(shard))).Items).toEqual([]);
+    const batch = await region.db.send(new BatchGetCommand({ RequestItems: { [mrscTable]: { Keys: [{ pk }] }, [regionalTable]: { Keys: [{ pk: 'c' }] } } }));
+    // The regional table is read as it is: only global tables have a replica here.
+    expect(batch.Responses).toEqual({ [mrscTable]: [], [regionalTable]: [{ pk: 'c' }] });
+
+    await simulation.catchUp();
+    expect((await region.db.send(lagging(pk))).Item).toMatchObject({ pk });
+    expect((await region.db.send(due(shard))).Items).toEqual([expect.objectContaining({ pk })]);
+    // A change, then a delete, each seen late; the replica never goes back to an older version.
+    await region.db.send(new UpdateCommand({ TableName: mrscTable, Key: { pk }, UpdateExpression: 'SET n = :n', ExpressionAttributeValues: { ':n': 2 } }));
+    await region.db.send(new DeleteCommand({ TableName: mrscTable, Key: { pk } }));
+    expect((await region.db.send(lagging(pk))).Item).toEqual({ pk, dueShard: shard, dueAt: 1 });
+    await simulation.catchUp();
+    expect((await region.db.send(lagging(pk))).Item).toBeUndefined();
+    expect(region.counters.laggingReads).toBe(7);
+  });
+});
+
+describe('freeze', () => {
+  it('stops an operation before its n-th write to an MRSC table until thawed, while other regions write', async () => {
+    const frozen = simulation.region('frozen', { latencyMs: 2 });
+    const other = simulation.region('unfrozen', { latencyMs: 2 });
+    const key = `freeze-${randomUUID()}`;
+    const freeze = frozen.freeze({ at: 2, when: 'before' });
+    const operation = (async () => {
+      // Regional writes are not counted.
+      await frozen.db.send(put(regionalTable, `${key}-regional`));
+      await frozen.db.send(put(mrscTable, key, { by: 'frozen', step: 1 }));
+      await frozen.db.send(put(mrscTable, key, { by: 'frozen', step: 2 }));
+    })();
+    await freeze.reached;
+    // Held before it was sent: no write in flight, so another region writes the item freely.
+    await other.db.send(put(mrscTable, key, { by: 'other' }));
+    expect((await other.db.send(read(mrscTable, key))).Item).toEqual({ pk: key, by: 'other' });
+    freeze.thaw();
+    await operation;
+    expect((await other.db.send(read(mrscTable, key))).Item).toEqual({ pk: key, by: 'frozen', step: 2 });
+    expect(other.counters.replicatedWriteConflicts + frozen.counters.replicatedWriteConflicts).toBe(0);
+  });
+
+  it('holds the answer of a write DynamoDB applied, and loses it at the thaw: the SDK sends the write again', async () => {
+    const region = simulation.region('answer-lost', { latencyMs: 2 });
+    const other = simulation.region('meanwhile', { latencyMs: 2 });
+    const key = `lost-${randomUUID()}`;
+    const freeze = region.freeze({ at: (call) => call.operation === 'PutItem' && call.items.includes(`${mrscTable}|${key}`), when: 'after', loseAnswer: true });
+    const write = region.db.send(new PutCommand({ TableName: mrscTable, Item: { pk: key, by: 'first' }, ConditionExpression: 'attribute_not_exists(pk)' }));
+    await freeze.reached;
+    expect((await other.db.send(read(mrscTable, key))).Item).toEqual({ pk: key, by: 'first' });
+    freeze.thaw();
+    // The retry meets its own first attempt: the condition fails, as a real lost answer's retry would.
+    await expect(write).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    expect(region.counters).toMatchObject({ mrscWrites: 1, mrscConditionFailures: 1, frozen: 1 });
+  });
+});
+
 describe('the eventually consistent control', () => {
   it('evaluates conditions on the local copy, and converges on the last writer', async () => {
     const table = new EventuallyConsistentTable(endpoint, `sim-ec-${suffix}`, { replicationDelayMs: { min: 100, max: 100 } });
     await table.create(multiRegionUsersTable, ['east', 'west']);
-    const east = table.region('east', { latencyMs: 1 });
-    const west = table.region('west', { latencyMs: 1 });
+    for (const region of ['east', 'west']) simulation.markMrsc(table.copyOf(region), { copyOf: table.logicalName });
+    const east = table.region('east', simulation.region('ec-east', { latencyMs: 1 }).db);
+    const west = table.region('west', simulation.region('ec-west', { latencyMs: 1 }).db);
     try {
       const claim = (by: string) =>
         new PutCommand({ TableName: table.logicalName, Item: { pk: 'PHONE#+1', uid: by }, ConditionExpression: 'attribute_not_exists(pk)' });
@@ -159,6 +232,26 @@ describe('the eventually consistent control', () => {
       // The later write wins everywhere.
       for (const region of ['east', 'west']) expect(await table.scan(region)).toEqual([{ pk: 'PHONE#+1', uid: 'west' }]);
       expect(east.counters.overwrittenByNewer).toBe(1);
+    } finally {
+      table.destroy();
+    }
+  });
+
+  it("meets ReplicatedWriteConflictException, as the MRSC run does, when two regions write one item at once, each to its own copy", async () => {
+    const table = new EventuallyConsistentTable(endpoint, `sim-ec-conflict-${suffix}`, { replicationDelayMs: { min: 10, max: 10 } });
+    await table.create(multiRegionUsersTable, ['slow', 'quick']);
+    for (const region of ['slow', 'quick']) simulation.markMrsc(table.copyOf(region), { copyOf: table.logicalName });
+    const slow = simulation.region('ec-slow', { latencyMs: 1_500 });
+    const quick = simulation.region('ec-quick', { latencyMs: 5 });
+    table.region('slow', slow.db);
+    table.region('quick', quick.db);
+    try {
+      const first = slow.db.send(put(table.logicalName, 'PHONE#+2', { by: 'slow' }));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await expect(quick.db.send(put(table.logicalName, 'PHONE#+2', { by: 'quick' }))).rejects.toBeInstanceOf(ReplicatedWriteConflictException);
+      await first;
+      expect(quick.counters.replicatedWriteConflicts).toBe(2);
+      await table.settle();
     } finally {
       table.destroy();
     }

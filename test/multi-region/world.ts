@@ -49,6 +49,14 @@ export class ManualClock implements Clock {
   }
 }
 
+/** A region's clock: the true time (the test's), off by the region's skew. */
+export class SkewedClock implements Clock {
+  /** How far ahead of the true time the region's clock runs (behind, if negative). */
+  skewMs = 0;
+  constructor(private readonly truth: Clock) {}
+  now = (): number => this.truth.now() + this.skewMs;
+}
+
 const CODE_RULES: CodeRules = { codeTtlSeconds: 300, maxWrongTries: 5, domesticCallingCode: '86', allowedCountries: undefined, pepper: PEPPER };
 /** Limits that never refuse the tests' sends. */
 const NO_LIMITS: SendLimits = { cooldownSeconds: 0, maxPerPhonePerDay: 10_000, maxPerIpPerHour: 10_000, maxPerMinute: 100_000, maxPerCountryPerMinute: 100_000 };
@@ -74,7 +82,8 @@ let phones = 0;
 export const newPhone = (): string => `1390${String(process.pid % 1000).padStart(3, '0')}${String(++phones).padStart(4, '0')}`;
 export const e164 = (national: string): string => `+86${national}`;
 
-export type LinksFactory = (db: DynamoDBDocumentClient, tables: PhoneLinkTables) => PhoneLinks;
+/** The linking port over a region's client; `clock` is the region's, for the dates it writes and the time its requests have. */
+export type LinksFactory = (db: DynamoDBDocumentClient, tables: PhoneLinkTables, clock: Clock) => PhoneLinks;
 export interface Reconciler {
   reconcile(now: number): Promise<ReconcileReport>;
 }
@@ -82,7 +91,7 @@ export type ReconcilerFactory = (db: DynamoDBDocumentClient, tables: PhoneLinkTa
 
 /** The implementation under test: the ordered-writes linking port and its reconciler. */
 export const ORDERED = {
-  links: ((db, tables) => new OrderedPhoneLinks(db, tables)) as LinksFactory,
+  links: ((db, tables, clock) => new OrderedPhoneLinks(db, tables, { wallClock: clock.now })) as LinksFactory,
   reconciler: ((db, tables) => new LinkReconciler(db, tables)) as ReconcilerFactory,
 };
 
@@ -113,9 +122,9 @@ export class RegionApp {
     readonly db: DynamoDBDocumentClient,
     readonly tables: { usersTableName: string; codesTableName: string },
     links: LinksFactory,
-    private readonly clock: Clock,
+    readonly clock: Clock,
   ) {
-    this.links = links(db, tables);
+    this.links = links(db, tables, clock);
     this.users = new DynamoUsers(db, tables.usersTableName);
     this.codes = new DynamoVerificationCodes(db, tables.codesTableName);
     this.issuer = new DynamoCodeIssuer(db, tables.codesTableName);
@@ -236,13 +245,20 @@ const admin = (): DynamoDBClient => new DynamoDBClient({ endpoint: endpoint(), r
 
 export interface MrscWorld {
   readonly simulation: MrscSimulation;
-  readonly regions: readonly (RegionApp & { readonly sim: SimulatedRegion })[];
+  readonly regions: readonly (RegionApp & { readonly sim: SimulatedRegion; readonly clock: SkewedClock })[];
   readonly usersTableName: string;
+  /** The true time; each region reads it through its own clock, skewed or not. */
   readonly clock: ManualClock;
   /** Every item of the users table, read consistently. */
   items(): Promise<Record<string, unknown>[]>;
-  /** The reconciler, run from a healthy region of its own (a scheduled function). */
+  /**
+   * The reconciler, run from a healthy region of its own (a scheduled
+   * function). It looks only at what is older than the lease, which the
+   * index has long caught up with: the lagging replica catches up first.
+   */
   reconcile(now: number): ReturnType<Reconciler['reconcile']>;
+  /** The region the reconciler runs from, to freeze it mid-pass. */
+  readonly reconcilerRegion: SimulatedRegion;
   destroy(): void;
 }
 
@@ -250,20 +266,20 @@ export interface MrscWorld {
 export async function createMrscWorld(factories: { links: LinksFactory; reconciler: ReconcilerFactory } = ORDERED): Promise<MrscWorld> {
   const suffix = randomUUID().slice(0, 8);
   const usersTableName = `mrsc-users-${suffix}`;
+  const simulation = new MrscSimulation(endpoint());
   const client = admin();
   try {
-    await client.send(new CreateTableCommand(createTableInput(multiRegionUsersTable, usersTableName)));
+    await simulation.createTable(multiRegionUsersTable, usersTableName);
     await createCodesTables(client, REGIONS.map((region) => `codes-${suffix}-${region.name}`));
   } finally {
     client.destroy();
   }
-  const simulation = new MrscSimulation(endpoint());
-  simulation.markMrsc(usersTableName);
   const clock = new ManualClock();
   const regions = REGIONS.map(({ name, options }) => {
     const sim = simulation.region(name, options);
-    const app = new RegionApp(name, sim.db, { usersTableName, codesTableName: `codes-${suffix}-${name}` }, factories.links, clock);
-    return Object.assign(app, { sim });
+    const regionClock = new SkewedClock(clock);
+    const app = new RegionApp(name, sim.db, { usersTableName, codesTableName: `codes-${suffix}-${name}` }, factories.links, regionClock);
+    return Object.assign(app, { sim, clock: regionClock });
   });
   // The scheduled reconciler runs in a region of its own choosing: here a fourth client, never crashed nor isolated.
   const home = simulation.region('reconciler', REGIONS[0]!.options);
@@ -277,19 +293,30 @@ export async function createMrscWorld(factories: { links: LinksFactory; reconcil
       const { Items = [] } = await home.db.send(new ScanCommand({ TableName: usersTableName, ConsistentRead: true }));
       return Items;
     },
-    reconcile: (now) => reconciler.reconcile(now),
+    reconcilerRegion: home,
+    reconcile: async (now) => {
+      await simulation.catchUp();
+      return reconciler.reconcile(now);
+    },
     destroy: () => simulation.destroy(),
   };
 }
 
 export interface EcWorld {
   readonly table: EventuallyConsistentTable;
+  /** The same regions as the MRSC world's, for their latency and conflicts: only the consistency differs. */
+  readonly simulation: MrscSimulation;
   readonly regions: readonly RegionApp[];
   readonly clock: ManualClock;
   destroy(): void;
 }
 
-/** The control: the same three regions over an eventually consistent (last writer wins) users table. */
+/**
+ * The control: the same three regions over an eventually consistent (last
+ * writer wins) users table. Each region's client is the MRSC simulation's
+ * (same latency, same ReplicatedWriteConflictException on an item another
+ * region is writing), sending its calls to the region's own copy.
+ */
 export async function createEcWorld(factories: { links: LinksFactory } = ORDERED, replicationDelayMs = { min: 150, max: 400 }): Promise<EcWorld> {
   const suffix = randomUUID().slice(0, 8);
   const table = new EventuallyConsistentTable(endpoint(), `ec-users-${suffix}`, { replicationDelayMs });
@@ -300,11 +327,21 @@ export async function createEcWorld(factories: { links: LinksFactory } = ORDERED
   } finally {
     client.destroy();
   }
+  const simulation = new MrscSimulation(endpoint());
   const clock = new ManualClock();
-  const regions = REGIONS.map(({ name }) => {
-    // Writes stay in the region: a local round trip.
-    const region = table.region(name, { latencyMs: 2 });
+  const regions = REGIONS.map(({ name, options }) => {
+    simulation.markMrsc(table.copyOf(name), { copyOf: table.logicalName });
+    const region = table.region(name, simulation.region(name, options).db);
     return new RegionApp(name, region.db, { usersTableName: table.logicalName, codesTableName: `codes-${suffix}-${name}` }, factories.links, clock);
   });
-  return { table, regions, clock, destroy: () => table.destroy() };
+  return {
+    table,
+    simulation,
+    regions,
+    clock,
+    destroy: () => {
+      simulation.destroy();
+      table.destroy();
+    },
+  };
 }

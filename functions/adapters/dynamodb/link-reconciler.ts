@@ -61,7 +61,8 @@ export class LinkReconciler {
           // The index is eventually consistent: act on the item as it is now, and only under conditions.
           const item = await this.pending.read(pk);
           if (!item) continue;
-          if (typeof item.erasedAt === 'string') {
+          // A tombstone still marked is an erasure to finish first (settle); one that is not waits for its retention.
+          if (typeof item.erasedAt === 'string' && item.pendingOperation === undefined) {
             if (await this.removeTombstone(item, now)) tombstonesRemoved++;
             continue;
           }
@@ -94,7 +95,7 @@ export class LinkReconciler {
         new DeleteCommand({
           TableName: this.tables.usersTableName,
           Key: { pk: item.pk },
-          ConditionExpression: 'attribute_exists(erasedAt) AND retainUntil <= :now',
+          ConditionExpression: 'attribute_exists(erasedAt) AND attribute_not_exists(pendingOperation) AND retainUntil <= :now',
           ExpressionAttributeValues: { ':now': now },
         }),
       ),

@@ -9,6 +9,7 @@ import type { CodeProof, ErasureAttempt, ErasureOutcome, LinkAttempt, LinkOutcom
 import { conditionalWrite } from './conditional-write';
 import { keys } from './keys';
 import { DynamoPhoneLinks, type PhoneLinkTables } from './phone-links';
+import { finishErasure, isSettlingTombstone } from './users';
 
 /**
  * How long an operation may stay pending before another request or the
@@ -61,9 +62,11 @@ type ReleaseMark = 'marked' | 'conflict' | Exclude<Drift, 'claim-without-its-use
  * link claims the phone first (where uniqueness is decided, so a 5002
  * consumes nothing), marks the user's old claim as releasing, marks the
  * user with the operation, consumes the code, commits the user, then
- * deletes the old claim and confirms the new one. A failed step undoes the
- * ones before it; a crash leaves markers that the next request meeting them
- * or the LinkReconciler settles (see PendingOperations).
+ * deletes the old claim and confirms the new one. An erasure marks the
+ * claim releasing and the user, and commits with a tombstone that keeps the
+ * operation until the claim is deleted. A failed step undoes the ones
+ * before it; a crash leaves markers that the next request meeting them or
+ * the LinkReconciler settles (see PendingOperations).
  */
 export class OrderedPhoneLinks implements PhoneLinks {
   private readonly reads: DynamoPhoneLinks;
@@ -159,37 +162,67 @@ export class OrderedPhoneLinks implements PhoneLinks {
   async eraseUser(attempt: ErasureAttempt): Promise<ErasureOutcome> {
     const { uid, phone } = attempt;
     const op = this.begin(attempt.now);
-    const undo = new Undo();
     const released = phone && (await this.markReleasing(uid, phone, op));
     if (released === 'conflict') return 'conflict';
-    if (released === 'marked') undo.push(() => this.pending.restoreClaim(phone!.e164, op.id));
+    if (!phone || released !== 'marked') {
+      if (!(await this.writeTombstone(attempt, op))) return 'conflict';
+      if (phone && released && released !== 'marked') reportDrift(released, phone, uid);
+      return 'erased';
+    }
 
-    const pk = keys.user(uid);
+    const undo = new Undo();
+    undo.push(() => this.pending.restoreClaim(phone.e164, op.id));
     await this.inTime(op, undo);
-    // No code to consume, so no user marker: the tombstone is the commit, over the user as read.
+    if (!(await this.markUser(uid, false, phone, { releasingPhone: phone.e164 }, op))) return undo.run('conflict');
+    undo.push(() => this.pending.rollBackUser(keys.user(uid), op.id, false));
+    await this.inTime(op, undo);
+    const tombstone = { ...this.tombstoneOf(attempt, op), pendingOperation: op.id, releasingPhone: phone.e164, dueAt: op.now };
+    // The commit, fenced by the user's mark as a link's is: an erasure rolled back while its function was frozen cannot land after.
+    const committed = await conditionalWrite(() =>
+      this.db.send(
+        new PutCommand({
+          TableName: this.tables.usersTableName,
+          Item: tombstone,
+          ConditionExpression: 'pendingOperation = :operation',
+          ExpressionAttributeValues: { ':operation': op.id },
+        }),
+      ),
+    );
+    // Finished or rolled back by someone else meanwhile (the mark is gone either way): the undo finds nothing of its own left, and the caller reads again.
+    if (!committed) return undo.run('conflict');
+    await finishErasure(this.db, this.tables.usersTableName, tombstone);
+    return 'erased';
+  }
+
+  /** An erased user's record: no TTL on a multi-Region table, the reconciler deletes it once `retainUntil` passed. */
+  private tombstoneOf(attempt: ErasureAttempt, op: Operation): Item {
+    const pk = keys.user(attempt.uid);
+    return { pk, uid: attempt.uid, erasedAt: new Date(op.now).toISOString(), retainUntil: attempt.retainUntil, lastOperation: op.id, dueShard: keys.dueShard(pk), dueAt: attempt.retainUntil };
+  }
+
+  /**
+   * An erasure that has no claim to release (no phone, or drift left the
+   * claim missing or another's): the tombstone alone, over the user as
+   * read, or over its own first attempt.
+   */
+  private async writeTombstone(attempt: ErasureAttempt, op: Operation): Promise<boolean> {
+    const { isNewUser, phone } = attempt;
+    await this.inTime(op, new Undo());
     const written = await conditionalWrite(() =>
       this.db.send(
         new PutCommand({
           TableName: this.tables.usersTableName,
-          // No TTL on a multi-Region table: the reconciler deletes the tombstone once `retainUntil` passed.
-          Item: { pk, uid, erasedAt: new Date(op.now).toISOString(), retainUntil: attempt.retainUntil, lastOperation: op.id, dueShard: keys.dueShard(pk), dueAt: attempt.retainUntil },
-          ConditionExpression: `${userAsRead(attempt.isNewUser, phone)} AND attribute_not_exists(pendingOperation)`,
-          ...(phone ? { ExpressionAttributeValues: { ':previousPhone': phone.e164 } } : {}),
+          Item: this.tombstoneOf(attempt, op),
+          ConditionExpression: `(${userAsRead(isNewUser, phone)} AND attribute_not_exists(pendingOperation)) OR (lastOperation = :operation AND attribute_exists(erasedAt))`,
+          ExpressionAttributeValues: { ':operation': op.id, ...(phone ? { ':previousPhone': phone.e164 } : {}) },
         }),
       ),
     );
-    if (!written) {
-      const user = await this.pending.read(pk);
-      // Its own write, retried after its answer was lost.
-      const landed = user?.lastOperation === op.id && user.erasedAt !== undefined;
-      if (!landed) {
-        if (typeof user?.pendingOperation === 'string') await this.pending.settleUser(user, op.now);
-        return undo.run('conflict');
-      }
-    }
-    if (released === 'marked') await this.pending.deleteReleased(phone!.e164, op.id);
-    else if (released && phone) reportDrift(released, phone, uid);
-    return 'erased';
+    if (written) return true;
+    // Changed since it was read; an operation left on it by a crash is settled, so that the caller's next read finds it done.
+    const user = await this.pending.read(keys.user(attempt.uid));
+    if (typeof user?.pendingOperation === 'string') await this.pending.settleUser(user, op.now);
+    return false;
   }
 
   private begin(now: number): Operation {
@@ -383,6 +416,11 @@ export class PendingOperations {
     const expired = Number(claim.dueAt) <= now - this.leaseMs;
     const owner = await this.read(keys.user(String(claim.uid)));
     const ownerMidOperation = owner?.pendingOperation === operation;
+    // An erasure committed by its tombstone is finished, never rolled back, lease or not.
+    if (ownerMidOperation && isSettlingTombstone(owner)) {
+      await finishErasure(this.db, this.usersTableName, owner);
+      return 'finished';
+    }
     const ownerHolds = isHolder(owner, phone);
     if (claim.pendingAction === CLAIMING) {
       // The owner holds the phone only once the operation committed.
@@ -414,8 +452,13 @@ export class PendingOperations {
     return this.settleClaim(current, now);
   }
 
-  /** A user marked with an operation that never committed: once expired, the mark and then its claims are rolled back. */
+  /**
+   * A user marked with an operation that never committed: once expired, the
+   * mark and then its claims are rolled back. A tombstone still marked is an
+   * erasure that did commit: finished at once.
+   */
   async settleUser(user: Item, now: number): Promise<Settlement> {
+    if (isSettlingTombstone(user)) return (await finishErasure(this.db, this.usersTableName, user)) ? 'finished' : 'moved-on';
     if (Number(user.dueAt) > now - this.leaseMs) return 'in-flight';
     const operation = String(user.pendingOperation);
     // Failed: the operation committed or was rolled back meanwhile; its claims are settled all the same, by their own rules.
@@ -435,10 +478,12 @@ export class PendingOperations {
 
   async rollBackUser(pk: string, operation: string, createdByOperation: boolean): Promise<boolean> {
     const TableName = this.usersTableName;
-    const condition = { ConditionExpression: 'pendingOperation = :operation', ExpressionAttributeValues: { ':operation': operation } };
+    // Never an erasure's tombstone: that operation committed.
+    const uncommitted = 'pendingOperation = :operation AND attribute_not_exists(erasedAt)';
+    const condition = { ConditionExpression: uncommitted, ExpressionAttributeValues: { ':operation': operation } };
     // A user first known by this operation had no record before it, unless it was registered meanwhile (register keeps it).
     if (createdByOperation) {
-      const created = { ...condition, ConditionExpression: 'pendingOperation = :operation AND attribute_exists(pendingCreate)' };
+      const created = { ...condition, ConditionExpression: `${uncommitted} AND attribute_exists(pendingCreate)` };
       if (await conditionalWrite(() => this.db.send(new DeleteCommand({ TableName, Key: { pk }, ...created })))) return true;
     }
     return conditionalWrite(() => this.db.send(new UpdateCommand({ TableName, Key: { pk }, UpdateExpression: `REMOVE ${USER_MARKER}`, ...condition })));
