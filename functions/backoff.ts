@@ -30,12 +30,14 @@ export async function backOff(deadline: Deadline, attempt: number, room: number)
  * concurrent requests (links, unlinks, erasures) may be making too: each
  * attempt reads the user and writes over it as read, and one that lost the
  * race waits for the next turn. The next attempt starts only if it can
- * still end before the deadline, judged by the slowest attempt this request
- * has made: twice that, and never less than one call at its slowest.
+ * still end before the deadline, judged by this request's last attempt:
+ * twice as long, and never less than one call at its slowest. (Its first
+ * attempt, made as every racer arrived, is its slowest as a rule: judged by
+ * it, the end of a burst would give up turns that still had time.)
  */
 export class Turns {
   private lost = 0;
-  private longestAttemptMs = 0;
+  private lastAttemptMs = 0;
   /** As `msLeft()` when the current attempt started: the deadline's clock, nothing else. */
   private attemptStartedAt: number;
 
@@ -45,8 +47,8 @@ export class Turns {
 
   /** After an attempt lost the race: a pause, then the next attempt; 5058 (NoTurnInTime) when there is no room left for one. */
   async next(): Promise<void> {
-    this.longestAttemptMs = Math.max(this.longestAttemptMs, this.attemptStartedAt - this.deadline.msLeft());
-    const room = Math.max(LAST_CALL_MS, 2 * this.longestAttemptMs);
+    this.lastAttemptMs = this.attemptStartedAt - this.deadline.msLeft();
+    const room = Math.max(LAST_CALL_MS, 2 * this.lastAttemptMs);
     if (!(await backOff(this.deadline, ++this.lost, room))) throw new NoTurnInTime();
     this.attemptStartedAt = this.deadline.msLeft();
   }
