@@ -15,17 +15,13 @@ export const REQUEST_BUDGET_MS = FUNCTION_TIMEOUT_MS - RESPONSE_MARGIN_MS;
 /**
  * One DynamoDB call as slow as the SDK settings let it be
  * (test/unit/request-budget.test.ts holds it to that): the room a write
- * retried after a collision keeps for its last try.
+ * retried after a collision keeps for its last try, and the least a request
+ * waiting for its turn keeps for its last attempt (backoff.ts, Turns), so
+ * that it answers 5058 rather than start one that middy cuts off with a 500.
  */
 export const LAST_CALL_MS = 2_000;
 
-/**
- * Room kept at the end of the budget for the last attempt of a request
- * that had to wait for its turn, and for its answer: a read and a
- * transaction, each at its slowest. A request whose turn has not come
- * before it gives up with 5058 rather than start an attempt that middy
- * might cut off with a 500.
- */
+/** Two calls at their slowest: the room a send's collided transaction keeps for its last try and the call after it (the code issuer). */
 export const LAST_ATTEMPT_MS = 2 * LAST_CALL_MS;
 
 /**
