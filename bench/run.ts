@@ -9,6 +9,7 @@
  *   BENCH_WARMUP, BENCH_SAMPLES latency rounds dropped and kept (default 100, 400)
  *   BENCH_THROUGHPUT_SECONDS   autocannon run per path (default 5)
  *   BENCH_IMPORT_RECORDS       records in the import run (default 10000)
+ *   BENCH_CONTENTION_ROUNDS    rounds of 32 admin links of one uid at once, per mode (default 5)
  *   BENCH_CPU_PROFILE_DIR      write a V8 CPU profile of every cold-start process there
  *                              (open in Chrome DevTools; the bundles' .map files name the sources)
  */
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
   const { buildBundle, buildBundles, bytesByPackage } = await import('./bundles');
   const { measureColdStarts } = await import('./cold-start');
   const { measureImport } = await import('./import');
+  const { measureContention } = await import('./contention');
   const { CODE_PEPPER } = await import('./fixtures');
   const { median, round, table } = await import('./stats');
 
@@ -84,6 +86,9 @@ async function main(): Promise<void> {
     console.log('Import: npm run import against a local server...');
     const importRun = await measureImport(dynamo.endpoint, workDir);
 
+    console.log("One user's requests at once: 32 admin links of one uid, in each mode...");
+    const contention = await measureContention(dynamo.endpoint);
+
     console.log(`Cold starts: ${ROUNDS} fresh processes per case, interleaved with bare Node...`);
     const stub = await startAwsStub(CODE_PEPPER);
     stops.push(() => stub.close());
@@ -109,6 +114,7 @@ async function main(): Promise<void> {
       bundleBytes: { relationPhone: bundles.relationPhone.bytes, sendPhoneSmsCode: bundles.sendPhoneSmsCode.bytes, userInfo: bundles.userInfo.bytes },
       throughput: inProcess.throughput,
       importRecordsPerSecond: importRun.recordsPerSecond,
+      oneUserAtOnceSlowestMs: Object.fromEntries(Object.entries(contention.slowestMs).map(([mode, rounds]) => [mode, median(rounds)])),
     };
     writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
 
@@ -175,6 +181,17 @@ async function main(): Promise<void> {
     print(`Import: npm run import, ${importRun.records} JSON Lines records, ${importRun.concurrency} in flight, against the local server`, ['records', 'seconds', 'records/s', ''], [
       [importRun.records, importRun.seconds, importRun.recordsPerSecond, `${verdict(importRun.recordsPerSecond >= BUDGET.importRecordsPerSecond)} (budget >= ${BUDGET.importRecordsPerSecond})`],
     ]);
+
+    print(
+      `One user's requests at once: ${contention.atOnce} admin links of one uid, each to its own phone, against the admin handler; the slowest answer of each round, ms`,
+      ['mode', 'median', 'rounds', 'answers other than 200'],
+      Object.entries(contention.slowestMs).map(([mode, rounds]) => [
+        mode,
+        median(rounds),
+        rounds.join(' '),
+        Object.entries(contention.notLinked[mode as keyof typeof contention.notLinked]).map(([code, n]) => `${n} x ${code}`).join(', ') || 'none',
+      ]),
+    );
 
     console.log(`\nWrote ${path.relative(process.cwd(), RESULTS_FILE)} in ${((performance.now() - began) / 1000).toFixed(0)} s.`);
   } finally {

@@ -36,7 +36,9 @@ export type MetricName =
   /** Tombstones of erased users the reconciler deleted after their retention (no TTL on a multi-Region table). */
   | 'TombstonesRemoved'
   /** A request answered 500 because the login service's key set could not be had; never a bad token. */
-  | 'KeySetFailures';
+  | 'KeySetFailures'
+  /** A link, unlink or erasure refused (5058) because the same user's concurrent requests left it no turn within its budget. */
+  | 'TurnsMissed';
 
 export const count = (name: MetricName): void => {
   metrics.addMetric(name, MetricUnit.Count, 1);

@@ -5,6 +5,7 @@
 import type { SendLimits } from './config';
 import type { NormalizedPhone, PhoneNumber } from './domain/phone';
 import type { CodePurpose, StoredCode } from './domain/verification-code';
+import type { Deadline } from './request-budget';
 
 /** A user's record: an active user, or the tombstone of an erased one (`erasedAt` set, nothing else kept). */
 export interface User {
@@ -52,19 +53,20 @@ export interface CodeIssuer {
    * Uses up the `random`, then stores the code as the latest for its
    * (phone, purpose) and counts it against the cooldown and the caps:
    * 'replayed' when the `random` was used already, 'rate-limited' when a
-   * limit refuses it (the `random` is used up anyway).
+   * limit refuses it, or it kept colliding with other sends until the
+   * deadline (the `random` is used up anyway).
    */
-  issue(issue: CodeIssue, limits: SendLimits): Promise<IssueOutcome>;
+  issue(issue: CodeIssue, limits: SendLimits, deadline?: Deadline): Promise<IssueOutcome>;
   /** Undoes `issue` after the SMS provider refused the message: no code left, nothing counted. */
-  withdraw(issued: IssuedCode): Promise<void>;
+  withdraw(issued: IssuedCode, deadline?: Deadline): Promise<void>;
 }
 
 /** The latest code per (phone, purpose). */
 export interface VerificationCodes {
   /** The latest code for (phone, purpose), read consistently. */
   find(phone: PhoneNumber, purpose: CodePurpose): Promise<StoredCode | undefined>;
-  /** Counts one wrong try against the stored code if it is still that code. */
-  recordWrongTry(phone: PhoneNumber, purpose: CodePurpose, storedHash: string): Promise<void>;
+  /** Counts one wrong try against the stored code if it is still that code; collisions are retried within the deadline. */
+  recordWrongTry(phone: PhoneNumber, purpose: CodePurpose, storedHash: string, deadline?: Deadline): Promise<void>;
 }
 
 export interface Users {
@@ -93,6 +95,8 @@ export interface LinkAttempt {
   /** The code the link consumes; none for the admin link. */
   readonly proof: CodeProof | undefined;
   readonly now: number;
+  /** The request's: an operation of several writes takes no step past it. A whole budget from the start when absent. */
+  readonly deadline?: Deadline;
 }
 
 /**
@@ -108,6 +112,8 @@ export interface UnlinkAttempt {
   readonly phone: PhoneNumber;
   readonly proof: CodeProof;
   readonly now: number;
+  /** As LinkAttempt's. */
+  readonly deadline?: Deadline;
 }
 
 /** 'code-rejected': the code changed meanwhile; 'conflict': the user or claim changed, re-read. */
@@ -122,6 +128,8 @@ export interface ErasureAttempt {
   readonly now: number;
   /** When TTL may remove the tombstone, in ms. */
   readonly retainUntil: number;
+  /** As LinkAttempt's. */
+  readonly deadline?: Deadline;
 }
 
 /** 'conflict': the user changed since it was read (a link, an unlink), re-read. */

@@ -24,6 +24,7 @@ const ENVELOPE_CODES: Partial<Record<MetricName, ResultCode>> = {
   SmsFailures: ResultCode.SmsSendingFailed,
   SmsRefused: ResultCode.SmsSendingFailed,
   SmsOutcomeUnknown: ResultCode.SmsSendingFailed,
+  TurnsMissed: ResultCode.SmsFrequencyLimited,
 };
 
 export interface ApiMetrics {

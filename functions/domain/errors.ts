@@ -39,3 +39,16 @@ export class InvalidParameter extends DomainError {
 export const refuse = (code: RuleCode): never => {
   throw new RuleViolation(code);
 };
+
+/**
+ * The request could not get its turn among the same user's concurrent
+ * requests (parallel links, unlinks, admin calls) within its time budget:
+ * 5058, as the contract says, and not a fault. Its own class, so that
+ * metrics and logs tell it from a send limit.
+ */
+export class NoTurnInTime extends RuleViolation {
+  constructor() {
+    super(ResultCode.SmsFrequencyLimited);
+    this.name = 'NoTurnInTime';
+  }
+}

@@ -16,6 +16,7 @@ import { localeOf } from './locale';
 import { authenticate, type AuthenticatedContext } from './middleware/authenticate';
 import { envelopeErrors } from './middleware/envelope-errors';
 import { outcomeMetrics } from './middleware/outcome-metrics';
+import { requestDeadline } from './middleware/request-deadline';
 import { requestParameters } from './middleware/request-parameters';
 import { sourceIpOf } from './request';
 
@@ -37,11 +38,12 @@ export const ready =
 
 /**
  * A handler still running RESPONSE_MARGIN_MS before the function's timeout
- * (re-reads after conflicts, a cold secret or key set) is cut off by middy
- * with a TimeoutError, which the envelope answers as a 500. With
- * transactions every write is atomic, so nothing is left half done; in
+ * (a cold secret or key set, calls failing as slowly as they can) is cut
+ * off by middy with a TimeoutError, which the envelope answers as a 500.
+ * With transactions every write is atomic, so nothing is left half done; in
  * ordered-writes mode the operation stops at its next step, past the same
- * budget, and undoes itself (or the reconciler does).
+ * deadline, and undoes itself (or the reconciler does). Waiting for a turn
+ * stops earlier, with room for one more attempt (request-deadline.ts).
  */
 const UNTIL_THE_MARGIN = { timeoutEarlyInMillis: RESPONSE_MARGIN_MS };
 
@@ -49,6 +51,7 @@ const UNTIL_THE_MARGIN = { timeoutEarlyInMillis: RESPONSE_MARGIN_MS };
 // envelope is the last word on any error.
 const publicEndpoint = (onSuccess?: MetricName) =>
   middy<APIGatewayProxyEventV2, HttpResult>(UNTIL_THE_MARGIN)
+    .use(requestDeadline())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(envelopeErrors())
     .use(outcomeMetrics(onSuccess))
@@ -57,6 +60,7 @@ const publicEndpoint = (onSuccess?: MetricName) =>
 // The token is checked before the body is read: a request without one answers 5106 whatever it carries.
 const authenticatedEndpoint = (tokens: TokenVerifier, onSuccess?: MetricName) =>
   middy<APIGatewayProxyEventV2, HttpResult, Error, AuthenticatedContext>(UNTIL_THE_MARGIN)
+    .use(requestDeadline())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(envelopeErrors())
     .use(outcomeMetrics(onSuccess))
@@ -68,7 +72,7 @@ export const createSendPhoneSmsCodeHandler = (deps: Deferred<SendPhoneSmsCodeDep
     const { phone, internationalCode, codeType, userDomain, random, ts, signature } = context.parameters;
     const locale = localeOf(event.headers);
     const sent = await sendPhoneSmsCode(
-      { phone, internationalCode, codeType, userDomain, random, ts, signature, sourceIp: sourceIpOf(event), locale },
+      { phone, internationalCode, codeType, userDomain, random, ts, signature, sourceIp: sourceIpOf(event), locale, deadline: context.deadline },
       await deps(),
     );
     logger.info('SMS code sent', { phone: maskPhone(sent.phone.e164), codeType });
@@ -78,14 +82,14 @@ export const createSendPhoneSmsCodeHandler = (deps: Deferred<SendPhoneSmsCodeDep
 export const createRelationPhoneHandler = (tokens: TokenVerifier, deps: Deferred<RelationPhoneDependencies>) =>
   authenticatedEndpoint(tokens, 'PhonesLinked').handler(async (event, context) => {
     const { phone, code, internationalCode } = context.parameters;
-    const linked = await relationPhone({ uid: context.uid, phone, code, internationalCode }, await deps());
+    const linked = await relationPhone({ uid: context.uid, phone, code, internationalCode, deadline: context.deadline }, await deps());
     logger.info('Phone linked', { uid: context.uid, phone: maskPhone(linked.phone.e164) });
     return ok(localeOf(event.headers), 'linked');
   });
 
 export const createDeletePhoneRelationHandler = (tokens: TokenVerifier, deps: Deferred<DeletePhoneRelationDependencies>) =>
   authenticatedEndpoint(tokens, 'PhonesUnlinked').handler(async (event, context) => {
-    const unlinked = await deletePhoneRelation({ uid: context.uid, code: context.parameters.code }, await deps());
+    const unlinked = await deletePhoneRelation({ uid: context.uid, code: context.parameters.code, deadline: context.deadline }, await deps());
     logger.info('Phone unlinked', { uid: context.uid, phone: maskPhone(unlinked.phone.e164) });
     return ok(localeOf(event.headers), 'unlinked');
   });
@@ -111,13 +115,13 @@ export const createAdminHandler = (deps: Deferred<AdminDependencies>) =>
         return ok(locale, 'success', await registerUser(uid, await deps()));
       case ADMIN_ROUTE_KEYS.linkPhone: {
         const { phone, internationalCode } = context.parameters;
-        const linked = await linkPhoneAsAdmin({ uid, phone, internationalCode }, await deps());
+        const linked = await linkPhoneAsAdmin({ uid, phone, internationalCode, deadline: context.deadline }, await deps());
         if (!linked.alreadyLinked) count('PhonesLinkedByAdmin');
         logger.info('Phone linked by admin', { uid: linked.uid, alreadyLinked: linked.alreadyLinked });
         return ok(locale, 'linked', linked);
       }
       case ADMIN_ROUTE_KEYS.eraseUser: {
-        const erased = await eraseUser(uid, await deps());
+        const erased = await eraseUser(uid, await deps(), context.deadline);
         count('UsersErased');
         logger.info('User erased', { uid: erased.uid });
         return ok(locale, 'success', erased);

@@ -4,7 +4,8 @@ import { normalizePhone, type PhoneRules } from '../domain/phone';
 import { ResultCode } from '../domain/result-codes';
 import { parseUserId } from '../domain/user-id';
 import type { PhoneLinks, User, Users } from '../ports';
-import { backOff, MAX_CONFLICT_ATTEMPTS as MAX_ATTEMPTS } from '../backoff';
+import { Turns } from '../backoff';
+import { Deadline } from '../request-budget';
 import { linkPhoneToUser } from './link-phone';
 import { given } from './parameters';
 import { phoneView, type UserInfo } from './user-info';
@@ -53,6 +54,8 @@ export interface AdminLinkRequest {
   readonly uid: string | undefined;
   readonly phone?: string;
   readonly internationalCode?: string;
+  /** The request's; a whole budget from now when called outside one. */
+  readonly deadline?: Deadline;
 }
 
 /**
@@ -68,7 +71,7 @@ export async function linkPhoneAsAdmin(
   const uid = parseUserId(request.uid);
   const phoneText = given(request.phone) ?? refuse(ResultCode.PhoneRequired);
   const phone = normalizePhone(phoneText, given(request.internationalCode), deps.phoneRules);
-  const result = await linkPhoneToUser({ uid, phone, provisioning: 'on-first-use' }, deps);
+  const result = await linkPhoneToUser({ uid, phone, provisioning: 'on-first-use', deadline: request.deadline }, deps);
   return { uid, phone: phone.nationalNumber, internationalCode: phone.callingCode, alreadyLinked: result === 'already-linked' };
 }
 
@@ -76,11 +79,17 @@ export async function linkPhoneAsAdmin(
  * DELETE /admin/v1/users/{uid}: releases the phone's claim and leaves a
  * tombstone in one step, so the number is free at once and the uid answers
  * 5033 until TTL removes the tombstone. Idempotent: an erased uid stays as
- * erased then; a uid never seen is tombstoned all the same.
+ * erased then; a uid never seen is tombstoned all the same. A user that
+ * changed meanwhile is read again, within the request's deadline.
  */
-export async function eraseUser(rawUid: string | undefined, deps: AdminDependencies): Promise<{ uid: string; erasedAt: string }> {
+export async function eraseUser(
+  rawUid: string | undefined,
+  deps: AdminDependencies,
+  deadline: Deadline = Deadline.fullBudgetFromNow(),
+): Promise<{ uid: string; erasedAt: string }> {
   const uid = parseUserId(rawUid);
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+  const turns = new Turns(deadline);
+  for (;;) {
     const record = await deps.users.find(uid);
     if (record?.erasedAt !== undefined) return { uid, erasedAt: record.erasedAt };
     const now = deps.clock.now();
@@ -90,9 +99,9 @@ export async function eraseUser(rawUid: string | undefined, deps: AdminDependenc
       phone: record?.phone,
       now,
       retainUntil: now + deps.erasedUserRetentionDays * DAY_MS,
+      deadline,
     });
     if (outcome === 'erased') return { uid, erasedAt: new Date(now).toISOString() };
-    await backOff(attempt);
+    await turns.next();
   }
-  throw new Error(`eraseUser: user ${uid} kept changing over ${MAX_ATTEMPTS} attempts`);
 }

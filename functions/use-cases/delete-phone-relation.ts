@@ -6,13 +6,16 @@ import { ResultCode } from '../domain/result-codes';
 import { CODE_PATTERN, hashCode, type CodePurpose } from '../domain/verification-code';
 import type { PhoneLinks, Users, VerificationCodes } from '../ports';
 import { checkCode } from './check-code';
-import { backOff, MAX_CONFLICT_ATTEMPTS as MAX_ATTEMPTS } from '../backoff';
+import { Turns } from '../backoff';
+import { Deadline } from '../request-budget';
 import { knownUser } from './known-user';
 import { given } from './parameters';
 
 export interface DeletePhoneRelationRequest {
   readonly uid: string;
   readonly code?: string;
+  /** The request's; a whole budget from now when called outside one. */
+  readonly deadline?: Deadline;
 }
 
 export interface DeletePhoneRelationDependencies {
@@ -30,7 +33,8 @@ const PURPOSE: CodePurpose = 'unlink';
 /**
  * DELETE /v2/enduser/enduserapi/deletePhoneRelation: unlinks the signed-in
  * user's phone, proven by the latest codeType 4 (or 7) code sent to that phone.
- * Checks run in the contract's order; the first that fails answers.
+ * Checks run in the contract's order; the first that fails answers. A user
+ * that changed meanwhile is read again, within the request's deadline.
  */
 export async function deletePhoneRelation(
   request: DeletePhoneRelationRequest,
@@ -38,7 +42,9 @@ export async function deletePhoneRelation(
 ): Promise<{ phone: PhoneNumber }> {
   const code = given(request.code) ?? refuse(ResultCode.CodeRequired);
 
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+  const deadline = request.deadline ?? Deadline.fullBudgetFromNow();
+  const turns = new Turns(deadline);
+  for (;;) {
     const user = knownUser(request.uid, await deps.users.find(request.uid), deps.provisioning);
     // A user known on first use has no phone yet: 5384 like any user without one.
     const phone = user.phone ?? refuse(ResultCode.NoPhoneBound);
@@ -48,17 +54,17 @@ export async function deletePhoneRelation(
     const now = deps.clock.now();
     const candidateHash = hashCode(deps.codeRules.pepper, phone, PURPOSE, code);
     const stored = await deps.codes.find(phone, PURPOSE);
-    await checkCode({ stored, candidateHash, phone, purpose: PURPOSE, now }, deps);
+    await checkCode({ stored, candidateHash, phone, purpose: PURPOSE, now, deadline }, deps);
 
     const outcome = await deps.links.unlinkPhone({
       uid: user.uid,
       phone,
       proof: { purpose: PURPOSE, codeHash: candidateHash, maxWrongTries: deps.codeRules.maxWrongTries },
       now,
+      deadline,
     });
     if (outcome === 'unlinked') return { phone };
     if (outcome === 'code-rejected') refuse(ResultCode.SmsCodeFailed);
-    await backOff(attempt);
+    await turns.next();
   }
-  throw new Error(`deletePhoneRelation: user ${request.uid} kept changing over ${MAX_ATTEMPTS} attempts`);
 }

@@ -5,7 +5,8 @@ import type { PhoneNumber } from '../domain/phone';
 import { ResultCode } from '../domain/result-codes';
 import type { CodePurpose, StoredCode } from '../domain/verification-code';
 import type { CodeProof, PhoneLinks } from '../ports';
-import { backOff, MAX_CONFLICT_ATTEMPTS as MAX_ATTEMPTS } from '../backoff';
+import { Turns } from '../backoff';
+import { Deadline } from '../request-budget';
 import { knownUser } from './known-user';
 
 /** Proven by a codeType 3 code (or its alias 6). */
@@ -26,6 +27,8 @@ export interface LinkRequest {
   /** The code the user typed (relationPhone); none for the admin link. */
   readonly code?: TypedCode;
   readonly provisioning: UserProvisioning;
+  /** The request's; a whole budget from now when called outside one. */
+  readonly deadline?: Deadline;
 }
 
 export interface LinkDependencies {
@@ -41,11 +44,14 @@ export type LinkResult = 'linked' | 'already-linked';
  * user (and the code), check them in the contract's order (5033, 5037,
  * then 5002), then consume the code, claim the phone, update or create the
  * user and free its old phone in one transaction. A user that changed
- * meanwhile is read again.
+ * meanwhile (the same user's concurrent requests) is read again, after a
+ * pause, for as long as the request's deadline allows (then 5058).
  */
 export async function linkPhoneToUser(request: LinkRequest, deps: LinkDependencies): Promise<LinkResult> {
   const { uid, phone, code } = request;
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+  const deadline = request.deadline ?? Deadline.fullBudgetFromNow();
+  const turns = new Turns(deadline);
+  for (;;) {
     const now = deps.clock.now();
     const found = await deps.links.findUserWithCode(uid, code?.wellFormed ? { phone, purpose: LINK_PURPOSE } : undefined);
     const user = knownUser(uid, found.user, request.provisioning);
@@ -64,11 +70,11 @@ export async function linkPhoneToUser(request: LinkRequest, deps: LinkDependenci
       phone,
       proof: code?.proof,
       now,
+      deadline,
     });
     if (outcome === 'linked') return 'linked';
     if (outcome === 'code-rejected') refuse(ResultCode.SmsCodeFailed);
     if (outcome === 'phone-taken') refuse(ResultCode.PhoneAlreadyRegistered);
-    await backOff(attempt);
+    await turns.next();
   }
-  throw new Error(`linking a phone: user ${uid} kept changing over ${MAX_ATTEMPTS} attempts`);
 }

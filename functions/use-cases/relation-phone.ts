@@ -5,6 +5,7 @@ import { normalizePhone, type PhoneNumber } from '../domain/phone';
 import { ResultCode } from '../domain/result-codes';
 import { CODE_PATTERN, hashCode } from '../domain/verification-code';
 import type { PhoneLinks, VerificationCodes } from '../ports';
+import type { Deadline } from '../request-budget';
 import { checkCode } from './check-code';
 import { LINK_PURPOSE, linkPhoneToUser, type TypedCode } from './link-phone';
 import { given } from './parameters';
@@ -14,6 +15,8 @@ export interface RelationPhoneRequest {
   readonly phone?: string;
   readonly code?: string;
   readonly internationalCode?: string;
+  /** The request's; a whole budget from now when called outside one. */
+  readonly deadline?: Deadline;
 }
 
 export interface RelationPhoneDependencies {
@@ -41,9 +44,9 @@ export async function relationPhone(
   const typed: TypedCode = {
     // A code that is not six digits is wrong without looking anything up.
     wellFormed: CODE_PATTERN.test(code),
-    verify: (stored, now) => checkCode({ stored, candidateHash, phone, purpose: LINK_PURPOSE, now }, deps),
+    verify: (stored, now) => checkCode({ stored, candidateHash, phone, purpose: LINK_PURPOSE, now, deadline: request.deadline }, deps),
     proof: { purpose: LINK_PURPOSE, codeHash: candidateHash, maxWrongTries: deps.codeRules.maxWrongTries },
   };
-  await linkPhoneToUser({ uid: request.uid, phone, code: typed, provisioning: deps.provisioning }, deps);
+  await linkPhoneToUser({ uid: request.uid, phone, code: typed, provisioning: deps.provisioning, deadline: request.deadline }, deps);
   return { phone };
 }

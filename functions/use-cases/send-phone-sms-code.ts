@@ -8,6 +8,7 @@ import { computeSignature, SIGNED_FIELD_FORMATS, signatureMatches } from '../dom
 import { generateCode, hashCode, parseCodeType, purposeOf } from '../domain/verification-code';
 import { count, logger, maskPhone, type MetricName } from '../observability';
 import { SmsRefused, type Breaker, type CodeIssue, type CodeIssuer, type SmsSender } from '../ports';
+import type { Deadline } from '../request-budget';
 import { given } from './parameters';
 
 export interface SendPhoneSmsCodeRequest {
@@ -21,6 +22,8 @@ export interface SendPhoneSmsCodeRequest {
   readonly sourceIp: string;
   /** The language the SMS is written in. */
   readonly locale: Locale;
+  /** The request's; a whole budget from now when called outside one. */
+  readonly deadline?: Deadline;
 }
 
 export interface SendPhoneSmsCodeDependencies {
@@ -69,7 +72,7 @@ export async function sendPhoneSmsCode(
     random,
     nonceExpiresAt: now + deps.signatureRules.nonceTtlSeconds * 1000,
   };
-  const outcome = await deps.issuer.issue(issue, deps.sendLimits);
+  const outcome = await deps.issuer.issue(issue, deps.sendLimits, request.deadline);
   if (outcome.kind === 'replayed') return refuse(ResultCode.SignatureVerificationFailed);
   if (outcome.kind === 'rate-limited') {
     for (const breaker of outcome.trippedBreakers) count(BREAKER_TRIPS[breaker]);
@@ -85,7 +88,7 @@ export async function sendPhoneSmsCode(
       // Nothing went out: the code must not stay valid, nor count against the cooldown and the caps.
       logger.warn('SMS refused by the provider: code withdrawn, send not counted', { phone: maskPhone(number.e164), reason: failure.message });
       count('SmsRefused');
-      await deps.issuer.withdraw(outcome.issued);
+      await deps.issuer.withdraw(outcome.issued, request.deadline);
     } else {
       // It may have reached the phone: the code stays valid and counted, so a slow provider cannot lift the limits.
       logger.warn('SMS outcome unknown: code kept valid, send counted', { phone: maskPhone(number.e164), reason: nameOf(failure) });

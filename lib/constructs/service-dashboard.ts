@@ -57,7 +57,7 @@ export class ServiceDashboard extends Construct {
         ],
         section('Refusals, by envelope code'),
         [
-          graph('Refusals', HALF, [m.app('PhoneTaken'), m.app('WrongCodes'), m.app('SendsRateLimited'), m.app('SmsFailures')]),
+          graph('Refusals', HALF, [m.app('PhoneTaken'), m.app('WrongCodes'), m.app('SendsRateLimited'), m.app('TurnsMissed'), m.app('SmsFailures')]),
           graph('Send breakers (5058) and SMS provider (5059)', HALF, [
             m.app('CountryBreakerTrips'),
             m.app('GlobalBreakerTrips'),

@@ -719,6 +719,7 @@ describe('dashboard', () => {
       ['PhoneTaken', 5002],
       ['WrongCodes', 5037],
       ['SendsRateLimited', 5058],
+      ['TurnsMissed', 5058],
       ['CountryBreakerTrips', 5058],
       ['GlobalBreakerTrips', 5058],
       ['SmsFailures', 5059],

@@ -2,6 +2,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { CLIENT_SETTINGS, clientConfig } from '../../functions/adapters/aws/client-config';
 import { SnsSmsSender } from '../../functions/adapters/sms/sns-sms-sender';
+import { LAST_CALL_MS, RESPONSE_MARGIN_MS } from '../../functions/request-budget';
 import { SmsRefused } from '../../functions/ports';
 import { messageOf, neverAnswers, published, snsError, stubService, type Reply, type StubService } from '../support/aws-stub';
 import { createHarness, jsonBody, PHONE, PHONE_E164, type Answer, type Harness } from '../support/harness';
@@ -153,7 +154,10 @@ describe('DynamoDB faults', () => {
     expect(await wrongTriesStored()).toBe(1);
   });
 
-  it('a wrong guess whose collisions never end is a 500, never a 5037 it was not counted for', async () => {
+  it('a wrong guess whose collisions outlast its deadline is a 500, never a 5037 it was not counted for', async () => {
+    // A short budget: the collisions are tried again only until the deadline leaves no room for another try.
+    h.close();
+    h = await createHarness({ remainingTimeMs: RESPONSE_MARGIN_MS + LAST_CALL_MS + 100 });
     const { token } = await h.newUser();
     const code = await h.codeFor();
     const fault = injectDynamoFault(h.app.db, { call: 2, untilCall: 1000, kind: 'transactionConflict', mode: 'before', attempts: Infinity });

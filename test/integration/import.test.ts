@@ -5,12 +5,16 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Sha256 } from '@aws-crypto/sha256-js';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { LOCAL_SERVER_DYNAMODB_SETTINGS } from '../../functions/adapters/aws/client-config';
 import { createAdminClient, type RetrySettings } from '../../local/import/admin-client';
 import { rejectsFileOf, startImport, type ImportResult } from '../../local/import/importer';
 import { runImportCli, type CliRun } from '../../local/import/run-cli';
 import { isLoopbackHost, regionFromHost, resolveRegion } from '../../local/import/signing';
+import type { LocalApp } from '../../local/app';
 import type { LocalServer } from '../../local/server';
+import { linkInvariantViolationsIn } from '../support/invariants';
 import { startServerOnFreshTables } from '../support/local-server';
 import { neverLog } from '../support/log-hygiene';
 
@@ -690,5 +694,42 @@ describe('import: end to end on the local server', () => {
     expect(existsSync(rejectsFileOf(rejectsFileOf(file)))).toBe(false);
     expect((await admin('GET', 'fix-landline')).data).toMatchObject({ phone: mobile(3, 2), exists: true });
     expect((await admin('GET', 'fix-broken')).data).toMatchObject({ phone: mobile(3, 3), exists: true });
+  });
+});
+
+// The same user's links at once take turns (docs/API.md, Conventions): on a multi-Region table (ordered writes) they
+// each take several writes, and an import that repeats a uid met 500s there.
+describe('import: a file that repeats a uid, on the local server in ordered-writes mode', () => {
+  let server: LocalServer;
+  let app: LocalApp;
+  let usersTableName: string;
+  const mobile = (series: number, i: number) => {
+    const phone = `137${String(series).padStart(2, '0')}${String(i).padStart(6, '0')}`;
+    neverLog(phone);
+    return phone;
+  };
+
+  beforeAll(async () => {
+    // As `npm start` runs it: DynamoDB Local's slack for a burst.
+    const started = await startServerOnFreshTables('import-repeats', { phoneLinks: 'ordered-writes', dynamoDbSettings: LOCAL_SERVER_DYNAMODB_SETTINGS });
+    ({ server, app } = started);
+    usersTableName = started.tables.usersTableName;
+  });
+  afterAll(() => server.close());
+
+  it('16 records in flight, most of them for one uid: each links in turn, none meets a 500, the uid ends with one of its phones', async () => {
+    const repeated = Array.from({ length: 16 }, (_, i) => ({ uid: 'moves-often', phone: mobile(3, i), internationalCode: '86' }));
+    const others = Array.from({ length: 8 }, (_, i) => ({ uid: `once-${i}`, phone: mobile(4, i), internationalCode: '86' }));
+    // Two records of the repeated uid, then one of another, and so on.
+    const records = others.flatMap((other, i) => [repeated[2 * i]!, repeated[2 * i + 1]!, other]);
+    const file = inputFile('repeats.jsonl', jsonl(...records));
+
+    const result = await startImport({ file, client: createAdminClient({ baseUrl: new URL(server.url) }), concurrency: 16 }).done;
+
+    // A record answered 500 is tried again (counted as retried), and rejected once its attempts run out.
+    expect({ ...counts(result), retried: result.stats.retried }).toEqual({ read: 24, linked: 24, alreadyThere: 0, rejected: 0, retried: 0 });
+    expect(repeated.map((record) => record.phone)).toContain((await app.users.find('moves-often'))?.phone?.nationalNumber);
+    const { Items = [] } = await app.db.send(new ScanCommand({ TableName: usersTableName, ConsistentRead: true }));
+    expect(linkInvariantViolationsIn(Items)).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { parse } from 'yaml';
 import { readCodeSettings, readSendLimits, readSignatureSettings, signatureRules } from '../../functions/config';
+import { LAST_CALL_MS, RESPONSE_MARGIN_MS } from '../../functions/request-budget';
 import {
   createAdminHandler,
   createDeletePhoneRelationHandler,
@@ -27,6 +28,7 @@ import {
   type Harness,
   type RequestBody,
 } from '../support/harness';
+import { injectDynamoFault } from '../support/faults';
 import { OpenApiContract, type HttpResponse } from '../support/openapi-contract';
 
 // docs/openapi.yaml against the service: real responses (status, content
@@ -59,13 +61,13 @@ type OperationId =
 /** The codes of each endpoint as API.md lists them (plus the HTTP 500 fault). */
 const CONTRACT_CODES: Record<OperationId, number[]> = {
   sendPhoneSmsCode: [200, 400, 500, 5019, 5021, 5023, 5058, 5059, 5116, 5420, 5550],
-  relationPhone: [200, 400, 500, 5002, 5019, 5021, 5032, 5033, 5037, 5064, 5106],
+  relationPhone: [200, 400, 500, 5002, 5019, 5021, 5032, 5033, 5037, 5058, 5064, 5106],
   userInfo: [200, 400, 500, 5032, 5033, 5106],
-  deletePhoneRelation: [200, 400, 500, 5032, 5033, 5037, 5064, 5106, 5384],
+  deletePhoneRelation: [200, 400, 500, 5032, 5033, 5037, 5058, 5064, 5106, 5384],
   adminGetUser: [200, 400, 500],
   adminRegisterUser: [200, 400, 500],
-  adminLinkPhone: [200, 400, 500, 5002, 5019, 5021, 5033],
-  adminEraseUser: [200, 400, 500],
+  adminLinkPhone: [200, 400, 500, 5002, 5019, 5021, 5033, 5058],
+  adminEraseUser: [200, 400, 500, 5058],
 };
 
 type AdminMethod = 'GET' | 'PUT' | 'DELETE';
@@ -222,6 +224,19 @@ describe('real responses match the document', () => {
   };
   /** Handlers where users must be registered first (USER_PROVISIONING=registered). */
   let registered: Harness;
+  /** Handlers whose requests have a short budget: a turn not come soon answers 5058. */
+  let hurried: Harness;
+  /** `request`, while every transaction collides with another: the same user's other requests keep winning. */
+  const withoutATurn = async (request: () => Promise<unknown>) => {
+    const collisions = injectDynamoFault(hurried.app.db, { call: 1, untilCall: Infinity, operation: 'TransactWriteItems', kind: 'transactionCollision', mode: 'before', attempts: Infinity });
+    await request().finally(() => collisions.remove());
+  };
+  /** A user of `hurried` with a phone linked. */
+  const hurriedUser = async (phone: string) => {
+    const user = await hurried.newUser();
+    await hurried.link(user.token, { phone, code: await hurried.codeFor(phone) });
+    return user;
+  };
   const broken = () => Promise.reject(new Error('database gone: arn:aws:dynamodb:secret'));
   const signedIn = { verify: async () => ({ uid: 'u1' }) };
   const bearer = { authorization: 'Bearer any' };
@@ -320,6 +335,16 @@ describe('real responses match the document', () => {
       name: 'a JSON body, a codeType 6 code',
       run: lastOf(async () => h.link((await h.newUser()).token, {}, {}, jsonBody({ phone: '15200152000', code: await h.codeFor('15200152000', '86', '6') }))),
     },
+    {
+      operation: 'relationPhone',
+      code: 5058,
+      name: "no turn within the budget (the same user's other requests)",
+      run: lastOf(async () => {
+        const { token } = await hurried.newUser();
+        const code = await hurried.codeFor('15900159010');
+        await withoutATurn(() => hurried.link(token, { phone: '15900159010', code }));
+      }),
+    },
     { operation: 'relationPhone', code: 500, name: 'a database fault', run: () => direct(createRelationPhoneHandler(signedIn, broken), 'POST', LINK_PATH, { phone: PHONE, code: '123456' }, bearer) },
 
     // userInfo
@@ -357,6 +382,16 @@ describe('real responses match the document', () => {
       run: lastOf(async () => {
         const { token } = await linkedUser('18900189000');
         await h.unlink(token, {}, ZH_APP, formBody({ code: await h.codeFor('18900189000', '86', '7') }));
+      }),
+    },
+    {
+      operation: 'deletePhoneRelation',
+      code: 5058,
+      name: "no turn within the budget (the same user's other requests)",
+      run: lastOf(async () => {
+        const { token } = await hurriedUser('15900159011');
+        const code = await hurried.codeFor('15900159011', '86', '4');
+        await withoutATurn(() => hurried.unlink(token, { code }));
       }),
     },
     { operation: 'deletePhoneRelation', code: 500, name: 'a database fault', run: () => direct(createDeletePhoneRelationHandler(signedIn, broken), 'DELETE', UNLINK_PATH, { code: '123456' }, bearer) },
@@ -422,6 +457,12 @@ describe('real responses match the document', () => {
       zh: true,
       run: () => adminDirect('PUT', `someone@example.com`, '/phone', formBody({ phone: '+85251234567' }), ZH_APP),
     },
+    {
+      operation: 'adminLinkPhone',
+      code: 5058,
+      name: "no turn within the budget (the uid's other requests)",
+      run: lastOf(() => withoutATurn(() => hurried.admin('PUT', randomUUID(), '/phone', jsonBody({ phone: '15900159012', internationalCode: '86' })))),
+    },
     { operation: 'adminLinkPhone', code: 500, name: 'a database fault', run: () => adminDirect('PUT', 'u1', '/phone', jsonBody({ phone: PHONE }), {}, createAdminHandler(broken)) },
 
     // adminEraseUser
@@ -435,16 +476,27 @@ describe('real responses match the document', () => {
     { operation: 'adminEraseUser', code: 200, name: 'an erased uid again, in Chinese', zh: true, run: async () => adminDirect('DELETE', (await h.erasedUser()).uid, '', undefined, ZH_APP) },
     { operation: 'adminEraseUser', code: 400, name: 'a uid with a percent sign', run: lastOf(() => h.admin('DELETE', '100%')) },
     { operation: 'adminEraseUser', code: 400, name: 'a repeated form field', run: lastOf(() => h.admin('DELETE', randomUUID(), '', { text: 'a=1&a=2', contentType: 'application/x-www-form-urlencoded' })) },
+    {
+      operation: 'adminEraseUser',
+      code: 5058,
+      name: "no turn within the budget (the uid's other requests)",
+      run: lastOf(async () => {
+        const { uid } = await hurriedUser('15900159013');
+        await withoutATurn(() => hurried.admin('DELETE', uid));
+      }),
+    },
     { operation: 'adminEraseUser', code: 500, name: 'a database fault', run: () => adminDirect('DELETE', 'u1', '', undefined, {}, createAdminHandler(broken)) },
   ];
 
   beforeAll(async () => {
     h = await createHarness({ onAnswer: (exchange) => exchanges.push(exchange) });
     registered = await createHarness({ env: { USER_PROVISIONING: 'registered' }, onAnswer: (exchange) => exchanges.push(exchange) });
+    hurried = await createHarness({ remainingTimeMs: RESPONSE_MARGIN_MS + LAST_CALL_MS + 100, onAnswer: (exchange) => exchanges.push(exchange) });
   });
   afterAll(() => {
     h.close();
     registered.close();
+    hurried.close();
   });
   // Each scenario starts after every cooldown and window of the one before.
   beforeEach(() => h.clock.advance(24 * 3600_000));

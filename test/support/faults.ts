@@ -1,4 +1,4 @@
-import { TransactionConflictException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /** The transient faults a call may meet, shaped as the SDK's own errors, so its retry strategy classifies them as it would the real ones. */
@@ -16,6 +16,13 @@ export const faultKinds = {
   // A single-item write meeting a transaction on the same item: the SDK does not retry it.
   transactionConflict: () =>
     new TransactionConflictException({ message: 'Transaction is ongoing for the item', $metadata: { httpStatusCode: 400 } }),
+  // A transaction cancelled because another one was under way on one of its items: nothing written, no condition failed.
+  transactionCollision: () =>
+    new TransactionCanceledException({
+      message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict]',
+      $metadata: { httpStatusCode: 400 },
+      CancellationReasons: [{ Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' }],
+    }),
 } as const;
 
 export type FaultKind = keyof typeof faultKinds;
@@ -28,6 +35,8 @@ export interface FaultPlan {
   readonly kind: FaultKind;
   /** 'before': the request never reaches DynamoDB. 'after': it is applied, and the answer is lost. */
   readonly mode: 'before' | 'after';
+  /** Only calls of this operation (`TransactWriteItems`) fail; calls are counted all the same. */
+  readonly operation?: string;
   /** How many attempts fail: 1 is a blip the SDK retries through; Infinity outlasts every retry. */
   readonly attempts: number;
 }
@@ -56,7 +65,8 @@ export function injectDynamoFault(db: DynamoDBDocumentClient, plan: FaultPlan) {
   db.middlewareStack.add(
     (next, context) => async (args) => {
       const call = (context as Record<symbol, number>)[callNumber]!;
-      const hit = call >= plan.call && call <= (plan.untilCall ?? plan.call) && failed < plan.attempts;
+      const hit =
+        call >= plan.call && call <= (plan.untilCall ?? plan.call) && failed < plan.attempts && (plan.operation === undefined || operationOf(context) === plan.operation);
       if (!hit) return next(args);
       failed++;
       // The attempt reaches DynamoDB, and whatever it answered is lost.

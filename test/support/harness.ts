@@ -98,6 +98,8 @@ export async function createHarness(
     phoneLinks?: PhoneLinksMode;
     /** The DynamoDB client's settings; the cloud's unless a suite's bursts need DynamoDB Local's slack. */
     dynamoDbSettings?: ClientSettings;
+    /** What the Lambda context says the function has left as each request starts: a whole timeout unless a test shortens the budget. */
+    remainingTimeMs?: number;
   } = {},
 ) {
   const endpoint = process.env.DYNAMODB_ENDPOINT;
@@ -141,10 +143,12 @@ export async function createHarness(
       ...toApiGatewayEvent({ method, path, rawQueryString: queryString(query), headers: withContentType, sourceIp, body: body?.text }),
       isBase64Encoded: body?.isBase64Encoded ?? false,
     };
-    const result = await handler(event, lambdaContext(path));
+    const result = await handler(event, contextFor(path));
     options.onAnswer?.({ method, path, result });
     return { status: result.statusCode, ...(JSON.parse(result.body) as Envelope) };
   };
+  const contextFor = (functionName: string) =>
+    options.remainingTimeMs === undefined ? lambdaContext(functionName) : { ...lambdaContext(functionName), getRemainingTimeInMillis: () => options.remainingTimeMs! };
   const bearer = (token: string | undefined): Record<string, string> => (token === undefined ? {} : { Authorization: `Bearer ${token}` });
 
   const harness = {
@@ -202,7 +206,7 @@ export async function createHarness(
         routeKey: `${method} /admin/v1/users/{uid}${suffix}`,
         pathParameters: { uid: encoded },
       });
-      return app.handlers.admin(event, lambdaContext('admin')).then((result) => {
+      return app.handlers.admin(event, contextFor('admin')).then((result) => {
         options.onAnswer?.({ method, path: event.rawPath, result });
         return { status: result.statusCode, ...(JSON.parse(result.body) as Envelope) };
       });

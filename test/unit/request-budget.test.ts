@@ -1,13 +1,14 @@
 import { CLIENT_SETTINGS, longestCallMs } from '../../functions/adapters/aws/client-config';
-import { REQUEST_BUDGET_MS } from '../../functions/request-budget';
+import { LAST_ATTEMPT_MS, LAST_CALL_MS, REQUEST_BUDGET_MS } from '../../functions/request-budget';
 
 /**
  * The budget arithmetic: every path's calls, in the order it makes them when
  * nothing has to be read again (database-calls.test.ts pins these
  * sequences), each call taking as long as its settings allow. Each sum must
- * leave the request inside REQUEST_BUDGET_MS. Conflict re-reads, drift
- * repairs, a secret read at cold start or cache expiry and a key-set fetch
- * come on top of these and are not bounded by the settings alone.
+ * leave the request inside REQUEST_BUDGET_MS. Drift repairs, a secret read
+ * at cold start or cache expiry and a key-set fetch come on top of these and
+ * are not bounded by the settings alone. Re-reads after a lost race are
+ * bounded by the request's deadline, which keeps room for the last try.
  */
 const dynamodb = longestCallMs('dynamodb');
 const sns = longestCallMs('sns');
@@ -38,5 +39,10 @@ describe('the request budget', () => {
 
   it.each(Object.entries(longestPaths))('%s fits in the budget', (_path, longest) => {
     expect(longest).toBeLessThanOrEqual(REQUEST_BUDGET_MS);
+  });
+
+  it('keeps room, after a lost race, for the last try at its slowest: one call for a retried write or a turn, two for a send', () => {
+    expect(LAST_CALL_MS).toBeGreaterThanOrEqual(dynamodb);
+    expect(LAST_ATTEMPT_MS).toBeGreaterThanOrEqual(dynamodb + dynamodb);
   });
 });

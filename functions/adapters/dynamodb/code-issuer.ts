@@ -1,8 +1,9 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, type DynamoDBDocumentClient, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
-import { backOff, MAX_CONFLICT_ATTEMPTS } from '../../backoff';
+import { backOff } from '../../backoff';
 import type { SendLimits } from '../../config';
+import { Deadline, LAST_ATTEMPT_MS } from '../../request-budget';
 import type { Breaker, CodeIssue, CodeIssuer, IssuedCode, IssueOutcome } from '../../ports';
 import { utcWindow } from './keys';
 import { useNonceItem } from './nonces';
@@ -31,7 +32,7 @@ export class DynamoCodeIssuer implements CodeIssuer {
     private readonly pickShard: (count: number) => number = randomInt,
   ) {}
 
-  async issue(issue: CodeIssue, limits: SendLimits): Promise<IssueOutcome> {
+  async issue(issue: CodeIssue, limits: SendLimits, deadline = Deadline.fullBudgetFromNow()): Promise<IssueOutcome> {
     const nonce = useNonceItem(this.tableName, issue, randomUUID());
     // A breaker at 0 is switched off: no counter could refuse the first code of a window.
     const closed = closedBreakers(limits);
@@ -53,13 +54,12 @@ export class DynamoCodeIssuer implements CodeIssuer {
         full.add(globalShard);
         continue;
       }
-      // A limit refused it (or it kept colliding): the `random` is used up all the same.
-      if (failed.size > 0 || ++collisions >= MAX_CONFLICT_ATTEMPTS) return this.refuse(nonce, failed.has('perCountry') ? ['country'] : []);
-      await backOff(collisions);
+      // A limit refused it (or it kept colliding until the deadline): the `random` is used up all the same.
+      if (failed.size > 0 || !(await backOff(deadline, ++collisions, LAST_ATTEMPT_MS))) return this.refuse(nonce, failed.has('perCountry') ? ['country'] : []);
     }
   }
 
-  async withdraw({ issue, globalShard }: IssuedCode): Promise<void> {
+  async withdraw({ issue, globalShard }: IssuedCode, deadline = Deadline.fullBudgetFromNow()): Promise<void> {
     const uncount = this.perCap((cap) => uncountItem(this.tableName, cap, issue, { globalShard }));
     for (let attempt = 1; ; attempt++) {
       const outcome = await writeTogether(this.db, { code: deleteCodeItem(this.tableName, issue), ...uncount });
@@ -70,10 +70,9 @@ export class DynamoCodeIssuer implements CodeIssuer {
         if (counts.written) return;
         throw new Error(`withdraw: the send counters could not be taken back (${[...counts.failed].join(', ') || 'collided'})`);
       }
-      if (outcome.failed.size > 0 || attempt >= MAX_CONFLICT_ATTEMPTS) {
+      if (outcome.failed.size > 0 || !(await backOff(deadline, attempt, LAST_ATTEMPT_MS))) {
         throw new Error(`withdraw: the code could not be withdrawn (${[...outcome.failed].join(', ') || 'collided'})`);
       }
-      await backOff(attempt);
     }
   }
 

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { MAX_CONFLICT_ATTEMPTS } from '../../backoff';
-import { REQUEST_BUDGET_MS } from '../../request-budget';
+import { Deadline } from '../../request-budget';
 import type { PhoneNumber } from '../../domain/phone';
 import type { CodePurpose, StoredCode } from '../../domain/verification-code';
 import { count, logger, maskPhone } from '../../observability';
@@ -35,12 +34,12 @@ interface Operation {
   /** The request's time: the markers' `dueAt`. */
   readonly now: number;
   /**
-   * Wall-clock time at the start. A step that would change anything starts
-   * only within the request's budget: past it, middy has answered 500, and
-   * Lambda may freeze the function mid-operation and thaw it minutes later,
-   * after the operation was rolled back as crashed.
+   * The request's. A step that would change anything starts only before
+   * it: past it, middy has answered 500, and Lambda may freeze the function
+   * mid-operation and thaw it minutes later, after the operation was rolled
+   * back as crashed.
    */
-  readonly startedAt: number;
+  readonly deadline: Deadline;
 }
 
 /** A step of an operation found its time over: what it did so far is undone, and the request answers 500. */
@@ -95,7 +94,7 @@ export class OrderedPhoneLinks implements PhoneLinks {
 
   async linkPhone(attempt: LinkAttempt): Promise<LinkOutcome> {
     const { uid, phone, previousPhone } = attempt;
-    const op = this.begin(attempt.now);
+    const op = this.begin(attempt);
     const linkedAt = new Date(op.now).toISOString();
     const claimsPhone = previousPhone?.e164 !== phone.e164;
     const movesAway = previousPhone !== undefined && claimsPhone;
@@ -139,7 +138,7 @@ export class OrderedPhoneLinks implements PhoneLinks {
 
   async unlinkPhone(attempt: UnlinkAttempt): Promise<UnlinkOutcome> {
     const { uid, phone } = attempt;
-    const op = this.begin(attempt.now);
+    const op = this.begin(attempt);
     const undo = new Undo();
     const released = await this.markReleasing(uid, phone, op);
     if (released === 'conflict') return 'conflict';
@@ -161,7 +160,7 @@ export class OrderedPhoneLinks implements PhoneLinks {
 
   async eraseUser(attempt: ErasureAttempt): Promise<ErasureOutcome> {
     const { uid, phone } = attempt;
-    const op = this.begin(attempt.now);
+    const op = this.begin(attempt);
     const released = phone && (await this.markReleasing(uid, phone, op));
     if (released === 'conflict') return 'conflict';
     if (!phone || released !== 'marked') {
@@ -187,6 +186,7 @@ export class OrderedPhoneLinks implements PhoneLinks {
           ExpressionAttributeValues: { ':operation': op.id },
         }),
       ),
+      op.deadline,
     );
     // Finished or rolled back by someone else meanwhile (the mark is gone either way): the undo finds nothing of its own left, and the caller reads again.
     if (!committed) return undo.run('conflict');
@@ -217,6 +217,7 @@ export class OrderedPhoneLinks implements PhoneLinks {
           ExpressionAttributeValues: { ':operation': op.id, ...(phone ? { ':previousPhone': phone.e164 } : {}) },
         }),
       ),
+      op.deadline,
     );
     if (written) return true;
     // Changed since it was read; an operation left on it by a crash is settled, so that the caller's next read finds it done.
@@ -225,13 +226,13 @@ export class OrderedPhoneLinks implements PhoneLinks {
     return false;
   }
 
-  private begin(now: number): Operation {
-    return { id: this.newOperationId(), now, startedAt: this.wallClock() };
+  private begin(attempt: { now: number; deadline?: Deadline }): Operation {
+    return { id: this.newOperationId(), now: attempt.now, deadline: attempt.deadline ?? Deadline.fullBudgetFromNow(this.wallClock) };
   }
 
-  /** Before each step that moves an operation forward: past the budget, undo what it did and give up. */
+  /** Before each step that moves an operation forward: past the request's deadline, undo what it did and give up. */
   private async inTime(op: Operation, undo: Undo): Promise<void> {
-    if (this.wallClock() - op.startedAt <= REQUEST_BUDGET_MS) return;
+    if (op.deadline.msLeft() >= 0) return;
     await undo.run(undefined);
     throw new OperationOutOfTime(op.id);
   }
@@ -255,6 +256,7 @@ export class OrderedPhoneLinks implements PhoneLinks {
             ExpressionAttributeValues: { ':operation': op.id, ...takeOver?.values },
           }),
         ),
+        op.deadline,
       );
       if (written) {
         if (takeOver && takeOver.owner !== uid) drifts.push('claim-without-its-user');
@@ -288,6 +290,7 @@ export class OrderedPhoneLinks implements PhoneLinks {
             ExpressionAttributeValues: { ':operation': op.id, ':releasing': RELEASING, ':uid': uid, ':dueShard': keys.dueShard(pk), ':dueAt': op.now },
           }),
         ),
+        op.deadline,
       );
       if (written) return 'marked';
       const current = await this.pending.read(pk);
@@ -316,7 +319,8 @@ export class OrderedPhoneLinks implements PhoneLinks {
     if (marker.claimingPhone) sets.push('claimingPhone = :claimingPhone');
     if (marker.releasingPhone) sets.push('releasingPhone = :releasingPhone');
     if (isNewUser) sets.push('pendingCreate = :true');
-    for (let attempt = 1; attempt <= MAX_CONFLICT_ATTEMPTS; attempt++) {
+    // A second pass only after rolling back an expired operation that held the mark.
+    for (let pass = 1; pass <= 3; pass++) {
       const written = await conditionalWrite(() =>
         this.db.send(
           new UpdateCommand({
@@ -336,6 +340,7 @@ export class OrderedPhoneLinks implements PhoneLinks {
             },
           }),
         ),
+        op.deadline,
       );
       if (written) return true;
       const user = await this.pending.read(pk);
@@ -358,6 +363,7 @@ export class OrderedPhoneLinks implements PhoneLinks {
           ExpressionAttributeValues: { ':hash': proof.codeHash, ':now': op.now, ':maxWrongTries': proof.maxWrongTries, ':operation': op.id },
         }),
       ),
+      op.deadline,
     );
   }
 
@@ -378,6 +384,7 @@ export class OrderedPhoneLinks implements PhoneLinks {
           ExpressionAttributeValues: { ...change.ExpressionAttributeValues, ':operation': op.id },
         }),
       ),
+      op.deadline,
     );
     if (written || (await this.pending.read(pk))?.lastOperation === op.id) return;
     // Rolled back by someone else: the code may be used up, and the outcome is for the caller to learn by reading.

@@ -4,7 +4,8 @@ import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import type { PhoneNumber } from '../../domain/phone';
 import type { CodePurpose, StoredCode } from '../../domain/verification-code';
 import type { CodeIssue, CodeProof, VerificationCodes } from '../../ports';
-import { backOff, MAX_CONFLICT_ATTEMPTS } from '../../backoff';
+import { backOff } from '../../backoff';
+import { Deadline, LAST_CALL_MS } from '../../request-budget';
 import { keys, ttlSeconds } from './keys';
 import type { TransactItem } from './transactions';
 
@@ -26,10 +27,11 @@ export class DynamoVerificationCodes implements VerificationCodes {
    * One more wrong try, named by an id of its own: a retry of this very
    * write (its answer lost) finds the id already there and counts nothing.
    * A collision with a transaction on the same code (a send, a link) is
-   * tried again, since the SDK does not: a guess is answered only once it
-   * is counted, or it fails as a 500 that tells nothing of the guess.
+   * tried again within the deadline, since the SDK does not: a guess is
+   * answered only once it is counted, or it fails as a 500 that tells
+   * nothing of the guess.
    */
-  async recordWrongTry(phone: PhoneNumber, purpose: CodePurpose, storedHash: string): Promise<void> {
+  async recordWrongTry(phone: PhoneNumber, purpose: CodePurpose, storedHash: string, deadline = Deadline.fullBudgetFromNow()): Promise<void> {
     const tryId = randomUUID();
     const update = new UpdateCommand({
       TableName: this.tableName,
@@ -46,8 +48,7 @@ export class DynamoVerificationCodes implements VerificationCodes {
       } catch (error) {
         // Either the code changed meanwhile or this try is counted already: nothing left to do.
         if (error instanceof ConditionalCheckFailedException) return;
-        if (!(error instanceof TransactionConflictException) || attempt >= MAX_CONFLICT_ATTEMPTS) throw error;
-        await backOff(attempt);
+        if (!(error instanceof TransactionConflictException) || !(await backOff(deadline, attempt, LAST_CALL_MS))) throw error;
       }
     }
   }

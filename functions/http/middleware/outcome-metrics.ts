@@ -1,5 +1,5 @@
 import type { MiddlewareObj } from '@middy/core';
-import { DomainError } from '../../domain/errors';
+import { DomainError, NoTurnInTime } from '../../domain/errors';
 import { ResultCode } from '../../domain/result-codes';
 import { count, metrics, type MetricName } from '../../observability';
 
@@ -22,7 +22,9 @@ export const outcomeMetrics = (onSuccess?: MetricName): MiddlewareObj => {
       flush();
     },
     onError: async (request) => {
-      const metric = request.error instanceof DomainError ? metricOfRefusal[request.error.code] : undefined;
+      const { error } = request;
+      // 5058 either way; only a send limit is a send rate-limited.
+      const metric = error instanceof NoTurnInTime ? 'TurnsMissed' : error instanceof DomainError ? metricOfRefusal[error.code] : undefined;
       if (metric) count(metric);
       flush();
     },
