@@ -196,8 +196,20 @@ export interface AuthConfig {
 export function readAuthConfig(env: Env = process.env): AuthConfig {
   const issuer = env.JWT_ISSUER || undefined;
   if (env.JWKS_URL) return { keys: { jwksUrl: env.JWKS_URL }, issuer };
-  if (env.JWKS_JSON) return { keys: { jwksJson: env.JWKS_JSON }, issuer };
+  if (env.JWKS_JSON) return { keys: { jwksJson: inlineKeySet(env.JWKS_JSON) }, issuer };
   throw new ConfigError('Set JWKS_URL (the login service key set) or JWKS_JSON (an inline key set)');
+}
+
+/** An inline key set must hold keys: one without any would refuse every token (5032) and log every app out. */
+function inlineKeySet(json: string): string {
+  let keys: unknown;
+  try {
+    keys = (JSON.parse(json) as { keys?: unknown } | null)?.keys;
+  } catch {
+    throw new ConfigError('JWKS_JSON must be a JSON key set {"keys": [...]}');
+  }
+  if (!Array.isArray(keys) || keys.length === 0) throw new ConfigError('JWKS_JSON must be a key set with at least one key, {"keys": [...]}');
+  return json;
 }
 
 export interface SmsConfig {
