@@ -578,7 +578,7 @@ export class PhoneLinkStack extends Stack {
       // publish to an encrypted topic only under a customer-managed key of our own.
       const topic = new Topic(this, 'AlarmTopic', { displayName: `phone-link ${this.config.stage} alarms`, enforceSSL: true });
       topic.addSubscription(new EmailSubscription(email));
-      // The topic has a policy of its own (enforceSSL), so CloudWatch needs saying it may publish.
+      // enforceSSL gives the topic a policy of its own, which replaces the default one: CloudWatch must be let in again.
       topic.addToResourcePolicy(
         new PolicyStatement({
           sid: 'CloudWatchAlarmsPublish',

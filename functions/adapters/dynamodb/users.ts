@@ -7,7 +7,7 @@ import { finishErasure, isSettlingTombstone } from './pending-operations';
 /** A tombstone is replaced: the uid starts afresh, with no phone; but not while its erasure is still settling (finishErasure). */
 const REGISTERABLE = 'attribute_not_exists(pk) OR (attribute_exists(erasedAt) AND attribute_not_exists(pendingOperation))';
 
-/** Users in the users table. */
+/** Reading and registering users; a user's phone changes only through PhoneLinks. */
 export class DynamoUsers implements Users {
   constructor(
     private readonly db: DynamoDBDocumentClient,
