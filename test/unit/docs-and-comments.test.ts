@@ -4,7 +4,8 @@ import path from 'node:path';
 // Every TypeScript file a document or a comment names (`ordered-phone-links.ts`,
 // `functions/config.ts`, `cdk/phone-link-stack.test.ts`) exists: a file moved
 // or renamed takes the README's "Where things are", the docs and the comments
-// that point at it along.
+// that point at it along. And no comment carries a price or a measured figure:
+// those go stale with the next upgrade, and belong in docs/PERFORMANCE.md.
 
 const ROOT = path.resolve(__dirname, '../..');
 const SKIPPED = new Set(['node_modules', 'cdk.out', 'coverage', '.git', '.local-data']);
@@ -30,12 +31,17 @@ const exists = (name: string, namedIn: string): boolean =>
   repositoryFiles.includes(path.posix.normalize(path.posix.join(path.posix.dirname(namedIn), name))) ||
   repositoryFiles.some((file) => file === name || file.endsWith(`/${name}`));
 
-function namesIn(file: string): { where: string; name: string }[] {
+/** The lines of a document, or the comment lines of a source file, with where each is. */
+function proseLines(file: string): { where: string; text: string }[] {
   const lines = readFileSync(path.join(ROOT, file), 'utf8').split('\n');
-  return lines.flatMap((line, index) =>
-    file.endsWith('.ts') && !isComment(line) ? [] : [...line.matchAll(NAMED_FILE)].map((match) => ({ where: `${file}:${index + 1}`, name: match[1]! })),
-  );
+  return lines.flatMap((text, index) => (file.endsWith('.ts') && !isComment(text) ? [] : [{ where: `${file}:${index + 1}`, text }]));
 }
+
+const namesIn = (file: string): { where: string; name: string }[] =>
+  proseLines(file).flatMap(({ where, text }) => [...text.matchAll(NAMED_FILE)].map((match) => ({ where, name: match[1]! })));
+
+/** A price (a dollar sign before a number), a percentage, or an estimate ("about", "around", "roughly" or a tilde before a number). */
+const FIGURE = /\$ ?\d|\d(?:\.\d+)? ?%|\b(?:about|around|roughly) \d|~ ?\d/i;
 
 describe('file names in the docs and comments', () => {
   const named = [...documents, ...sources].flatMap(namesIn);
@@ -49,5 +55,13 @@ describe('file names in the docs and comments', () => {
 
   it('names only files that exist', () => {
     expect(named.filter((found) => !exists(found.name, found.where.split(':')[0]!)).map((found) => `${found.where}: ${found.name}`)).toEqual([]);
+  });
+});
+
+describe('figures in comments', () => {
+  it('none: a price, a share or a measured time goes in docs/PERFORMANCE.md', () => {
+    const comments = sources.flatMap(proseLines);
+    expect(comments.length).toBeGreaterThan(1000);
+    expect(comments.filter(({ text }) => FIGURE.test(text)).map(({ where, text }) => `${where}: ${text.trim()}`)).toEqual([]);
   });
 });
