@@ -33,7 +33,7 @@ export interface FloorLink {
  * The floor of relationPhone's success path: what it cannot avoid. The same
  * BatchGetItem (user and code, strongly consistent) and the same
  * TransactWriteItems (use the code, claim the phone, create the user known
- * on first use with its phone) that DynamoPhoneLinks issues for a uid never
+ * on first use with its phone) that TransactionalPhoneLinks issues for a uid never
  * seen, sent straight through a document client.
  */
 export async function floorLink(

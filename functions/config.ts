@@ -233,7 +233,7 @@ export function readUserProvisioning(env: Env = process.env): UserProvisioning {
   throw new ConfigError(`USER_PROVISIONING must be on-first-use or registered, got "${raw}"`);
 }
 
-/** How long the tombstone of an erased user is kept before TTL removes it. */
+/** How long the tombstone of an erased user is kept before it is removed (by TTL, or on a multi-Region table by the reconciler). */
 export const readErasedUserRetentionDays = (env: Env = process.env): number => readInteger(env, 'ERASED_USER_RETENTION_DAYS', 30, 1);
 
 /**

@@ -13,7 +13,7 @@ export interface User {
   readonly phone?: PhoneNumber;
   /** ISO 8601 time of the last link. */
   readonly phoneLinkedAt?: string;
-  /** ISO 8601 time of the erasure: the uid is a tombstone until TTL removes it. */
+  /** ISO 8601 time of the erasure: the uid is a tombstone until its retention ends. */
   readonly erasedAt?: string;
 }
 
@@ -102,7 +102,7 @@ export interface LinkAttempt {
 /**
  * 'code-rejected': the code changed meanwhile (used, replaced, voided);
  * 'phone-taken': another user holds the phone; 'conflict': the user's record
- * changed or a concurrent transaction collided, so the caller may re-read.
+ * changed, or another write on it was under way, so the caller may re-read.
  */
 export type LinkOutcome = 'linked' | 'code-rejected' | 'phone-taken' | 'conflict';
 
@@ -126,7 +126,7 @@ export interface ErasureAttempt {
   /** The phone the user had when read: its claim is released, provided the user still has it. */
   readonly phone: PhoneNumber | undefined;
   readonly now: number;
-  /** When TTL may remove the tombstone, in ms. */
+  /** When the tombstone may be removed (by TTL, or on a multi-Region table by the reconciler), in ms. */
   readonly retainUntil: number;
   /** As LinkAttempt's. */
   readonly deadline?: Deadline;
@@ -135,18 +135,24 @@ export interface ErasureAttempt {
 /** 'conflict': the user changed since it was read (a link, an unlink), re-read. */
 export type ErasureOutcome = 'erased' | 'conflict';
 
-/** Phone links span both tables: a link consumes a code and claims a phone for a user. */
+/**
+ * Phone links span both tables: a link consumes a code and claims a phone
+ * for a user. Each change below is all or nothing: one transaction
+ * (PHONE_LINKS_MODE=transactions), or ordered writes (ordered-writes, for a
+ * multi-Region table) that undo themselves when a step fails, and that a
+ * later request or the reconciler finishes or rolls back after a crash.
+ */
 export interface PhoneLinks {
   /** One consistent read of the user and, when asked, the latest code for (phone, purpose). */
   findUserWithCode(
     uid: string,
     code: { phone: PhoneNumber; purpose: CodePurpose } | undefined,
   ): Promise<{ user: User | undefined; code: StoredCode | undefined }>;
-  /** Consumes the code (if any), claims the phone, updates (or creates) the user and frees the old claim, atomically. */
+  /** Consumes the code (if any), claims the phone, updates (or creates) the user and frees the old claim. */
   linkPhone(attempt: LinkAttempt): Promise<LinkOutcome>;
-  /** Consumes the code, releases the phone's claim and clears the user's phone, atomically. */
+  /** Consumes the code, releases the phone's claim and clears the user's phone. */
   unlinkPhone(attempt: UnlinkAttempt): Promise<UnlinkOutcome>;
-  /** Releases the phone's claim and replaces the user with a tombstone, atomically. */
+  /** Releases the phone's claim and replaces the user with a tombstone. */
   eraseUser(attempt: ErasureAttempt): Promise<ErasureOutcome>;
 }
 

@@ -243,7 +243,7 @@ export class PhoneLinkStack extends Stack {
       });
     this.allowSmsToPhoneNumbers(sendPhoneSmsCode);
 
-    // Links atomically across both tables (TransactWriteItems) after one BatchGetItem over both.
+    // Links across both tables after one BatchGetItem over both: in one TransactWriteItems, or in ordered single-item writes (multi-Region).
     const relationPhone = this.contractFunction('RelationPhone', ROUTES.relationPhone)
       .bindTable(this.codesTable, 'CODES_TABLE_NAME', linking('RW', 'RW_SINGLE'))
       .bindTable(this.usersTable, 'USERS_TABLE_NAME', linking('RW', 'RW_SINGLE'))
@@ -254,7 +254,7 @@ export class PhoneLinkStack extends Stack {
       .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'RO')
       .addEnvironment({ ...auth, ...provisioning });
 
-    // Unlinks atomically across both tables, like relationPhone, after reading the user and the code item by item.
+    // Unlinks across both tables as relationPhone links, after reading the user and the code item by item.
     const deletePhoneRelation = this.contractFunction('DeletePhoneRelation', ROUTES.deletePhoneRelation)
       .bindTable(this.codesTable, 'CODES_TABLE_NAME', linking('ITEM_RW', 'ITEM_CHANGE'))
       .bindTable(this.usersTable, 'USERS_TABLE_NAME', linking('ITEM_RW', 'ITEM_CHANGE'))
@@ -262,8 +262,8 @@ export class PhoneLinkStack extends Stack {
       .addEnvironment({ ...codeRules, ...auth, ...provisioning, ...linksMode });
 
     // The admin interface: no codes, no secret, no token (IAM authenticates
-    // the caller). It reads a user, registers and tombstones with a Put, and
-    // links in one transaction of single-item writes on the users table.
+    // the caller). It reads a user, registers with a Put, and links and
+    // erases on the users table alone, as relationPhone links.
     const admin = this.apiFunction('Admin', ADMIN_ENTRY, `admin interface, ${Object.values(ADMIN_ROUTES).map(routeKey).join(', ')}`)
       .bindTable(this.usersTable, 'USERS_TABLE_NAME', linking('ITEM_RW', 'ITEM_RW_SINGLE'))
       .addEnvironment({
@@ -578,7 +578,7 @@ export class PhoneLinkStack extends Stack {
       // publish to an encrypted topic only under a customer-managed key of our own.
       const topic = new Topic(this, 'AlarmTopic', { displayName: `phone-link ${this.config.stage} alarms`, enforceSSL: true });
       topic.addSubscription(new EmailSubscription(email));
-      // The topic has a policy of its own (enforceSSL), so CloudWatch needs saying it may publish.
+      // enforceSSL gives the topic a policy of its own, which replaces the default one: CloudWatch must be let in again.
       topic.addToResourcePolicy(
         new PolicyStatement({
           sid: 'CloudWatchAlarmsPublish',

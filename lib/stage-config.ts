@@ -150,9 +150,9 @@ export const DEFAULT_THROTTLE: ThrottleConfig = { rateLimit: 50, burstLimit: 100
 export const DEFAULT_SEND_THROTTLE: ThrottleConfig = { rateLimit: 10, burstLimit: 20 };
 
 /**
- * Alarm thresholds unless context overrides them. A send-rate alarm at 100
- * codes in 5 minutes fires long before the send breaker (300 a minute by
- * default) stops spending; raise it to about three times the normal peak.
+ * Alarm thresholds unless context overrides them. The send-rate alarm fires
+ * long before the global send breaker stops spending; raise it to about
+ * three times the normal peak.
  */
 export const DEFAULT_ALARM_THRESHOLDS = { codesSentPer5Minutes: 100, smsFailuresPer5Minutes: 5, smsSpendUsd: 100 } as const;
 

@@ -66,8 +66,10 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
   };
 }
 
-/** Creates both tables (skipping any that exist) from the definitions the stack uses. */
-/** `users`: the users table's shape, multiRegionUsersTable for PHONE_LINKS_MODE=ordered-writes. */
+/**
+ * Creates both tables (skipping any that exist) from the definitions the
+ * stack uses; `users` is multiRegionUsersTable for PHONE_LINKS_MODE=ordered-writes.
+ */
 export async function createTables(
   endpoint: string,
   names: { codesTableName: string; usersTableName: string },

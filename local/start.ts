@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     tokenKeys = app.tokenKeys;
     server = await startLocalServer({ app, port: settings.port });
     if (multiRegion) {
-      // As the deployment's schedule does: what a crash left pending is settled within about two minutes.
+      // Every minute, as the deployment's schedule runs it: what a crash left pending past its lease is settled.
       const reconciler = new LinkReconciler(app.db, { usersTableName: LOCAL_TABLES.usersTableName, codesTableName: undefined });
       setInterval(() => void reconciler.reconcile(Date.now()).catch((error: unknown) => console.error('Link reconciler failed:', error)), 60_000).unref();
     }

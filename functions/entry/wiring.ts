@@ -2,7 +2,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { JoseTokenVerifier } from '../adapters/auth/jose-token-verifier';
 import { createDocumentClient } from '../adapters/dynamodb/document-client';
 import { OrderedPhoneLinks } from '../adapters/dynamodb/ordered-phone-links';
-import { DynamoPhoneLinks, type PhoneLinkTables } from '../adapters/dynamodb/phone-links';
+import type { PhoneLinkTables } from '../adapters/dynamodb/phone-links-shared';
+import { TransactionalPhoneLinks } from '../adapters/dynamodb/transactional-phone-links';
 import { readAuthConfig, readDynamoDbEndpoint, readPhoneLinksMode, type PhoneLinksMode } from '../config';
 import type { PhoneLinks } from '../ports';
 
@@ -17,4 +18,4 @@ export const tokenVerifier = (): JoseTokenVerifier => new JoseTokenVerifier(read
 
 /** The phone links PHONE_LINKS_MODE names: one transaction per link, or ordered writes for a multi-Region table. */
 export const phoneLinks = (db: DynamoDBDocumentClient, tables: PhoneLinkTables, mode: PhoneLinksMode = readPhoneLinksMode()): PhoneLinks =>
-  mode === 'ordered-writes' ? new OrderedPhoneLinks(db, tables) : new DynamoPhoneLinks(db, tables);
+  mode === 'ordered-writes' ? new OrderedPhoneLinks(db, tables) : new TransactionalPhoneLinks(db, tables);

@@ -77,10 +77,11 @@ export async function linkPhoneAsAdmin(
 
 /**
  * DELETE /admin/v1/users/{uid}: releases the phone's claim and leaves a
- * tombstone in one step, so the number is free at once and the uid answers
- * 5033 until TTL removes the tombstone. Idempotent: an erased uid stays as
- * erased then; a uid never seen is tombstoned all the same. A user that
- * changed meanwhile is read again, within the request's deadline.
+ * tombstone (PhoneLinks.eraseUser), so the number is free at once and the
+ * uid answers 5033 until the tombstone's retention ends. Idempotent: an
+ * erased uid stays as erased then; a uid never seen is tombstoned all the
+ * same. A user that changed meanwhile is read again, within the request's
+ * deadline.
  */
 export async function eraseUser(
   rawUid: string | undefined,

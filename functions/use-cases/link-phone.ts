@@ -43,9 +43,10 @@ export type LinkResult = 'linked' | 'already-linked';
  * The linking step that relationPhone and the admin link share: read the
  * user (and the code), check them in the contract's order (5033, 5037,
  * then 5002), then consume the code, claim the phone, update or create the
- * user and free its old phone in one transaction. A user that changed
- * meanwhile (the same user's concurrent requests) is read again, after a
- * pause, for as long as the request's deadline allows (then 5058).
+ * user and free its old phone, all or nothing (PhoneLinks.linkPhone). A
+ * user that changed meanwhile (the same user's concurrent requests) is read
+ * again, after a pause, for as long as the request's deadline allows (then
+ * 5058).
  */
 export async function linkPhoneToUser(request: LinkRequest, deps: LinkDependencies): Promise<LinkResult> {
   const { uid, phone, code } = request;

@@ -13,7 +13,6 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry';
 /** Where the Lambda entry points live; each exports `handler`. */
 export const ENTRY_DIR = path.join(__dirname, '..', '..', 'functions', 'entry');
 
-/** The runtime every function runs on. */
 export const RUNTIME = Runtime.NODEJS_22_X;
 
 /**
@@ -89,7 +88,7 @@ export const TABLE_ACTIONS = {
 
 export type TableAccess = keyof typeof TABLE_ACTIONS;
 
-/** The one Secrets Manager action a function needs: it reads the value at cold start and caches it. */
+/** The one Secrets Manager action a function needs: it reads the value, and again once its cache expires. */
 export const SECRET_ACTIONS: readonly string[] = ['secretsmanager:GetSecretValue'];
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -153,7 +152,7 @@ export class ApiFunction extends Construct {
       description: props.description,
       role: this.role,
       runtime: RUNTIME,
-      // Graviton: about 20% cheaper per GB-second than x86, and every dependency is pure JS.
+      // Graviton: cheaper per GB-second than x86, and every dependency is pure JS.
       architecture: Architecture.ARM_64,
       // CPU scales with memory: 256 MB gives enough of it for a quick cold
       // start (SDK init, JWT signature checks) at a small price per request.

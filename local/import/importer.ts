@@ -9,9 +9,9 @@ import { detectFormat, readRecords, type InputFormat, type InputItem } from './r
  * The import: records read lazily from the file, at most `concurrency` of
  * them at the admin route at once, each outcome counted, every reject
  * written to `<file>.rejects.jsonl` with its line and reason (a file the
- * import reads back as it is, see records.ts). The reader
- * takes the next record only when a request slot is free, so memory stays
- * flat however long the file is.
+ * import reads back as it is, see records.ts). The reader takes the next
+ * record only when a request slot is free, so memory stays flat however
+ * long the file is.
  */
 
 export interface ImportOptions {

@@ -6,13 +6,16 @@ import { linkInvariantViolations } from '../support/invariants';
 
 const logs = (globalThis as { __logCapture?: LogCapture }).__logCapture!;
 
-/** The drift lines logged since `from`, by their drift name. */
-const driftsSince = (from: number): string[] =>
+/** The drift lines logged since `from`: the drift, the user of the pair, the claim's phone (masked). */
+const driftReportsSince = (from: number): { drift: unknown; uid: unknown; phone: unknown }[] =>
   logs.lines
     .slice(from)
-    .map((line) => JSON.parse(line) as { message?: string; drift?: string })
+    .map((line) => JSON.parse(line) as { message?: string; drift?: string; uid?: string; phone?: string })
     .filter((entry) => entry.message === 'Data drift repaired')
-    .map((entry) => String(entry.drift));
+    .map(({ drift, uid, phone }) => ({ drift, uid, phone }));
+
+/** The drift lines logged since `from`, by their drift name. */
+const driftsSince = (from: number): string[] => driftReportsSince(from).map((report) => String(report.drift));
 
 /**
  * Drift between a user and its phone's claim (a restore, a hand edit, a bug
@@ -49,7 +52,7 @@ describe.each<PhoneLinksMode>(['transactions', 'ordered-writes'])('data drift be
       await deleteClaim('13600136001');
       const from = logs.lines.length;
       expect(await h.link(user.token, { phone: '13600136002', code: await h.codeFor('13600136002') })).toMatchObject({ status: 200, code: 200 });
-      expect(driftsSince(from)).toEqual(['claim-missing']);
+      expect(driftReportsSince(from)).toEqual([{ drift: 'claim-missing', uid: user.uid, phone: '+86136****6001' }]);
       expect(await claimOf('13600136002')).toBe(user.uid);
       expect(await linkInvariantViolations(h)).toEqual([]);
     });
@@ -124,11 +127,13 @@ describe.each<PhoneLinksMode>(['transactions', 'ordered-writes'])('data drift be
       ['no user at all', '13600136023', async () => `ghost-${Date.now()}`],
       ['an erased user', '13600136024', async () => (await h.erasedUser()).uid],
     ])('is taken over by a link when its user is %s', async (_case, national, ownerOf) => {
-      await putClaim(national, await ownerOf());
+      const staleOwner = await ownerOf();
+      await putClaim(national, staleOwner);
       const newcomer = await h.newUser();
       const from = logs.lines.length;
       expect(await h.link(newcomer.token, { phone: national, code: await h.codeFor(national) })).toMatchObject({ code: 200 });
-      expect(driftsSince(from)).toEqual(['claim-without-its-user']);
+      // The pair that drifted is the claim and its owner: the owner is named, not the newcomer.
+      expect(driftReportsSince(from)).toEqual([{ drift: 'claim-without-its-user', uid: staleOwner, phone: `+86136****${national.slice(-4)}` }]);
       expect(await claimOf(national)).toBe(newcomer.uid);
       expect(await linkInvariantViolations(h)).toEqual([]);
     });

@@ -1,6 +1,7 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { LinkReconciler } from '../../functions/adapters/dynamodb/link-reconciler';
-import { OPERATION_LEASE_MS, OperationOutOfTime, OrderedPhoneLinks, PendingOperations } from '../../functions/adapters/dynamodb/ordered-phone-links';
+import { OperationOutOfTime, OrderedPhoneLinks } from '../../functions/adapters/dynamodb/ordered-phone-links';
+import { OPERATION_LEASE_MS, PendingOperations } from '../../functions/adapters/dynamodb/pending-operations';
 import { keys } from '../../functions/adapters/dynamodb/keys';
 import { injectDynamoFault } from '../support/faults';
 import { createHarness, jsonBody, type Answer, type Harness } from '../support/harness';

@@ -1,4 +1,4 @@
-import { OPERATION_LEASE_MS } from '../../functions/adapters/dynamodb/ordered-phone-links';
+import { OPERATION_LEASE_MS } from '../../functions/adapters/dynamodb/pending-operations';
 import { ResultCode } from '../../functions/domain/result-codes';
 import { REQUEST_BUDGET_MS } from '../../functions/request-budget';
 import { phonesOnTwoUsers } from './invariants';

@@ -1,4 +1,4 @@
-import { OPERATION_LEASE_MS } from '../../functions/adapters/dynamodb/ordered-phone-links';
+import { OPERATION_LEASE_MS } from '../../functions/adapters/dynamodb/pending-operations';
 import { ResultCode } from '../../functions/domain/result-codes';
 import { linkInvariantViolations, pendingMarkers, phonesOnTwoUsers } from './invariants';
 import { SimulatedCrash } from './simulation';

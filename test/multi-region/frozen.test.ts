@@ -1,5 +1,5 @@
 import { keys } from '../../functions/adapters/dynamodb/keys';
-import { OPERATION_LEASE_MS } from '../../functions/adapters/dynamodb/ordered-phone-links';
+import { OPERATION_LEASE_MS } from '../../functions/adapters/dynamodb/pending-operations';
 import { ResultCode } from '../../functions/domain/result-codes';
 import { linkInvariantViolations, phonesOnTwoUsers } from './invariants';
 import type { CallShape } from './simulation';

@@ -47,7 +47,7 @@ export function linkInvariantViolationsIn(items: readonly Item[]): string[] {
 /** The invariants over the harness's users table. */
 export const linkInvariantViolations = async (h: Harness): Promise<string[]> => linkInvariantViolationsIn((await h.snapshot()).users);
 
-/** The attributes an operation in flight leaves on a user or a claim (ordered-phone-links.ts), removed by its commit or its rollback. */
+/** The attributes an operation in flight leaves on a user or a claim (pending-operations.ts), removed by its commit or its rollback. */
 const MARKER_ATTRIBUTES = ['pendingOperation', 'pendingAction', 'pendingCreate', 'claimingPhone', 'releasingPhone'];
 
 /**

@@ -90,8 +90,9 @@ export class KeySetUnavailable extends Error {
  * Verifies the platform's access tokens with jose. The key set is built once
  * per container: a remote JWKS is fetched on first use and cached by jose
  * across invocations (see KEY_SET_TIMING). A failed fetch (a set with no
- * keys included) leaves the cached set in place, but once the set is older than `cacheMaxAge` jose will not
- * verify with it: every token then waits for a successful fetch.
+ * keys included) leaves the cached set in place, but once the set is older
+ * than `cacheMaxAge` jose will not verify with it: every token then waits
+ * for a successful fetch.
  */
 export class JoseTokenVerifier implements TokenVerifier {
   private readonly keys: JWTVerifyGetKey;

@@ -70,7 +70,7 @@ export function longestCallMs(service: AwsService): number {
 /**
  * For `npm start` only: DynamoDB Local is a JVM sharing a developer's CPU,
  * and under a burst (an import, a load test) its queue can outlast the
- * cloud's 500 ms without anything being wrong. The attempts stay the same;
+ * cloud's requestTimeout without anything being wrong. The attempts stay the same;
  * each may wait longer. The tests keep the cloud's settings, except where a
  * suite fires a burst of transactions at once (DynamoDB Local runs them one
  * at a time).

@@ -3,8 +3,8 @@ import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-s
 import { logger } from '../../observability';
 import { allDueShards, keys } from './keys';
 import { conditionalWrite } from './conditional-write';
-import { OPERATION_LEASE_MS, PendingOperations, type Settlement } from './ordered-phone-links';
-import type { PhoneLinkTables } from './phone-links';
+import { OPERATION_LEASE_MS, PendingOperations, type Settlement } from './pending-operations';
+import type { PhoneLinkTables } from './phone-links-shared';
 import { DUE_INDEX } from './table-definitions';
 
 export interface ReconcileReport {

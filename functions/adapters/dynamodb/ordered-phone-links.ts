@@ -1,32 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Deadline } from '../../request-budget';
 import type { PhoneNumber } from '../../domain/phone';
 import type { CodePurpose, StoredCode } from '../../domain/verification-code';
-import { count, logger, maskPhone } from '../../observability';
 import type { CodeProof, ErasureAttempt, ErasureOutcome, LinkAttempt, LinkOutcome, PhoneLinks, UnlinkAttempt, UnlinkOutcome, User } from '../../ports';
 import { conditionalWrite } from './conditional-write';
 import { keys } from './keys';
-import { DynamoPhoneLinks, type PhoneLinkTables } from './phone-links';
-import { finishErasure, isSettlingTombstone } from './users';
-
-/**
- * How long an operation may stay pending before another request or the
- * reconciler may roll it back: far longer than any function runs, so only a
- * crashed operation is ever rolled back.
- */
-export const OPERATION_LEASE_MS = 60_000;
+import { CLAIMING, finishErasure, OPERATION_LEASE_MS, PendingOperations, RELEASING, USER_MARKER } from './pending-operations';
+import { codesTableOf, findUserWithCode, reportDrift, userAsRead, type ClaimDrift, type PhoneLinkTables, type RepairedDrift } from './phone-links-shared';
 
 type Item = Record<string, unknown>;
-
-/** What a pending claim is in the middle of: being taken by its uid, or given up by it. */
-const CLAIMING = 'claim';
-const RELEASING = 'release';
-
-/** The attributes a pending operation puts on the user, all removed by its commit or its rollback. */
-const USER_MARKER = 'pendingOperation, claimingPhone, releasingPhone, pendingCreate, dueShard, dueAt';
-/** The attributes a pending operation puts on a claim; its confirmation leaves `lastOperation`, the operation that made it. */
-const CLAIM_MARKER = 'pendingOperation, pendingAction, dueShard, dueAt';
 
 /** One link, unlink or erasure: its id goes into every write's condition, so a retried write recognises itself. */
 interface Operation {
@@ -50,10 +33,8 @@ export class OperationOutOfTime extends Error {
   }
 }
 
-type Drift = 'claim-missing' | 'claim-of-another-user' | 'claim-without-its-user';
-
 /** How marking the user's current claim as releasing went: the claim's drift, if it was not the user's to mark. */
-type ReleaseMark = 'marked' | 'conflict' | Exclude<Drift, 'claim-without-its-user'>;
+type ReleaseMark = 'marked' | 'conflict' | (RepairedDrift & { drift: ClaimDrift });
 
 /**
  * Phone links on a multi-Region strongly consistent global table, which
@@ -68,7 +49,6 @@ type ReleaseMark = 'marked' | 'conflict' | Exclude<Drift, 'claim-without-its-use
  * the LinkReconciler settles (see PendingOperations).
  */
 export class OrderedPhoneLinks implements PhoneLinks {
-  private readonly reads: DynamoPhoneLinks;
   private readonly pending: PendingOperations;
   private readonly newOperationId: () => string;
   private readonly wallClock: () => number;
@@ -78,8 +58,6 @@ export class OrderedPhoneLinks implements PhoneLinks {
     private readonly tables: PhoneLinkTables,
     options: { newOperationId?: () => string; wallClock?: () => number } = {},
   ) {
-    // Its reads (GetItem, BatchGetItem with ConsistentRead) are allowed on a multi-Region table.
-    this.reads = new DynamoPhoneLinks(db, tables);
     this.pending = new PendingOperations(db, tables.usersTableName, OPERATION_LEASE_MS);
     this.newOperationId = options.newOperationId ?? randomUUID;
     this.wallClock = options.wallClock ?? Date.now;
@@ -89,7 +67,7 @@ export class OrderedPhoneLinks implements PhoneLinks {
     uid: string,
     code: { phone: PhoneNumber; purpose: CodePurpose } | undefined,
   ): Promise<{ user: User | undefined; code: StoredCode | undefined }> {
-    return this.reads.findUserWithCode(uid, code);
+    return findUserWithCode(this.db, this.tables, uid, code);
   }
 
   async linkPhone(attempt: LinkAttempt): Promise<LinkOutcome> {
@@ -97,8 +75,8 @@ export class OrderedPhoneLinks implements PhoneLinks {
     const op = this.begin(attempt);
     const linkedAt = new Date(op.now).toISOString();
     const claimsPhone = previousPhone?.e164 !== phone.e164;
-    const movesAway = previousPhone !== undefined && claimsPhone;
-    const drifts: Drift[] = [];
+    const leaving = claimsPhone ? previousPhone : undefined;
+    const drifts: RepairedDrift[] = [];
     const undo = new Undo();
 
     if (claimsPhone) {
@@ -107,15 +85,18 @@ export class OrderedPhoneLinks implements PhoneLinks {
       if (claimed !== 'claimed') return claimed;
       undo.push(() => this.pending.dropClaim(phone.e164, op.id));
     }
-    let released: ReleaseMark | undefined;
-    if (movesAway) {
+    // The old claim once marked releasing: deleted after the commit.
+    let released: PhoneNumber | undefined;
+    if (leaving) {
       await this.inTime(op, undo);
-      released = await this.markReleasing(uid, previousPhone, op);
-      if (released === 'conflict') return undo.run('conflict');
-      if (released === 'marked') undo.push(() => this.pending.restoreClaim(previousPhone.e164, op.id));
-      else drifts.push(released);
+      const mark = await this.markReleasing(uid, leaving, op);
+      if (mark === 'conflict') return undo.run('conflict');
+      if (mark === 'marked') {
+        released = leaving;
+        undo.push(() => this.pending.restoreClaim(leaving.e164, op.id));
+      } else drifts.push(mark);
     }
-    const marker = { claimingPhone: claimsPhone ? phone.e164 : undefined, releasingPhone: movesAway ? previousPhone.e164 : undefined };
+    const marker = { claimingPhone: claimsPhone ? phone.e164 : undefined, releasingPhone: leaving?.e164 };
     await this.inTime(op, undo);
     if (!(await this.markUser(uid, attempt.isNewUser, previousPhone, marker, op))) return undo.run('conflict');
     undo.push(() => this.pending.rollBackUser(keys.user(uid), op.id, attempt.isNewUser));
@@ -130,9 +111,9 @@ export class OrderedPhoneLinks implements PhoneLinks {
         `createdAt = if_not_exists(createdAt, :linkedAt), lastOperation = :operation REMOVE ${USER_MARKER}`,
       ExpressionAttributeValues: { ':phone': phone.e164, ':callingCode': phone.callingCode, ':nationalNumber': phone.nationalNumber, ':linkedAt': linkedAt },
     });
-    if (released === 'marked') await this.pending.deleteReleased(previousPhone!.e164, op.id);
+    if (released) await this.pending.deleteReleased(released.e164, op.id);
     if (claimsPhone) await this.pending.confirmClaim(phone.e164, op.id);
-    for (const drift of drifts) reportDrift(drift, drift === 'claim-without-its-user' ? phone : previousPhone!, uid);
+    for (const drift of drifts) reportDrift(drift);
     return 'linked';
   }
 
@@ -154,7 +135,7 @@ export class OrderedPhoneLinks implements PhoneLinks {
       ExpressionAttributeValues: {},
     });
     if (released === 'marked') await this.pending.deleteReleased(phone.e164, op.id);
-    else reportDrift(released, phone, uid);
+    else reportDrift(released);
     return 'unlinked';
   }
 
@@ -165,7 +146,7 @@ export class OrderedPhoneLinks implements PhoneLinks {
     if (released === 'conflict') return 'conflict';
     if (!phone || released !== 'marked') {
       if (!(await this.writeTombstone(attempt, op))) return 'conflict';
-      if (phone && released && released !== 'marked') reportDrift(released, phone, uid);
+      if (typeof released === 'object') reportDrift(released);
       return 'erased';
     }
 
@@ -243,7 +224,7 @@ export class OrderedPhoneLinks implements PhoneLinks {
    * one whose operation is done or expired is settled first, a confirmed
    * one whose user does not hold the phone (drift) is taken over.
    */
-  private async claim(uid: string, phone: PhoneNumber, linkedAt: string, op: Operation, drifts: Drift[]): Promise<'claimed' | 'phone-taken' | 'conflict'> {
+  private async claim(uid: string, phone: PhoneNumber, linkedAt: string, op: Operation, drifts: RepairedDrift[]): Promise<'claimed' | 'phone-taken' | 'conflict'> {
     const pk = keys.phoneClaim(phone.e164);
     let takeOver: { owner: string; condition: string; values: Item } | undefined;
     for (let pass = 1; pass <= 3; pass++) {
@@ -259,7 +240,7 @@ export class OrderedPhoneLinks implements PhoneLinks {
         op.deadline,
       );
       if (written) {
-        if (takeOver && takeOver.owner !== uid) drifts.push('claim-without-its-user');
+        if (takeOver && takeOver.owner !== uid) drifts.push({ drift: 'claim-without-its-user', uid: takeOver.owner, phone });
         return 'claimed';
       }
       const current = await this.pending.read(pk);
@@ -294,8 +275,8 @@ export class OrderedPhoneLinks implements PhoneLinks {
       );
       if (written) return 'marked';
       const current = await this.pending.read(pk);
-      if (!current) return 'claim-missing';
-      if (current.uid !== uid) return 'claim-of-another-user';
+      if (!current) return { drift: 'claim-missing', uid, phone };
+      if (current.uid !== uid) return { drift: 'claim-of-another-user', uid, phone };
       if ((await this.pending.settleClaim(current, op.now)) === 'in-flight') return 'conflict';
     }
     return 'conflict';
@@ -356,7 +337,7 @@ export class OrderedPhoneLinks implements PhoneLinks {
     return conditionalWrite(() =>
       this.db.send(
         new UpdateCommand({
-          TableName: this.codesTableName(),
+          TableName: codesTableOf(this.tables),
           Key: { pk: keys.code(proof.purpose, phone.e164) },
           UpdateExpression: 'SET consumedAt = :now, consumedBy = :operation REMOVE codeHash',
           ConditionExpression: '(codeHash = :hash AND expiresAt > :now AND wrongTries < :maxWrongTries) OR consumedBy = :operation',
@@ -390,148 +371,7 @@ export class OrderedPhoneLinks implements PhoneLinks {
     // Rolled back by someone else: the code may be used up, and the outcome is for the caller to learn by reading.
     throw new Error(`operation ${op.id} was rolled back before its commit`);
   }
-
-  private codesTableName(): string {
-    const name = this.tables.codesTableName;
-    if (name === undefined) throw new Error('OrderedPhoneLinks was given no codes table: it cannot consume a code');
-    return name;
-  }
 }
-
-/** 'moved-on': settled meanwhile by someone else (the operation itself, another request, another region's reconciler). */
-export type Settlement = 'finished' | 'rolled-back' | 'in-flight' | 'moved-on';
-
-/**
- * Settles what an operation left pending, item by item, from the state of
- * the user it belongs to, so the same rules serve a request that meets the
- * marker and the scheduled reconciler. Finishing a committed operation is
- * safe at any time; rolling one back only once its lease is over. A
- * rollback after the code was consumed leaves the code used: the user asks
- * for a new one, as after any failed request.
- */
-export class PendingOperations {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly usersTableName: string,
-    private readonly leaseMs: number,
-  ) {}
-
-  /** A claim pending with an operation: confirmed or deleted when it is done, undone when it expired unfinished. */
-  async settleClaim(claim: Item, now: number): Promise<Settlement> {
-    const phone = keys.phoneOfClaim(String(claim.pk));
-    const operation = String(claim.pendingOperation);
-    const expired = Number(claim.dueAt) <= now - this.leaseMs;
-    const owner = await this.read(keys.user(String(claim.uid)));
-    const ownerMidOperation = owner?.pendingOperation === operation;
-    // An erasure committed by its tombstone is finished, never rolled back, lease or not.
-    if (ownerMidOperation && isSettlingTombstone(owner)) {
-      await finishErasure(this.db, this.usersTableName, owner);
-      return 'finished';
-    }
-    const ownerHolds = isHolder(owner, phone);
-    if (claim.pendingAction === CLAIMING) {
-      // The owner holds the phone only once the operation committed.
-      if (!ownerMidOperation && ownerHolds) {
-        await this.confirmClaim(phone, operation);
-        return 'finished';
-      }
-      if (!expired) return 'in-flight';
-      // The owner changed since it was read (the operation committed, or someone rolled it back): decide again.
-      if (ownerMidOperation && !(await this.rollBackUser(String(owner.pk), operation, owner.pendingCreate === true))) return this.settleAgain(claim, now);
-      await this.dropClaim(phone, operation);
-      return 'rolled-back';
-    }
-    // Releasing: once the owner no longer holds the phone, the claim has no reason left, whatever became of the operation.
-    if (!ownerMidOperation && !ownerHolds) {
-      await this.deleteReleased(phone, operation);
-      return 'finished';
-    }
-    if (!expired) return 'in-flight';
-    if (ownerMidOperation && !(await this.rollBackUser(String(owner.pk), operation, owner.pendingCreate === true))) return this.settleAgain(claim, now);
-    await this.restoreClaim(phone, operation);
-    return 'rolled-back';
-  }
-
-  /** The claim as it is now, settled by the same rules; one whose operation moved on is no longer this settler's. */
-  private async settleAgain(claim: Item, now: number): Promise<Settlement> {
-    const current = await this.read(String(claim.pk));
-    if (!current || current.pendingOperation !== claim.pendingOperation || current.pendingAction !== claim.pendingAction) return 'moved-on';
-    return this.settleClaim(current, now);
-  }
-
-  /**
-   * A user marked with an operation that never committed: once expired, the
-   * mark and then its claims are rolled back. A tombstone still marked is an
-   * erasure that did commit: finished at once.
-   */
-  async settleUser(user: Item, now: number): Promise<Settlement> {
-    if (isSettlingTombstone(user)) return (await finishErasure(this.db, this.usersTableName, user)) ? 'finished' : 'moved-on';
-    if (Number(user.dueAt) > now - this.leaseMs) return 'in-flight';
-    const operation = String(user.pendingOperation);
-    // Failed: the operation committed or was rolled back meanwhile; its claims are settled all the same, by their own rules.
-    const rolledBack = await this.rollBackUser(String(user.pk), operation, user.pendingCreate === true);
-    for (const phone of [user.claimingPhone, user.releasingPhone]) {
-      if (typeof phone !== 'string') continue;
-      const claim = await this.read(keys.phoneClaim(phone));
-      if (claim?.pendingOperation === operation && typeof claim.pendingAction === 'string') await this.settleClaim(claim, now);
-    }
-    return rolledBack ? 'rolled-back' : 'moved-on';
-  }
-
-  /** Whether the user holds the phone (has it, and is not erased). */
-  async holds(uid: string, e164: string): Promise<boolean> {
-    return isHolder(await this.read(keys.user(uid)), e164);
-  }
-
-  async rollBackUser(pk: string, operation: string, createdByOperation: boolean): Promise<boolean> {
-    const TableName = this.usersTableName;
-    // Never an erasure's tombstone: that operation committed.
-    const uncommitted = 'pendingOperation = :operation AND attribute_not_exists(erasedAt)';
-    const condition = { ConditionExpression: uncommitted, ExpressionAttributeValues: { ':operation': operation } };
-    // A user first known by this operation had no record before it, unless it was registered meanwhile (register keeps it).
-    if (createdByOperation) {
-      const created = { ...condition, ConditionExpression: `${uncommitted} AND attribute_exists(pendingCreate)` };
-      if (await conditionalWrite(() => this.db.send(new DeleteCommand({ TableName, Key: { pk }, ...created })))) return true;
-    }
-    return conditionalWrite(() => this.db.send(new UpdateCommand({ TableName, Key: { pk }, UpdateExpression: `REMOVE ${USER_MARKER}`, ...condition })));
-  }
-
-  dropClaim(e164: string, operation: string): Promise<boolean> {
-    return this.onClaim(e164, operation, CLAIMING, 'delete');
-  }
-
-  confirmClaim(e164: string, operation: string): Promise<boolean> {
-    return this.onClaim(e164, operation, CLAIMING, 'confirm');
-  }
-
-  restoreClaim(e164: string, operation: string): Promise<boolean> {
-    return this.onClaim(e164, operation, RELEASING, 'clear-marker');
-  }
-
-  deleteReleased(e164: string, operation: string): Promise<boolean> {
-    return this.onClaim(e164, operation, RELEASING, 'delete');
-  }
-
-  async read(pk: string): Promise<Item | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.usersTableName, Key: { pk }, ConsistentRead: true }));
-    return Item;
-  }
-
-  /** A write on a claim only while it is still pending with that operation and action: false when it no longer is. */
-  private onClaim(e164: string, operation: string, action: string, change: 'delete' | 'clear-marker' | 'confirm'): Promise<boolean> {
-    const input = {
-      TableName: this.usersTableName,
-      Key: { pk: keys.phoneClaim(e164) },
-      ConditionExpression: 'pendingOperation = :operation AND pendingAction = :action',
-      ExpressionAttributeValues: { ':operation': operation, ':action': action },
-    };
-    if (change === 'delete') return conditionalWrite(() => this.db.send(new DeleteCommand(input)));
-    const confirm = change === 'confirm' ? 'SET lastOperation = :operation ' : '';
-    return conditionalWrite(() => this.db.send(new UpdateCommand({ ...input, UpdateExpression: `${confirm}REMOVE ${CLAIM_MARKER}` })));
-  }
-}
-
-const isHolder = (user: Item | undefined, e164: string): user is Item => user?.phone === e164 && user.erasedAt === undefined;
 
 /** Undo steps, run newest first. */
 class Undo {
@@ -561,18 +401,4 @@ function claimAsRead(claim: Item): { condition: string; values: Item } {
     }
   }
   return { condition: parts.join(' AND '), values };
-}
-
-/** The condition that a user is still as it was read: new (no record), without a phone, or with that phone. */
-const userAsRead = (isNewUser: boolean, phone: PhoneNumber | undefined): string =>
-  isNewUser
-    ? 'attribute_not_exists(pk)'
-    : phone
-      ? 'phone = :previousPhone'
-      : '(attribute_exists(pk) AND attribute_not_exists(phone) AND attribute_not_exists(erasedAt))';
-
-/** As the transactional mode reports it (docs/API.md, drift): a warning and a metric. */
-function reportDrift(drift: Drift, phone: PhoneNumber, uid: string): void {
-  logger.warn('Data drift repaired', { drift, uid, phone: maskPhone(phone.e164) });
-  count('DataDriftRepaired');
 }

@@ -1,12 +1,13 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { User, Users } from '../../ports';
 import { conditionalWrite } from './conditional-write';
 import { keys } from './keys';
+import { finishErasure, isSettlingTombstone } from './pending-operations';
 
 /** A tombstone is replaced: the uid starts afresh, with no phone; but not while its erasure is still settling (finishErasure). */
 const REGISTERABLE = 'attribute_not_exists(pk) OR (attribute_exists(erasedAt) AND attribute_not_exists(pendingOperation))';
 
-/** Users in the users table. */
+/** Reading and registering users; a user's phone changes only through PhoneLinks. */
 export class DynamoUsers implements Users {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -52,39 +53,6 @@ export class DynamoUsers implements Users {
 }
 
 const optionalString = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
-
-/** The tombstone of an erasure (ordered-writes mode) that still carries its operation: the claim it released may still be there. */
-export const isSettlingTombstone = (item: Record<string, unknown>): boolean => typeof item.erasedAt === 'string' && typeof item.pendingOperation === 'string';
-
-/**
- * Finishes an erasure of the ordered-writes mode, already committed by its
- * tombstone: deletes the claim it released (while that claim is still
- * pending with the erasure), then the operation's marker on the tombstone,
- * which then waits in the due index for its retention to pass. Until then
- * nothing replaces the tombstone, so the claim can never outlive it on a
- * uid registered afresh. Safe to run by anyone, at any time, more than
- * once: the erasure itself, a register, another request, the reconciler.
- * True when this call cleared the marker.
- */
-export async function finishErasure(db: DynamoDBDocumentClient, usersTableName: string, tombstone: Record<string, unknown>): Promise<boolean> {
-  const ExpressionAttributeValues = { ':operation': tombstone.pendingOperation };
-  const ConditionExpression = 'pendingOperation = :operation';
-  if (typeof tombstone.releasingPhone === 'string') {
-    const Key = { pk: keys.phoneClaim(tombstone.releasingPhone) };
-    await conditionalWrite(() => db.send(new DeleteCommand({ TableName: usersTableName, Key, ConditionExpression, ExpressionAttributeValues })));
-  }
-  return conditionalWrite(() =>
-    db.send(
-      new UpdateCommand({
-        TableName: usersTableName,
-        Key: { pk: tombstone.pk },
-        UpdateExpression: 'SET dueAt = retainUntil REMOVE pendingOperation, releasingPhone',
-        ConditionExpression,
-        ExpressionAttributeValues,
-      }),
-    ),
-  );
-}
 
 /** A user item as the use cases see it: the phone only when all its parts are there. */
 export function toUser(item: Record<string, unknown>): User {

@@ -55,7 +55,6 @@ export class SnsSmsSender implements SmsSender {
       );
       return { messageId: MessageId };
     } catch (error) {
-      // SNS names the number in some messages ("+86... is not valid to publish to"); the logs must not.
       if (isDefiniteRefusal(error)) {
         throw new SmsRefused(`SNS refused the Publish: ${error.name} (HTTP ${error.$metadata.httpStatusCode}): ${maskedNumberIn(error.message, to)}`);
       }

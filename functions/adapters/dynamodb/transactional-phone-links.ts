@@ -1,73 +1,43 @@
-import { BatchGetCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { count, logger, maskPhone } from '../../observability';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PhoneNumber } from '../../domain/phone';
 import type { CodePurpose, StoredCode } from '../../domain/verification-code';
 import type { ErasureAttempt, ErasureOutcome, LinkAttempt, LinkOutcome, PhoneLinks, UnlinkAttempt, UnlinkOutcome, User } from '../../ports';
 import { keys, ttlSeconds } from './keys';
+import { codesTableOf, findUserWithCode, reportDrift, userAsRead, type ClaimDrift, type PhoneLinkTables } from './phone-links-shared';
 import { writeTogether, type TransactItem } from './transactions';
-import { DynamoUsers, toUser } from './users';
-import { consumeCodeItem, toStoredCode } from './verification-codes';
-
-const BATCH_READ_ATTEMPTS = 5;
-
-export interface PhoneLinkTables {
-  readonly usersTableName: string;
-  /** None where no code is consumed (the admin function has no right on the codes table). */
-  readonly codesTableName: string | undefined;
-}
+import { consumeCodeItem } from './verification-codes';
 
 /**
- * Links between users and phones. A phone belongs to one user through its
- * claim item (`PHONE#<e164>` in the users table); a link or an unlink
- * consumes a code from the codes table and changes the claim and the user
- * in one transaction.
+ * Phone links in transactions (PHONE_LINKS_MODE=transactions, a
+ * single-Region users table). A phone belongs to one user through its
+ * claim item (`PHONE#<e164>` in the users table); a link, an unlink or an
+ * erasure consumes its code (if any) and changes the claims and the user in
+ * one transaction, so nothing is ever left half-done.
  */
-export class DynamoPhoneLinks implements PhoneLinks {
-  private readonly users: DynamoUsers;
-
+export class TransactionalPhoneLinks implements PhoneLinks {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tables: PhoneLinkTables,
-  ) {
-    this.users = new DynamoUsers(db, tables.usersTableName);
-  }
+  ) {}
 
-  async findUserWithCode(
+  findUserWithCode(
     uid: string,
     code: { phone: PhoneNumber; purpose: CodePurpose } | undefined,
   ): Promise<{ user: User | undefined; code: StoredCode | undefined }> {
-    if (!code) return { user: await this.users.find(uid), code: undefined };
-    const userKey = keys.user(uid);
-    const codeKey = keys.code(code.purpose, code.phone.e164);
-    let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
-      [this.tables.usersTableName]: { Keys: [{ pk: userKey }], ConsistentRead: true },
-      [this.codesTableName()]: { Keys: [{ pk: codeKey }], ConsistentRead: true },
-    };
-    const found = new Map<string, Record<string, unknown>>();
-    // One round trip for both items; DynamoDB may defer keys under load.
-    for (let attempt = 1; request && Object.keys(request).length > 0; attempt++) {
-      if (attempt > BATCH_READ_ATTEMPTS) throw new Error('BatchGetItem left keys unprocessed');
-      const { Responses = {}, UnprocessedKeys } = await this.db.send(new BatchGetCommand({ RequestItems: request }));
-      for (const items of Object.values(Responses)) {
-        for (const item of items) found.set(String(item.pk), item);
-      }
-      request = UnprocessedKeys as typeof request;
-    }
-    const userItem = found.get(userKey);
-    const codeItem = found.get(codeKey);
-    return { user: userItem && toUser(userItem), code: codeItem && toStoredCode(codeItem) };
+    return findUserWithCode(this.db, this.tables, uid, code);
   }
 
   async linkPhone(attempt: LinkAttempt): Promise<LinkOutcome> {
     const { uid, phone, previousPhone, now } = attempt;
     const linkedAt = new Date(now).toISOString();
-    const movesAway = previousPhone !== undefined && previousPhone.e164 !== phone.e164;
+    // The phone the user moves away from, whose claim the link releases.
+    const leaving = previousPhone?.e164 !== phone.e164 ? previousPhone : undefined;
     let previousClaim: ClaimState = 'ours';
     let staleOwner: string | undefined;
     // A second or third pass only after finding drift in the one before; it is reported once repaired.
     for (let pass = 1; pass <= 3; pass++) {
       const outcome = await writeTogether(this.db, {
-        consumeCode: attempt.proof && consumeCodeItem(this.codesTableName(), phone, attempt.proof, now),
+        consumeCode: attempt.proof && consumeCodeItem(codesTableOf(this.tables), phone, attempt.proof, now),
         claimPhone: {
           Put: {
             TableName: this.tables.usersTableName,
@@ -98,11 +68,11 @@ export class DynamoPhoneLinks implements PhoneLinks {
             },
           },
         },
-        releasePreviousClaim: movesAway ? this.releaseClaim(uid, previousPhone, previousClaim) : undefined,
+        releasePreviousClaim: leaving && this.releaseClaim(uid, leaving, previousClaim),
       });
       if (outcome.written) {
-        if (staleOwner) reportDrift('claim-without-its-user', staleOwner, phone);
-        if (previousClaim !== 'ours' && previousPhone) reportDrift(driftOf(previousClaim), uid, previousPhone);
+        if (staleOwner) reportDrift({ drift: 'claim-without-its-user', uid: staleOwner, phone });
+        if (previousClaim !== 'ours' && leaving) reportDrift({ drift: previousClaim, uid, phone: leaving });
         return 'linked';
       }
       if (outcome.failed.has('consumeCode')) return 'code-rejected';
@@ -112,8 +82,8 @@ export class DynamoPhoneLinks implements PhoneLinks {
         if (!staleOwner) return 'phone-taken';
         continue;
       }
-      if (failedAlone(outcome.failed, 'releasePreviousClaim') && previousClaim === 'ours' && movesAway) {
-        previousClaim = await this.claimStateFor(uid, previousPhone);
+      if (failedAlone(outcome.failed, 'releasePreviousClaim') && previousClaim === 'ours' && leaving) {
+        previousClaim = await this.claimStateFor(uid, leaving);
         if (previousClaim !== 'ours') continue;
       }
       return 'conflict';
@@ -126,7 +96,7 @@ export class DynamoPhoneLinks implements PhoneLinks {
     let claim: ClaimState = 'ours';
     for (let pass = 1; pass <= 2; pass++) {
       const outcome = await writeTogether(this.db, {
-        consumeCode: consumeCodeItem(this.codesTableName(), phone, attempt.proof, now),
+        consumeCode: consumeCodeItem(codesTableOf(this.tables), phone, attempt.proof, now),
         releaseClaim: this.releaseClaim(uid, phone, claim),
         clearUserPhone: {
           Update: {
@@ -139,7 +109,7 @@ export class DynamoPhoneLinks implements PhoneLinks {
         },
       });
       if (outcome.written) {
-        if (claim !== 'ours') reportDrift(driftOf(claim), uid, phone);
+        if (claim !== 'ours') reportDrift({ drift: claim, uid, phone });
         return 'unlinked';
       }
       if (outcome.failed.has('consumeCode')) return 'code-rejected';
@@ -167,7 +137,7 @@ export class DynamoPhoneLinks implements PhoneLinks {
         },
       });
       if (outcome.written) {
-        if (claim !== 'ours' && phone) reportDrift(driftOf(claim), uid, phone);
+        if (claim !== 'ours' && phone) reportDrift({ drift: claim, uid, phone });
         return 'erased';
       }
       if (!phone || !failedAlone(outcome.failed, 'releaseClaim') || claim !== 'ours') return 'conflict';
@@ -175,12 +145,6 @@ export class DynamoPhoneLinks implements PhoneLinks {
       if (claim === 'ours') return 'conflict';
     }
     return 'conflict';
-  }
-
-  private codesTableName(): string {
-    const name = this.tables.codesTableName;
-    if (name === undefined) throw new Error('DynamoPhoneLinks was given no codes table: it cannot consume a code');
-    return name;
   }
 
   /**
@@ -215,7 +179,7 @@ export class DynamoPhoneLinks implements PhoneLinks {
   private async claimStateFor(uid: string, phone: PhoneNumber): Promise<ClaimState> {
     const claim = await this.read(keys.phoneClaim(phone.e164));
     if (claim?.uid === uid) return 'ours';
-    return claim ? 'another-users' : 'missing';
+    return claim ? 'claim-of-another-user' : 'claim-missing';
   }
 
   /** The owner of the phone's claim if that owner does not hold the phone (drift), so the claim may be taken over. */
@@ -232,26 +196,8 @@ export class DynamoPhoneLinks implements PhoneLinks {
   }
 }
 
-/** What a user's claim on its phone turned out to be. Anything but 'ours' is drift between the claim and the user. */
-type ClaimState = 'ours' | 'missing' | 'another-users';
-
-type Drift = 'claim-missing' | 'claim-of-another-user' | 'claim-without-its-user';
-
-const driftOf = (claim: Exclude<ClaimState, 'ours'>): Drift => (claim === 'missing' ? 'claim-missing' : 'claim-of-another-user');
+/** What a user's claim on its phone turned out to be: anything but 'ours' is drift. */
+type ClaimState = 'ours' | ClaimDrift;
 
 /** Whether the item named was the only one whose condition failed: anything more is a race, not drift. */
 const failedAlone = (failed: ReadonlySet<string>, name: string): boolean => failed.size === 1 && failed.has(name);
-
-/** Drift between a claim and its user is repaired where it is met; the operator still hears of it. */
-function reportDrift(drift: Drift, uid: string, phone: PhoneNumber): void {
-  logger.warn('Data drift repaired', { drift, uid, phone: maskPhone(phone.e164) });
-  count('DataDriftRepaired');
-}
-
-/** The condition that a user is still as it was read: new (no record), without a phone, or with that phone. */
-const userAsRead = (isNewUser: boolean, phone: PhoneNumber | undefined): string =>
-  isNewUser
-    ? 'attribute_not_exists(pk)'
-    : phone
-      ? 'phone = :previousPhone'
-      : 'attribute_exists(pk) AND attribute_not_exists(phone) AND attribute_not_exists(erasedAt)';
