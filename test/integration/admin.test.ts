@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { LocalServer } from '../../local/server';
+import { refusal, refusalBody } from '../support/envelopes';
 import { createHarness, formBody, jsonBody, PHONE, type Harness } from '../support/harness';
 import { linkInvariantViolations } from '../support/invariants';
 import { startServerOnFreshTables } from '../support/local-server';
-
-const refusal = (code: number, msg: string) => ({ status: 200, code, msg, extMsg: '', data: null });
 
 /** docs/API.md "Admin interface", through the admin handler as API Gateway calls it after IAM authorization. */
 describe('admin interface', () => {
@@ -206,7 +205,7 @@ describe('admin interface over the local server', () => {
     ['DELETE', '/admin/v1/users/abc/phone'],
     ['GET', '/admin/v1/users/abc/phone'],
   ])('404 for %s %s, as API Gateway has no such route', async (method, path) => {
-    expect(await call(method, path)).toEqual({ status: 404, body: { code: 404, msg: 'Not found', extMsg: '', data: null } });
+    expect(await call(method, path)).toEqual({ status: 404, body: refusalBody(404, 'Not found') });
   });
 
   it('400 for a malformed percent-encoding of the uid', async () => {

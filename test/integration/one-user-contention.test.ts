@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { LOCAL_SERVER_DYNAMODB_SETTINGS } from '../../functions/adapters/aws/client-config';
 import type { PhoneLinksMode } from '../../functions/config';
 import { RESPONSE_MARGIN_MS } from '../../functions/request-budget';
+import { refusal } from '../support/envelopes';
 import { injectDynamoFault } from '../support/faults';
 import { createHarness, jsonBody, type Answer, type Harness } from '../support/harness';
 import { linkInvariantViolations, pendingMarkers } from '../support/invariants';
@@ -163,7 +164,7 @@ describe.each<PhoneLinksMode>(['transactions', 'ordered-writes'])('a request tha
     const answer = await requests[name]!(held);
     held.release();
 
-    expect(answer).toEqual({ status: 200, code: 5058, msg: 'SMS sending exceeds frequency limit', extMsg: '', data: null });
+    expect(answer).toEqual(refusal(5058, 'SMS sending exceeds frequency limit'));
     expect(await h.snapshot()).toEqual(before);
     expect([emf.total('TurnsMissed'), emf.total('SendsRateLimited')]).toEqual([1, 0]);
   });
