@@ -3,14 +3,15 @@ import type { LocalServer } from '../../local/server';
 import { refusal, refusalBody } from '../support/envelopes';
 import { createHarness, formBody, jsonBody, PHONE, type Harness } from '../support/harness';
 import { linkInvariantViolations } from '../support/invariants';
+import { LINK_MODES } from '../support/link-modes';
 import { startServerOnFreshTables } from '../support/local-server';
 
 /** docs/API.md "Admin interface", through the admin handler as API Gateway calls it after IAM authorization. */
-describe('admin interface', () => {
+describe.each(LINK_MODES)('admin interface (%s)', (phoneLinks) => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await createHarness();
+    h = await createHarness({ phoneLinks });
   });
   afterAll(() => h.close());
   beforeEach(() => h.clock.advance(3600_000));
@@ -169,11 +170,11 @@ describe('admin interface', () => {
   });
 });
 
-describe('admin interface over the local server', () => {
+describe.each(LINK_MODES)('admin interface over the local server (%s)', (phoneLinks) => {
   let server: LocalServer;
 
   beforeAll(async () => {
-    ({ server } = await startServerOnFreshTables('admin'));
+    ({ server } = await startServerOnFreshTables('admin', { phoneLinks }));
   });
   afterAll(() => server.close());
 

@@ -1,11 +1,12 @@
 import { refusal, UNLINKED } from '../support/envelopes';
 import { createHarness, PHONE, PHONE_E164, type Harness } from '../support/harness';
+import { LINK_MODES } from '../support/link-modes';
 
-describe('DELETE /v2/enduser/enduserapi/deletePhoneRelation', () => {
+describe.each(LINK_MODES)('DELETE /v2/enduser/enduserapi/deletePhoneRelation (%s)', (phoneLinks) => {
   let h: Harness;
 
   beforeEach(async () => {
-    h = await createHarness();
+    h = await createHarness({ phoneLinks });
   });
   afterEach(() => h.close());
 

@@ -1,8 +1,10 @@
+import { PHONE_LINKS_MODES } from '../../functions/config';
 import { InvalidParameter, RuleViolation } from '../../functions/domain/errors';
 import { computeSignature, SIGNED_FIELD_FORMATS } from '../../functions/domain/signature';
 import { ok, refused } from '../../functions/http/envelope';
 import { nonce, signatureOf, signedSendQuery } from '../support/app-client';
 import { LINKED, refusal, refusalBody, UNLINKED } from '../support/envelopes';
+import { LINK_MODES } from '../support/link-modes';
 
 /** What the service answers, as the harness reads it: the HTTP status and the envelope. */
 const asRead = (result: { statusCode: number; body: string }) => ({ status: result.statusCode, ...(JSON.parse(result.body) as Record<string, unknown>) });
@@ -71,5 +73,9 @@ describe('the test client', () => {
       expect(LINKED).toEqual(asRead(ok('en', 'linked')));
       expect(UNLINKED).toEqual(asRead(ok('en', 'unlinked')));
     });
+  });
+
+  it('runs the suites about links in every mode the config knows', () => {
+    expect(LINK_MODES).toEqual(PHONE_LINKS_MODES);
   });
 });
