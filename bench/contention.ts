@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { LOCAL_SERVER_DYNAMODB_SETTINGS } from '../functions/adapters/aws/client-config';
 import { multiRegionUsersTable, usersTable } from '../functions/adapters/dynamodb/table-definitions';
-import type { PhoneLinksMode } from '../functions/config';
+import { PHONE_LINKS_MODES, type PhoneLinksMode } from '../functions/config';
 import { ADMIN_ROUTE_KEYS } from '../functions/http/admin-routes';
 import { lambdaContext, toApiGatewayEvent } from '../local/api-gateway-event';
 import { createLocalApp } from '../local/app';
@@ -20,7 +20,6 @@ import { createTables } from '../local/dynamodb-local';
 const ROUNDS = Number(process.env.BENCH_CONTENTION_ROUNDS ?? 5);
 /** The contract's "at least 32 in parallel". */
 const AT_ONCE = 32;
-const MODES: readonly PhoneLinksMode[] = ['transactions', 'ordered-writes'];
 
 export interface ContentionRun {
   readonly atOnce: number;
@@ -33,7 +32,7 @@ export interface ContentionRun {
 export async function measureContention(endpoint: string): Promise<ContentionRun> {
   const slowestMs = {} as Record<PhoneLinksMode, number[]>;
   const notLinked = {} as Record<PhoneLinksMode, Record<string, number>>;
-  for (const mode of MODES) {
+  for (const mode of PHONE_LINKS_MODES) {
     const suffix = randomUUID().slice(0, 8);
     const tables = { codesTableName: `bench-turns-codes-${suffix}`, usersTableName: `bench-turns-users-${suffix}` };
     await createTables(endpoint, tables, mode === 'ordered-writes' ? multiRegionUsersTable : usersTable);

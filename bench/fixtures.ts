@@ -1,7 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { computeSignature } from '../functions/domain/signature';
+import { randomUUID } from 'node:crypto';
 import { lambdaContext, toApiGatewayEvent } from '../local/api-gateway-event';
 import type { LocalApp } from '../local/app';
+import { signedSendQuery } from '../test/support/app-client';
 
 export const USER_DOMAIN = 'bench.phonelink';
 export const USER_DOMAIN_SECRET = 'bench-domain-secret';
@@ -39,14 +39,9 @@ export class PhoneNumbers {
   }
 }
 
-export const randomNonce = (): string => randomBytes(12).toString('hex').slice(0, 16);
-
 /** The query of a signed sendPhoneSmsCode request, as the app builds it. */
-export function sendQuery(phone: string, now = Date.now()): string {
-  const parts = { phone, codeType: '3', random: randomNonce(), ts: String(now) };
-  const signature = computeSignature(parts, USER_DOMAIN_SECRET);
-  return new URLSearchParams({ ...parts, internationalCode: CALLING_CODE, userDomain: USER_DOMAIN, signature }).toString();
-}
+export const sendQuery = (phone: string, now = Date.now()): string =>
+  new URLSearchParams(signedSendQuery({ phone, internationalCode: CALLING_CODE, codeType: '3', userDomain: USER_DOMAIN, ts: now }, USER_DOMAIN_SECRET)).toString();
 
 export const relationPhoneQuery = (query: { phone: string; code?: string }): string =>
   new URLSearchParams({ ...query, internationalCode: CALLING_CODE }).toString();

@@ -242,11 +242,12 @@ export const readErasedUserRetentionDays = (env: Env = process.env): number => r
  * order with compensation, for multi-Region strongly consistent global
  * tables, which refuse transactions).
  */
-export type PhoneLinksMode = 'transactions' | 'ordered-writes';
+export const PHONE_LINKS_MODES = ['transactions', 'ordered-writes'] as const;
+export type PhoneLinksMode = (typeof PHONE_LINKS_MODES)[number];
 
 export function readPhoneLinksMode(env: Env = process.env): PhoneLinksMode {
   const raw = env.PHONE_LINKS_MODE?.trim();
   if (!raw) return 'transactions';
-  if (raw === 'transactions' || raw === 'ordered-writes') return raw;
-  throw new ConfigError(`PHONE_LINKS_MODE must be transactions or ordered-writes, got "${raw}"`);
+  if ((PHONE_LINKS_MODES as readonly string[]).includes(raw)) return raw as PhoneLinksMode;
+  throw new ConfigError(`PHONE_LINKS_MODE must be ${PHONE_LINKS_MODES.join(' or ')}, got "${raw}"`);
 }

@@ -1,5 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { ROUTES } from '../../lib/phone-link-stack';
+import { signedSendQuery } from '../support/app-client';
 import type { Deployment } from './deployment';
 
 /** The contract's answer. */
@@ -8,8 +8,6 @@ export interface Envelope {
   msg: string;
   data: Record<string, unknown> | null;
 }
-
-const randomNonce = (): string => randomBytes(12).toString('base64url').replace(/[-_]/g, 'x').slice(0, 16);
 
 /**
  * The app, the login service and an operator, as a deployment's callers:
@@ -49,14 +47,12 @@ export class DeployedClient {
     return JSON.parse(answer.body) as Envelope;
   }
 
-  /** sendPhoneSmsCode, signed as the app signs it: hex(SHA-256(phone + codeType + random + ts + userDomainSecret)). */
+  /** sendPhoneSmsCode, signed as the app signs it with its user domain's secret. */
   sendCode(phone: string, codeType: '3' | '4'): Promise<Envelope> {
-    const random = randomNonce();
-    const ts = String(Date.now());
-    const signature = createHash('sha256')
-      .update(phone + codeType + random + ts + this.deployment.domainSecrets[this.userDomain])
-      .digest('hex');
-    return this.call('POST', ROUTES.sendPhoneSmsCode.path, { query: { phone, internationalCode: '86', codeType, userDomain: this.userDomain, random, ts, signature } });
+    const secret = this.deployment.domainSecrets[this.userDomain];
+    if (secret === undefined) throw new Error(`the deployment has no secret for ${this.userDomain}`);
+    const query = signedSendQuery({ phone, internationalCode: '86', codeType, userDomain: this.userDomain }, secret);
+    return this.call('POST', ROUTES.sendPhoneSmsCode.path, { query });
   }
 
   /** The code in the latest SMS the SNS stub took for the number: its only run of six digits. */

@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { LocalServer } from '../../local/server';
+import { refusal, refusalBody } from '../support/envelopes';
 import { createHarness, formBody, jsonBody, PHONE, type Harness } from '../support/harness';
 import { linkInvariantViolations } from '../support/invariants';
+import { LINK_MODES } from '../support/link-modes';
 import { startServerOnFreshTables } from '../support/local-server';
 
-const refusal = (code: number, msg: string) => ({ status: 200, code, msg, extMsg: '', data: null });
-
 /** docs/API.md "Admin interface", through the admin handler as API Gateway calls it after IAM authorization. */
-describe('admin interface', () => {
+describe.each(LINK_MODES)('admin interface (%s)', (phoneLinks) => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await createHarness();
+    h = await createHarness({ phoneLinks });
   });
   afterAll(() => h.close());
   beforeEach(() => h.clock.advance(3600_000));
@@ -170,11 +170,11 @@ describe('admin interface', () => {
   });
 });
 
-describe('admin interface over the local server', () => {
+describe.each(LINK_MODES)('admin interface over the local server (%s)', (phoneLinks) => {
   let server: LocalServer;
 
   beforeAll(async () => {
-    ({ server } = await startServerOnFreshTables('admin'));
+    ({ server } = await startServerOnFreshTables('admin', { phoneLinks }));
   });
   afterAll(() => server.close());
 
@@ -206,7 +206,7 @@ describe('admin interface over the local server', () => {
     ['DELETE', '/admin/v1/users/abc/phone'],
     ['GET', '/admin/v1/users/abc/phone'],
   ])('404 for %s %s, as API Gateway has no such route', async (method, path) => {
-    expect(await call(method, path)).toEqual({ status: 404, body: { code: 404, msg: 'Not found', extMsg: '', data: null } });
+    expect(await call(method, path)).toEqual({ status: 404, body: refusalBody(404, 'Not found') });
   });
 
   it('400 for a malformed percent-encoding of the uid', async () => {

@@ -1,12 +1,11 @@
+import { LINKED, refusal, UNLINKED } from '../support/envelopes';
 import { createHarness, PHONE, PHONE_E164, type Harness } from '../support/harness';
 
 // The platform's SDKs ask for codeType 3 when an app links a phone (the new
 // number) and 4 when it gives one up (the old number); 6 and 7 are their
 // aliases, one purpose each, sharing one code, its cooldown and its tries.
 
-const LINKED = { status: 200, code: 200, msg: 'Phone number linked successfully', extMsg: '', data: {} };
-const UNLINKED = { status: 200, code: 200, msg: 'Phone number unbound successfully', extMsg: '', data: {} };
-const INVALID_CODE_TYPE = { status: 200, code: 400, msg: 'Invalid parameter: codeType', extMsg: '', data: null };
+const INVALID_CODE_TYPE = refusal(400, 'Invalid parameter: codeType');
 
 describe('code types', () => {
   let h: Harness;

@@ -1,7 +1,7 @@
 import { LOCAL_SERVER_DYNAMODB_SETTINGS } from '../../functions/adapters/aws/client-config';
 import { globalShardMax } from '../../functions/adapters/dynamodb/send-counters';
-import type { PhoneLinksMode } from '../../functions/config';
 import { createHarness, type Harness } from '../support/harness';
+import { LINK_MODES } from '../support/link-modes';
 import { linkInvariantViolations } from '../support/invariants';
 
 /**
@@ -12,7 +12,7 @@ const count = (answers: { code: number }[], code: number) => answers.filter((a) 
 const GENEROUS = { SMS_MAX_PER_IP_PER_HOUR: '100000', SMS_MAX_PER_MINUTE: '100000', SMS_MAX_PER_COUNTRY_PER_MINUTE: '100000' };
 
 // Both ways of writing a link: one transaction, and ordered writes (multi-Region tables); same outcomes, same invariants.
-describe.each<PhoneLinksMode>(['transactions', 'ordered-writes'])('concurrency of links (%s)', (phoneLinks) => {
+describe.each(LINK_MODES)('concurrency of links (%s)', (phoneLinks) => {
   let h: Harness;
 
   beforeEach(async () => {

@@ -1,7 +1,7 @@
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { LogCapture } from '../support/log-capture';
-import type { PhoneLinksMode } from '../../functions/config';
 import { createHarness, jsonBody, type Harness } from '../support/harness';
+import { LINK_MODES } from '../support/link-modes';
 import { linkInvariantViolations } from '../support/invariants';
 
 const logs = (globalThis as { __logCapture?: LogCapture }).__logCapture!;
@@ -24,7 +24,7 @@ const driftsSince = (from: number): string[] => driftReportsSince(from).map((rep
  * step), a warning and a metric name the drift, and nothing loops into a 500.
  */
 // Both ways of writing a link: drift is repaired by one transaction, or by ordered writes (multi-Region tables).
-describe.each<PhoneLinksMode>(['transactions', 'ordered-writes'])('data drift between users and claims (%s)', (phoneLinks) => {
+describe.each(LINK_MODES)('data drift between users and claims (%s)', (phoneLinks) => {
   let h: Harness;
 
   beforeAll(async () => {

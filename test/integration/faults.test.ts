@@ -5,6 +5,7 @@ import { SnsSmsSender } from '../../functions/adapters/sms/sns-sms-sender';
 import { LAST_CALL_MS, RESPONSE_MARGIN_MS } from '../../functions/request-budget';
 import { SmsRefused } from '../../functions/ports';
 import { messageOf, neverAnswers, published, snsError, stubService, type Reply, type StubService } from '../support/aws-stub';
+import { refusal } from '../support/envelopes';
 import { createHarness, jsonBody, PHONE, PHONE_E164, type Answer, type Harness } from '../support/harness';
 import { neverLog } from '../support/log-hygiene';
 import { injectDynamoFault, type FaultKind } from '../support/faults';
@@ -271,7 +272,7 @@ describe('DynamoDB faults', () => {
 });
 
 describe('SMS provider faults', () => {
-  const refusal = () => new SmsRefused('SNS refused the Publish: InvalidParameterException (HTTP 400)');
+  const smsRefused = () => new SmsRefused('SNS refused the Publish: InvalidParameterException (HTTP 400)');
   const codeOf = (text: string | undefined): string => {
     const code = /\d{6}/.exec(text ?? '')?.[0];
     if (!code) throw new Error(`no code in ${JSON.stringify(text)}`);
@@ -283,10 +284,10 @@ describe('SMS provider faults', () => {
   it('a definite refusal answers 5059, withdraws the code and the counts, and keeps the random used', async () => {
     const h = await createHarness();
     const original = h.app.outbox.send.bind(h.app.outbox);
-    h.app.outbox.send = () => Promise.reject(refusal());
+    h.app.outbox.send = () => Promise.reject(smsRefused());
     const query = h.sendQuery();
     const before = await h.snapshot();
-    expect(await h.sendRaw(query)).toEqual({ status: 200, code: 5059, msg: 'SMS sending exception', extMsg: '', data: null });
+    expect(await h.sendRaw(query)).toEqual(refusal(5059, 'SMS sending exception'));
     const added = (await h.snapshot()).codes.filter((item) => !before.codes.some((b) => b.pk === item.pk));
     // No code; the counters back at 0; only the used random stays.
     expect(kinds(added)).toEqual(['COUNT', 'COUNT', 'COUNT', 'COUNT', 'NONCE']);
@@ -307,7 +308,7 @@ describe('SMS provider faults', () => {
       delivered = text;
       return Promise.reject(Object.assign(new Error('Connection timed out after 2500 ms'), { name: 'TimeoutError' }));
     };
-    expect(await h.send()).toEqual({ status: 200, code: 5059, msg: 'SMS sending exception', extMsg: '', data: null });
+    expect(await h.send()).toEqual(refusal(5059, 'SMS sending exception'));
     const { codes } = await h.snapshot();
     expect(kinds(codes)).toEqual(['CODE', 'COUNT', 'COUNT', 'COUNT', 'COUNT', 'NONCE']);
     expect(codes.filter((i) => String(i.pk).startsWith('COUNT#')).map((i) => i.count)).toEqual([1, 1, 1, 1]);
@@ -319,7 +320,7 @@ describe('SMS provider faults', () => {
 
   it('when the provider refuses and the clean-up fails, answers 500 with the code fully issued, never half', async () => {
     const h = await createHarness();
-    h.app.outbox.send = () => Promise.reject(refusal());
+    h.app.outbox.send = () => Promise.reject(smsRefused());
     const fault = injectDynamoFault(h.app.db, { call: 2, kind: 'serverError', mode: 'before', attempts: Infinity });
     const answer = await h.send();
     fault.remove();

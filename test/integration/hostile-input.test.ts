@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { LOCALES, messages } from '../../functions/domain/messages';
 import type { HttpHandler } from '../../local/app';
 import { lambdaContext, toApiGatewayEvent } from '../../local/api-gateway-event';
-import { createHarness, PHONE, PHONE_E164, signatureOf, USER_DOMAIN, type Harness } from '../support/harness';
+import { signatureOf } from '../support/app-client';
+import { createHarness, PHONE, PHONE_E164, USER_DOMAIN, USER_DOMAIN_SECRET, type Harness } from '../support/harness';
 
 /**
  * Property tests over every parameter of every endpoint: whatever arrives
@@ -168,7 +169,7 @@ describe('hostile input', () => {
           const signatureHostile = overrides.some(([name]) => name === 'signature');
           // Signed over whatever was sent, or signed wrongly: either way the checks after it run.
           if (!signatureHostile) {
-            values.signature = signOver ? signatureOf(values.phone ?? '', values.codeType ?? '', values.random ?? '', values.ts ?? '') : 'f'.repeat(64);
+            values.signature = signOver ? signatureOf(values, USER_DOMAIN_SECRET) : 'f'.repeat(64);
           }
           await expectDocumentedAnswer([200, 400, 5019, 5021, 5023, 5058, 5059, 5116, 5420, 5550], () =>
             call(h.app.handlers.sendPhoneSmsCode, 'POST', toRawQuery(values, duplicate, extra), {}),
@@ -427,7 +428,7 @@ describe('hostile input: a body writes nothing a query would not', () => {
             ts: String(viaQuery.clock.now()),
             ...Object.fromEntries(overrides),
           };
-          values.signature = signatureOf(values.phone ?? '', values.codeType ?? '', values.random ?? '', values.ts ?? '');
+          values.signature = signatureOf(values, USER_DOMAIN_SECRET);
           await expectSameThroughBody((h) => h.app.handlers.sendPhoneSmsCode, 'POST', () => values, () => ({}), kind, extras);
         },
       ),

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
@@ -7,9 +7,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { createLocalApp, type LocalApp } from '../../local/app';
-import { createTables } from '../../local/dynamodb-local';
 import { startLocalServer, type LocalServer, type LocalServerApp, type LocalServerTimeouts } from '../../local/server';
+import { signedSendQuery } from '../support/app-client';
+import { refusalBody } from '../support/envelopes';
+import { startServerOnFreshTables, type StartedServer } from '../support/local-server';
 import { capturedLogLines } from '../support/log-hygiene';
 
 // The local server over real HTTP: requests become API Gateway events for the
@@ -24,28 +25,9 @@ const LINK_PATH = '/v2/enduser/enduserapi/relationPhone';
 const USER_INFO_PATH = '/v2/enduser/enduserapi/userInfo';
 const UNLINK_PATH = '/v2/enduser/enduserapi/deletePhoneRelation';
 
-const envelope = (code: number, msg: string) => ({ code, msg, extMsg: '', data: null });
-
-interface Started {
-  app: LocalApp;
-  server: LocalServer;
-  codesTableName: string;
-}
-
-async function start(env: Record<string, string> = {}, timeouts?: Partial<LocalServerTimeouts>): Promise<Started> {
-  const endpoint = process.env.DYNAMODB_ENDPOINT;
-  if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: run through the integration project');
-  const suffix = randomUUID().slice(0, 8);
-  const tables = { codesTableName: `local-server-codes-${suffix}`, usersTableName: `local-server-users-${suffix}` };
-  await createTables(endpoint, tables);
-  const app = await createLocalApp({
-    endpoint,
-    userDomain: USER_DOMAIN,
-    userDomainSecret: USER_DOMAIN_SECRET,
-    env: { CODES_TABLE_NAME: tables.codesTableName, USERS_TABLE_NAME: tables.usersTableName, CODE_PEPPER: 'test-pepper', ...env },
-  });
-  return { app, server: await startLocalServer({ app, port: 0, timeouts }), codesTableName: tables.codesTableName };
-}
+/** The shared local server on fresh tables, under this file's user domain. */
+const start = (env: Record<string, string> = {}, timeouts?: Partial<LocalServerTimeouts>): Promise<StartedServer> =>
+  startServerOnFreshTables('local-server', { userDomain: USER_DOMAIN, userDomainSecret: USER_DOMAIN_SECRET, env, timeouts });
 
 interface RawAnswer {
   status: number;
@@ -108,7 +90,7 @@ async function rawAnswers(port: number, requests: string): Promise<RawAnswer[]> 
 const enveloped = (answer: RawAnswer | string) =>
   typeof answer === 'string' ? answer : { status: answer.status, contentType: answer.headers['content-type'], body: JSON.parse(answer.body) as unknown };
 
-const jsonEnvelope = (status: number, msg: string) => ({ status, contentType: 'application/json; charset=utf-8', body: envelope(status, msg) });
+const jsonEnvelope = (status: number, msg: string) => ({ status, contentType: 'application/json; charset=utf-8', body: refusalBody(status, msg) });
 
 /** The structured log lines written since `from` (an index into the captured lines). */
 const logMessagesSince = (from: number): ({ level: string; message: string } & Record<string, unknown>)[] =>
@@ -129,15 +111,9 @@ async function call(base: string, method: string, path: string, init: { body?: s
   return { status: response.status, contentType: response.headers.get('content-type'), body: (await response.json()) as Record<string, unknown> };
 }
 
-const nonce = (): string => randomBytes(12).toString('base64url').replace(/[-_]/g, 'x').slice(0, 16);
-
-/** The app's signed send request, as a client builds it: ts is now, the signature over the values as sent. */
-function sendQuery(phone: string, codeType = '6', internationalCode = '86'): string {
-  const random = nonce();
-  const ts = String(Date.now());
-  const signature = createHash('sha256').update(`${phone}${codeType}${random}${ts}${USER_DOMAIN_SECRET}`).digest('hex');
-  return new URLSearchParams({ phone, internationalCode, codeType, userDomain: USER_DOMAIN, random, ts, signature }).toString();
-}
+/** The app's signed send request, as a client builds it, as a query string. */
+const sendQuery = (phone: string, codeType = '6', internationalCode = '86'): string =>
+  new URLSearchParams(signedSendQuery({ phone, internationalCode, codeType, userDomain: USER_DOMAIN }, USER_DOMAIN_SECRET)).toString();
 
 /** The code in the latest SMS to a number: the only run of six digits in its text. */
 function codeIn(messages: { text: string }[]): string {
@@ -147,7 +123,7 @@ function codeIn(messages: { text: string }[]): string {
 }
 
 describe('local server', () => {
-  let started: Started;
+  let started: StartedServer;
   let base: string;
   const get = (path: string, headers?: Record<string, string>) => call(base, 'GET', path, { headers });
   const post = (path: string, body?: string, headers?: Record<string, string>) => call(base, 'POST', path, { body, headers });
@@ -211,7 +187,7 @@ describe('local server', () => {
       expect(await post('/_local/users', body)).toEqual({
         status: 400,
         contentType: 'application/json; charset=utf-8',
-        body: envelope(400, 'Invalid parameter: uid'),
+        body: refusalBody(400, 'Invalid parameter: uid'),
       });
     });
 
@@ -245,7 +221,7 @@ describe('local server', () => {
       ['a uid of 129 characters', JSON.stringify({ uid: 'a'.repeat(129) })],
       ['a uid of two dots', '{"uid": ".."}'],
     ])('answers 400 for %s', async (_case, body) => {
-      expect(await post('/_local/tokens', body)).toMatchObject({ status: 400, body: envelope(400, 'Invalid parameter: uid') });
+      expect(await post('/_local/tokens', body)).toMatchObject({ status: 400, body: refusalBody(400, 'Invalid parameter: uid') });
     });
   });
 
@@ -309,14 +285,14 @@ describe('local server', () => {
     expect(await post(LINK_PATH, '{"phone": ', { ...auth, 'Content-Type': 'application/json' })).toEqual({
       status: 200,
       contentType: 'application/json; charset=utf-8',
-      body: envelope(400, 'Invalid parameter: body'),
+      body: refusalBody(400, 'Invalid parameter: body'),
     });
-    expect((await post(`${LINK_PATH}?code=123456`, '  ', { ...auth, 'Content-Type': 'application/json' })).body).toEqual(envelope(5021, 'Please enter phone number'));
+    expect((await post(`${LINK_PATH}?code=123456`, '  ', { ...auth, 'Content-Type': 'application/json' })).body).toEqual(refusalBody(5021, 'Please enter phone number'));
   });
 
   it('answers business refusals with HTTP 200 and the code, as in the cloud', async () => {
-    expect(await get(USER_INFO_PATH)).toEqual({ status: 200, contentType: 'application/json; charset=utf-8', body: envelope(5106, 'Please enter token') });
-    expect((await post(LINK_PATH, undefined, { Authorization: 'Bearer not-a-jwt' })).body).toEqual(envelope(5032, 'Token verification failed'));
+    expect(await get(USER_INFO_PATH)).toEqual({ status: 200, contentType: 'application/json; charset=utf-8', body: refusalBody(5106, 'Please enter token') });
+    expect((await post(LINK_PATH, undefined, { Authorization: 'Bearer not-a-jwt' })).body).toEqual(refusalBody(5032, 'Token verification failed'));
   });
 
   describe('GET /_local/outbox', () => {
@@ -362,7 +338,7 @@ describe('local server', () => {
       ['a national number of another country than internationalCode', '/_local/outbox?phone=%2B8613900139000&internationalCode=44', 'phone'],
       ['an internationalCode that is none', '/_local/outbox?phone=13900139000&internationalCode=abc', 'internationalCode'],
     ])('answers 400 for %s, saying which forms it takes', async (_case, path, name) => {
-      expect(await get(path)).toMatchObject({ status: 400, body: { ...envelope(400, `Invalid parameter: ${name}`), extMsg: OUTBOX_FORMS } });
+      expect(await get(path)).toMatchObject({ status: 400, body: { ...refusalBody(400, `Invalid parameter: ${name}`), extMsg: OUTBOX_FORMS } });
     });
   });
 
@@ -374,20 +350,20 @@ describe('local server', () => {
     ['a local route with another method', 'GET', '/_local/users'],
     ['the deployment stage prefix', 'GET', `/prod${USER_INFO_PATH}`],
   ])('answers 404 with the envelope for %s', async (_case, method, path) => {
-    expect(await call(base, method, path)).toEqual({ status: 404, contentType: 'application/json; charset=utf-8', body: envelope(404, 'Not found') });
+    expect(await call(base, method, path)).toEqual({ status: 404, contentType: 'application/json; charset=utf-8', body: refusalBody(404, 'Not found') });
   });
 
   it('answers 413 for a body over 64 KiB and keeps serving', async () => {
     expect(await post('/_local/users', JSON.stringify({ uid: 'x'.repeat(70_000) }))).toMatchObject({
       status: 413,
-      body: envelope(413, 'Request body too large'),
+      body: refusalBody(413, 'Request body too large'),
     });
     expect((await get('/_local/health')).status).toBe(200);
   });
 });
 
 describe('local server: the caller reaches the handler as sourceIp', () => {
-  let started: Started;
+  let started: StartedServer;
 
   beforeAll(async () => {
     started = await start({ SMS_MAX_PER_IP_PER_HOUR: '1' });
@@ -397,13 +373,13 @@ describe('local server: the caller reaches the handler as sourceIp', () => {
   it('counts sends per source IP (127.0.0.1), across phones', async () => {
     const base = started.server.url;
     expect((await call(base, 'POST', `${SEND_PATH}?${sendQuery(PHONE)}`)).body).toMatchObject({ code: 200 });
-    expect((await call(base, 'POST', `${SEND_PATH}?${sendQuery(OTHER_PHONE)}`)).body).toEqual(envelope(5058, 'SMS sending exceeds frequency limit'));
+    expect((await call(base, 'POST', `${SEND_PATH}?${sendQuery(OTHER_PHONE)}`)).body).toEqual(refusalBody(5058, 'SMS sending exceeds frequency limit'));
 
     const db = DynamoDBDocumentClient.from(
       new DynamoDBClient({ endpoint: process.env.DYNAMODB_ENDPOINT, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
     );
     try {
-      const { Items = [] } = await db.send(new ScanCommand({ TableName: started.codesTableName }));
+      const { Items = [] } = await db.send(new ScanCommand({ TableName: started.tables.codesTableName }));
       const ipCounters = Items.map((item) => String(item.pk)).filter((pk) => pk.startsWith('COUNT#IP#'));
       expect(ipCounters).toEqual([expect.stringMatching(/^COUNT#IP#127\.0\.0\.1#/)]);
     } finally {
@@ -413,7 +389,7 @@ describe('local server: the caller reaches the handler as sourceIp', () => {
 });
 
 describe('local server: a flood aimed at one country', () => {
-  let started: Started;
+  let started: StartedServer;
 
   beforeAll(async () => {
     // Every request comes from 127.0.0.1: the per-IP cap is raised so that the country's breaker is what refuses.
@@ -523,7 +499,7 @@ describe('local server: the event it builds', () => {
 });
 
 describe('local server: an edge for what reaches it', () => {
-  let started: Started;
+  let started: StartedServer;
   let port: number;
 
   beforeAll(async () => {
@@ -557,7 +533,7 @@ describe('local server: an edge for what reaches it', () => {
     expect(answer).toMatchObject({ status: 200 });
     const [, second = ''] = (answer as RawAnswer).body.split('{"status":"ok"}');
     expect(second).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
-    expect(JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4))).toEqual(envelope(400, 'Bad request'));
+    expect(JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4))).toEqual(refusalBody(400, 'Bad request'));
   });
 
   it.each([
@@ -576,7 +552,7 @@ describe('local server: an edge for what reaches it', () => {
     expect(answers.map(({ status, body }) => ({ status, body: JSON.parse(body) as unknown }))).toEqual([
       { status: 200, body: { uid, accessToken: expect.any(String) } },
       { status: 200, body: { status: 'ok' } },
-      { status: 400, body: envelope(400, 'Bad request') },
+      { status: 400, body: refusalBody(400, 'Bad request') },
     ]);
     expect(answers.at(-1)?.headers.connection).toBe('close');
     // The first request was applied, and its answer said so.
@@ -586,7 +562,7 @@ describe('local server: an edge for what reaches it', () => {
   it('answers a request refused before its malformed body is read once: the refusal, then the close, no 400 after it', async () => {
     const refusedWithBrokenBody = `POST ${SEND_PATH} HTTP/1.1\r\nHost: evil.example\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nphone=1\r\n0\r\n\r\n`;
     const answers = await rawAnswers(port, refusedWithBrokenBody);
-    expect(answers.map(({ status, body }) => ({ status, body: JSON.parse(body) as unknown }))).toEqual([{ status: 403, body: envelope(403, 'Forbidden') }]);
+    expect(answers.map(({ status, body }) => ({ status, body: JSON.parse(body) as unknown }))).toEqual([{ status: 403, body: refusalBody(403, 'Forbidden') }]);
   });
 
   it('answers an unknown expectation with 417 and the envelope', async () => {
@@ -658,7 +634,7 @@ describe('local server: an edge for what reaches it', () => {
 describe('local server: tokens from a login service key set (JWKS_URL)', () => {
   const ISSUER = 'https://login.test';
   let keySet: Server;
-  let started: Started;
+  let started: StartedServer;
   let signToken: (claims: Record<string, unknown>) => Promise<string>;
 
   beforeAll(async () => {
@@ -691,14 +667,14 @@ describe('local server: tokens from a login service key set (JWKS_URL)', () => {
     const token = await signToken({ uid: `login-${randomUUID()}`, iss: 'https://other.test' });
 
     const answer = await call(started.server.url, 'GET', USER_INFO_PATH, { headers: { Authorization: `Bearer ${token}` } });
-    expect(answer.body).toEqual(envelope(5032, 'Token verification failed'));
+    expect(answer.body).toEqual(refusalBody(5032, 'Token verification failed'));
   });
 
   it.each(['/_local/users', '/_local/tokens'])('does not serve POST %s: tokens come from the login service', async (path) => {
     expect(await call(started.server.url, 'POST', path, { body: '{"uid":"would-be-minted"}' })).toEqual({
       status: 404,
       contentType: 'application/json; charset=utf-8',
-      body: envelope(404, 'Not found'),
+      body: refusalBody(404, 'Not found'),
     });
     expect(started.app.tokenKeys).toMatchObject({ source: 'jwks', issuer: ISSUER });
   });

@@ -2,10 +2,11 @@
 import { captureEmf, type EmfCapture } from '../support/emf-capture';
 import { randomUUID } from 'node:crypto';
 import { LOCAL_SERVER_DYNAMODB_SETTINGS } from '../../functions/adapters/aws/client-config';
-import type { PhoneLinksMode } from '../../functions/config';
 import { RESPONSE_MARGIN_MS } from '../../functions/request-budget';
+import { refusal } from '../support/envelopes';
 import { injectDynamoFault } from '../support/faults';
 import { createHarness, jsonBody, type Answer, type Harness } from '../support/harness';
+import { LINK_MODES } from '../support/link-modes';
 import { linkInvariantViolations, pendingMarkers } from '../support/invariants';
 
 /**
@@ -38,7 +39,7 @@ const settled = (promises: Promise<unknown>[], n: number) =>
 /** The phone claims of one user in a users table's items. */
 const claimsOf = (uid: string, items: Record<string, unknown>[]) => items.filter((item) => item.uid === uid && String(item.pk).startsWith('PHONE#')).map((item) => String(item.pk));
 
-describe.each<PhoneLinksMode>(['transactions', 'ordered-writes'])('one user racing itself (%s)', (phoneLinks) => {
+describe.each(LINK_MODES)('one user racing itself (%s)', (phoneLinks) => {
   let h: Harness;
 
   beforeAll(async () => {
@@ -115,7 +116,7 @@ describe.each<PhoneLinksMode>(['transactions', 'ordered-writes'])('one user raci
   });
 });
 
-describe.each<PhoneLinksMode>(['transactions', 'ordered-writes'])('a request that cannot get its turn within its budget (%s)', (phoneLinks) => {
+describe.each(LINK_MODES)('a request that cannot get its turn within its budget (%s)', (phoneLinks) => {
   let h: Harness;
 
   beforeAll(async () => {
@@ -163,7 +164,7 @@ describe.each<PhoneLinksMode>(['transactions', 'ordered-writes'])('a request tha
     const answer = await requests[name]!(held);
     held.release();
 
-    expect(answer).toEqual({ status: 200, code: 5058, msg: 'SMS sending exceeds frequency limit', extMsg: '', data: null });
+    expect(answer).toEqual(refusal(5058, 'SMS sending exceeds frequency limit'));
     expect(await h.snapshot()).toEqual(before);
     expect([emf.total('TurnsMissed'), emf.total('SendsRateLimited')]).toEqual([1, 0]);
   });

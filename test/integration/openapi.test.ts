@@ -13,15 +13,14 @@ import {
   ready,
 } from '../../functions/http/handlers';
 import { lambdaContext, toApiGatewayEvent } from '../../local/api-gateway-event';
-import { createLocalApp, type HttpHandler } from '../../local/app';
-import { createTables } from '../../local/dynamodb-local';
-import { startLocalServer, type LocalServer } from '../../local/server';
+import type { HttpHandler } from '../../local/app';
+import type { LocalServer } from '../../local/server';
+import { signedSendQuery } from '../support/app-client';
 import {
   createHarness,
   formBody,
   jsonBody,
   PHONE,
-  signatureOf,
   USER_DOMAIN,
   USER_DOMAIN_SECRET,
   type Exchange,
@@ -29,6 +28,7 @@ import {
   type RequestBody,
 } from '../support/harness';
 import { injectDynamoFault } from '../support/faults';
+import { startServerOnFreshTables } from '../support/local-server';
 import { OpenApiContract, type HttpResponse } from '../support/openapi-contract';
 
 // docs/openapi.yaml against the service: real responses (status, content
@@ -530,18 +530,8 @@ interface Started {
 }
 
 async function startServer(): Promise<Started> {
-  const endpoint = process.env.DYNAMODB_ENDPOINT;
-  if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: run through the integration project');
-  const suffix = randomUUID().slice(0, 8);
-  const tables = { codesTableName: `openapi-codes-${suffix}`, usersTableName: `openapi-users-${suffix}` };
-  await createTables(endpoint, tables);
-  const app = await createLocalApp({
-    endpoint,
-    userDomain: USER_DOMAIN,
-    userDomainSecret: USER_DOMAIN_SECRET,
-    env: { CODES_TABLE_NAME: tables.codesTableName, USERS_TABLE_NAME: tables.usersTableName, CODE_PEPPER: 'test-pepper', SMS_COOLDOWN_SECONDS: '0' },
-  });
-  return { server: await startLocalServer({ app, port: 0 }), outbox: (e164) => app.outbox.messagesTo(e164) };
+  const { app, server } = await startServerOnFreshTables('openapi', { userDomain: USER_DOMAIN, userDomainSecret: USER_DOMAIN_SECRET, env: { SMS_COOLDOWN_SECONDS: '0' } });
+  return { server, outbox: (e164) => app.outbox.messagesTo(e164) };
 }
 
 describe('the local server answers as documented', () => {
@@ -550,10 +540,8 @@ describe('the local server answers as documented', () => {
     const response = await fetch(`${started.server.url}${pathAndQuery}`, { method, headers, body });
     return { method, path: pathAndQuery.split('?')[0]!, status: response.status, contentType: response.headers.get('content-type') ?? undefined, body: await response.text() };
   };
-  const signedSend = (phone: string, codeType: string) => {
-    const query = { phone, internationalCode: '86', codeType, userDomain: USER_DOMAIN, random: randomUUID().replace(/-/g, '').slice(0, 16), ts: String(Date.now()) };
-    return `${SEND_PATH}?${new URLSearchParams({ ...query, signature: signatureOf(query.phone, codeType, query.random, query.ts) })}`;
-  };
+  const signedSend = (phone: string, codeType: string) =>
+    `${SEND_PATH}?${new URLSearchParams(signedSendQuery({ phone, internationalCode: '86', codeType, userDomain: USER_DOMAIN }, USER_DOMAIN_SECRET))}`;
   const latestCode = (e164: string) => /\d{6}/.exec(started.outbox(e164).at(-1)?.text ?? '')?.[0] ?? 'none';
 
   beforeAll(async () => {

@@ -8,14 +8,13 @@ import {
   type Harness,
   type RequestBody,
 } from '../support/harness';
+import { LINKED, refusal } from '../support/envelopes';
 
 // Parameters from the query, a form body or a JSON object body, on every
 // endpoint, the query winning; a body that cannot be read answers 400
 // "Invalid parameter: body" and changes nothing.
 
-const refusal = (code: number, msg: string) => ({ status: 200, code, msg, extMsg: '', data: null });
 const INVALID_BODY = refusal(400, 'Invalid parameter: body');
-const LINKED = { status: 200, code: 200, msg: 'Phone number linked successfully', extMsg: '', data: {} };
 
 /** Bodies that cannot be read as the content type they declare. */
 const UNREADABLE: [string, RequestBody][] = [

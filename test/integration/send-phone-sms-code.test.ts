@@ -1,6 +1,8 @@
 // First: it switches metrics on before the functions load.
 import { captureEmf } from '../support/emf-capture';
-import { createHarness, PHONE_E164, signatureOf, type Harness } from '../support/harness';
+import { signatureOf } from '../support/app-client';
+import { refusal, refusalBody } from '../support/envelopes';
+import { createHarness, PHONE_E164, USER_DOMAIN_SECRET, type Harness } from '../support/harness';
 import { createSendPhoneSmsCodeHandler, ready } from '../../functions/http/handlers';
 import { readCodeSettings, readSendLimits, readSignatureSettings, signatureRules } from '../../functions/config';
 import { lambdaContext, toApiGatewayEvent } from '../../local/api-gateway-event';
@@ -59,19 +61,13 @@ describe('POST /v2/sms/enduserapi/v2/sendPhoneSmsCode', () => {
     ])('%s', async (_case, overrides, code, msg) => {
       const before = await h.snapshot();
       const answer = await h.send(overrides);
-      expect(answer).toEqual({ status: 200, code, msg, extMsg: '', data: null });
+      expect(answer).toEqual(refusal(code, msg));
       expect(await h.snapshot()).toEqual(before);
     });
 
     it('5116 for a phone starting with + without internationalCode: the send always needs it', async () => {
       const before = await h.snapshot();
-      expect(await h.send({ phone: '+447911123456', internationalCode: undefined })).toEqual({
-        status: 200,
-        code: 5116,
-        msg: 'Please enter international code',
-        extMsg: '',
-        data: null,
-      });
+      expect(await h.send({ phone: '+447911123456', internationalCode: undefined })).toEqual(refusal(5116, 'Please enter international code'));
       expect(await h.snapshot()).toEqual(before);
     });
 
@@ -244,7 +240,7 @@ describe('POST /v2/sms/enduserapi/v2/sendPhoneSmsCode', () => {
       h.clock.advance(61_000);
       const result = await sendThrough(failingSend(h, () => new SmsRefused('provider exploded: secret internals')));
       expect(result.statusCode).toBe(200);
-      expect(JSON.parse(result.body)).toEqual({ code: 5059, msg: 'SMS sending exception', extMsg: '', data: null });
+      expect(JSON.parse(result.body)).toEqual(refusalBody(5059, 'SMS sending exception'));
       expect(result.body).not.toContain('exploded');
 
       expect((await h.link(token, { phone: '13800138000', code: earlier })).code).toBe(5037);
@@ -263,7 +259,7 @@ describe('POST /v2/sms/enduserapi/v2/sendPhoneSmsCode', () => {
           return new Error('provider exploded: secret internals');
         }),
       );
-      expect(JSON.parse(result.body)).toEqual({ code: 5059, msg: 'SMS sending exception', extMsg: '', data: null });
+      expect(JSON.parse(result.body)).toEqual(refusalBody(5059, 'SMS sending exception'));
       expect(result.body).not.toContain('exploded');
 
       expect(await ipCount()).toBe(1);
@@ -284,14 +280,14 @@ describe('POST /v2/sms/enduserapi/v2/sendPhoneSmsCode', () => {
 
   it('refuses the uppercase hex of another signature (5420)', async () => {
     const query = h.sendQuery();
-    expect((await h.sendRaw({ ...query, signature: signatureOf(query.phone ?? '', '4', query.random ?? '', query.ts ?? '').toUpperCase() })).code).toBe(5420);
+    expect((await h.sendRaw({ ...query, signature: signatureOf({ ...query, codeType: '4' }, USER_DOMAIN_SECRET).toUpperCase() })).code).toBe(5420);
   });
 
   it('signs over each value exactly as sent', async () => {
     const random = 'Abcdefgh12345678';
     const ts = String(h.clock.now());
     const phone = '138 0013 8000';
-    const answer = await h.sendRaw({ phone, internationalCode: '+86', codeType: '6', userDomain: 'test.phonelink', random, ts, signature: signatureOf(phone, '6', random, ts) });
+    const answer = await h.sendRaw({ phone, internationalCode: '+86', codeType: '6', userDomain: 'test.phonelink', random, ts, signature: signatureOf({ phone, codeType: '6', random, ts }, USER_DOMAIN_SECRET) });
     expect(answer.code).toBe(200);
   });
 });

@@ -1,4 +1,6 @@
-import { createHarness, signatureOf, type Harness } from '../support/harness';
+import { signatureOf } from '../support/app-client';
+import { refusal } from '../support/envelopes';
+import { createHarness, USER_DOMAIN_SECRET, type Harness } from '../support/harness';
 
 /**
  * The signed string is `phone + codeType + random + ts + secret`, with no
@@ -35,14 +37,14 @@ describe('a captured send request re-cut at other field boundaries', () => {
       ts: `${capturedRandom.slice(-1)}${captured.ts}`,
     };
     // The premise: the same signature covers both cuts, and the new random is fresh.
-    expect(signatureOf(recut.phone, recut.codeType, recut.random, recut.ts)).toBe(captured.signature);
+    expect(signatureOf(recut, USER_DOMAIN_SECRET)).toBe(captured.signature);
     expect(recut.random).toHaveLength(16);
     expect(recut.random).not.toBe(captured.random);
 
     const before = await h.snapshot();
     const answer = await h.sendRaw(recut);
 
-    expect(answer).toEqual({ status: 200, code: 400, msg: 'Invalid parameter: ts', extMsg: '', data: null });
+    expect(answer).toEqual(refusal(400, 'Invalid parameter: ts'));
     expect(h.app.outbox.messagesTo(`+49${neighbourPhone}`)).toEqual([]);
     expect(await h.snapshot()).toEqual(before);
   });

@@ -1,15 +1,38 @@
 import { createHarness, jsonBody, PHONE, type Harness } from '../support/harness';
 import { linkInvariantViolations, pendingMarkers } from '../support/invariants';
+import { LINK_MODES } from '../support/link-modes';
 import type { PhoneLinksMode } from '../../functions/config';
 
 const DAY_S = 86_400;
 
+/**
+ * What each way of writing links stores beside a user's own fields: ordered
+ * writes name the operation that last wrote the user, and keep a tombstone
+ * until a due time the reconciler finds (multi-Region tables have no TTL);
+ * one transaction leaves it to DynamoDB's TTL.
+ */
+const STORED: Record<PhoneLinksMode, { user: Record<string, unknown>; tombstoneKept: (erasedAt: number, days: number) => Record<string, unknown> }> = {
+  transactions: {
+    user: {},
+    tombstoneKept: (erasedAt, days) => ({ ttl: Math.ceil(erasedAt / 1000) + days * DAY_S }),
+  },
+  'ordered-writes': {
+    user: { lastOperation: expect.any(String) },
+    tombstoneKept: (erasedAt, days) => ({
+      retainUntil: erasedAt + days * DAY_S * 1000,
+      dueAt: erasedAt + days * DAY_S * 1000,
+      dueShard: expect.stringMatching(/^DUE#\d$/),
+      lastOperation: expect.any(String),
+    }),
+  },
+};
+
 /** docs/API.md "Users": known on first use, registered, erased. */
-describe('users known on first use (the default)', () => {
+describe.each(LINK_MODES)('users known on first use, the default (%s)', (phoneLinks) => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await createHarness();
+    h = await createHarness({ phoneLinks });
   });
   afterAll(() => h.close());
   beforeEach(() => h.clock.advance(3600_000));
@@ -38,6 +61,7 @@ describe('users known on first use (the default)', () => {
       callingCode: '86',
       nationalNumber: phone,
       phoneLinkedAt: linkedAt,
+      ...STORED[phoneLinks].user,
     });
     expect(await linkInvariantViolations(h)).toEqual([]);
   });
@@ -62,11 +86,11 @@ describe('users known on first use (the default)', () => {
   });
 });
 
-describe('registered users only (USER_PROVISIONING=registered)', () => {
+describe.each(LINK_MODES)('registered users only, USER_PROVISIONING=registered (%s)', (phoneLinks) => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await createHarness({ env: { USER_PROVISIONING: 'registered' } });
+    h = await createHarness({ phoneLinks, env: { USER_PROVISIONING: 'registered' } });
   });
   afterAll(() => h.close());
   beforeEach(() => h.clock.advance(3600_000));
@@ -97,11 +121,11 @@ describe('registered users only (USER_PROVISIONING=registered)', () => {
   });
 });
 
-describe('erasure', () => {
+describe.each(LINK_MODES)('erasure (%s)', (phoneLinks) => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await createHarness({ env: { ERASED_USER_RETENTION_DAYS: '7' } });
+    h = await createHarness({ phoneLinks, env: { ERASED_USER_RETENTION_DAYS: '7' } });
   });
   afterAll(() => h.close());
   beforeEach(() => h.clock.advance(3600_000));
@@ -122,7 +146,7 @@ describe('erasure', () => {
     expect(await linkInvariantViolations(h)).toEqual([]);
   });
 
-  it('leaves a tombstone with only the uid, the time of erasure and a TTL after the retention', async () => {
+  it('leaves a tombstone with only the uid, the time of erasure and a TTL (on multi-Region tables, a due time) after the retention', async () => {
     const user = await h.newUser();
     await h.link(user.token, { phone: '13800138107', code: await h.codeFor('13800138107') });
     await h.admin('DELETE', user.uid);
@@ -133,7 +157,7 @@ describe('erasure', () => {
       pk: `USER#${user.uid}`,
       uid: user.uid,
       erasedAt: new Date(erasedAt).toISOString(),
-      ttl: Math.ceil(erasedAt / 1000) + 7 * DAY_S,
+      ...STORED[phoneLinks].tombstoneKept(erasedAt, 7),
     });
     expect((await h.admin('GET', user.uid)).data).toEqual({
       uid: user.uid,
@@ -197,7 +221,7 @@ describe('erasure', () => {
 });
 
 // Erasure racing a link or an unlink, in both ways of writing them: one transaction each, or ordered writes (multi-Region tables).
-describe.each<PhoneLinksMode>(['transactions', 'ordered-writes'])('erasure racing (%s)', (phoneLinks) => {
+describe.each(LINK_MODES)('erasure racing (%s)', (phoneLinks) => {
   let h: Harness;
 
   beforeAll(async () => {

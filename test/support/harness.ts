@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { multiRegionUsersTable, usersTable } from '../../functions/adapters/dynamodb/table-definitions';
@@ -9,6 +9,7 @@ import type { HttpResult } from '../../functions/http/envelope';
 import { createLocalApp, type HttpHandler } from '../../local/app';
 import { lambdaContext, toApiGatewayEvent } from '../../local/api-gateway-event';
 import { createTables } from '../../local/dynamodb-local';
+import { nonce, signatureOf } from './app-client';
 import { neverLog } from './log-hygiene';
 
 export const USER_DOMAIN = 'test.phonelink';
@@ -79,11 +80,6 @@ export interface Exchange {
 }
 
 const queryString = (query: Query): string => new URLSearchParams(definedEntries(query)).toString();
-
-const randomNonce = (): string => randomBytes(12).toString('base64url').replace(/[-_]/g, 'x').slice(0, 16);
-
-export const signatureOf = (phone: string, codeType: string, random: string, ts: string, secret = USER_DOMAIN_SECRET) =>
-  createHash('sha256').update(phone + codeType + random + ts + secret).digest('hex');
 
 /**
  * The real handlers, wired as locally, on fresh tables of the shared DynamoDB
@@ -160,10 +156,9 @@ export async function createHarness(
 
     /** Signed send parameters, with any of them overridden or removed (undefined). */
     sendQuery(overrides: Query = {}): Query {
-      const base = { phone: PHONE, internationalCode: '86', codeType: '3', userDomain: USER_DOMAIN, random: randomNonce(), ts: String(clock.now()) };
+      const base = { phone: PHONE, internationalCode: '86', codeType: '3', userDomain: USER_DOMAIN, random: nonce(), ts: String(clock.now()) };
       const query: Query = { ...base, ...overrides };
-      const signature = signatureOf(query.phone ?? '', query.codeType ?? '', query.random ?? '', query.ts ?? '');
-      return 'signature' in overrides ? query : { ...query, signature };
+      return 'signature' in overrides ? query : { ...query, signature: signatureOf(query, USER_DOMAIN_SECRET) };
     },
 
     send(overrides: Query = {}, sourceIp?: string): Promise<Answer> {

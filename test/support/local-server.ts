@@ -4,17 +4,31 @@ import { multiRegionUsersTable, usersTable } from '../../functions/adapters/dyna
 import type { PhoneLinksMode } from '../../functions/config';
 import { createLocalApp, type LocalApp } from '../../local/app';
 import { createTables } from '../../local/dynamodb-local';
-import { startLocalServer, type LocalServer } from '../../local/server';
+import { startLocalServer, type LocalServer, type LocalServerTimeouts } from '../../local/server';
+
+export interface StartedServer {
+  readonly app: LocalApp;
+  readonly server: LocalServer;
+  readonly tables: { codesTableName: string; usersTableName: string };
+}
 
 /**
  * The local server over real HTTP, on fresh tables of the shared DynamoDB
  * Local: `name` prefixes the tables, `env` adds settings (limits, rules);
- * `phoneLinks` 'ordered-writes' runs it as on a multi-Region table.
+ * `phoneLinks` 'ordered-writes' runs it as on a multi-Region table;
+ * `timeouts` shortens the server's own, for a test that waits them out.
  */
 export async function startServerOnFreshTables(
   name: string,
-  options: { userDomain?: string; userDomainSecret?: string; env?: Record<string, string>; dynamoDbSettings?: ClientSettings; phoneLinks?: PhoneLinksMode } = {},
-): Promise<{ app: LocalApp; server: LocalServer; tables: { codesTableName: string; usersTableName: string } }> {
+  options: {
+    userDomain?: string;
+    userDomainSecret?: string;
+    env?: Record<string, string>;
+    dynamoDbSettings?: ClientSettings;
+    phoneLinks?: PhoneLinksMode;
+    timeouts?: Partial<LocalServerTimeouts>;
+  } = {},
+): Promise<StartedServer> {
   const endpoint = process.env.DYNAMODB_ENDPOINT;
   if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: run through the integration project');
   const suffix = randomUUID().slice(0, 8);
@@ -28,5 +42,5 @@ export async function startServerOnFreshTables(
     env: { CODES_TABLE_NAME: tables.codesTableName, USERS_TABLE_NAME: tables.usersTableName, CODE_PEPPER: 'test-pepper', PHONE_LINKS_MODE: phoneLinks, ...options.env },
     dynamoDbSettings: options.dynamoDbSettings,
   });
-  return { app, server: await startLocalServer({ app, port: 0 }), tables };
+  return { app, server: await startLocalServer({ app, port: 0, timeouts: options.timeouts }), tables };
 }

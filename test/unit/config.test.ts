@@ -3,6 +3,7 @@ import {
   readAuthConfig,
   readCodeSettings,
   readPepperSource,
+  readPhoneLinksMode,
   readSendLimits,
   readSignatureSettings,
   readUserDomainSecretsSource,
@@ -65,5 +66,14 @@ describe('configuration', () => {
   ])('fails fast on a missing or malformed setting (%#)', (read, message) => {
     expect(read).toThrow(ConfigError);
     expect(read).toThrow(message);
+  });
+
+  it('writes links in one transaction unless PHONE_LINKS_MODE names ordered writes, and refuses any other mode', () => {
+    expect(readPhoneLinksMode({})).toBe('transactions');
+    expect(readPhoneLinksMode({ PHONE_LINKS_MODE: ' ' })).toBe('transactions');
+    expect(readPhoneLinksMode({ PHONE_LINKS_MODE: 'transactions' })).toBe('transactions');
+    expect(readPhoneLinksMode({ PHONE_LINKS_MODE: ' ordered-writes ' })).toBe('ordered-writes');
+    expect(() => readPhoneLinksMode({ PHONE_LINKS_MODE: 'eventual' })).toThrow(ConfigError);
+    expect(() => readPhoneLinksMode({ PHONE_LINKS_MODE: 'Ordered-Writes' })).toThrow('PHONE_LINKS_MODE must be transactions or ordered-writes, got "Ordered-Writes"');
   });
 });
