@@ -62,10 +62,12 @@ function readLocalJwksUrl(env: Env): string | undefined {
 }
 
 /**
- * The cloud handlers, wired for local development: DynamoDB Local, the
- * outbox instead of SNS, and a key pair made at start-up instead of the
- * login service's key set (unless JWKS_URL names one). The local server and
- * the integration tests both run this, so they exercise exactly what deploys.
+ * Every function, wired by the same wires as its Lambda entry
+ * (functions/entry/wires.ts), with local overrides: DynamoDB Local, the
+ * outbox instead of SNS, secrets as values, and a key pair made at start-up
+ * instead of the login service's key set (unless JWKS_URL names one). The
+ * local server and the integration tests both run this, so they exercise
+ * exactly what deploys.
  */
 export async function createLocalApp(options: LocalAppOptions) {
   const env = options.env ?? process.env;
