@@ -13,7 +13,6 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry';
 /** Where the Lambda entry points live; each exports `handler`. */
 export const ENTRY_DIR = path.join(__dirname, '..', '..', 'functions', 'entry');
 
-/** The runtime every function runs on. */
 export const RUNTIME = Runtime.NODEJS_22_X;
 
 /**
