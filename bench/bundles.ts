@@ -3,17 +3,8 @@ import path from 'node:path';
 import type { Runtime } from 'aws-cdk-lib/aws-lambda';
 import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { FUNCTION_NAMES, FUNCTIONS, type FunctionName } from '../functions/http/routes';
 import { BUNDLING, ENTRY_DIR, RUNTIME } from '../lib/constructs/api-function';
-
-/** The functions the stack deploys, by the name the results use. */
-export const FUNCTIONS = {
-  relationPhone: 'relation-phone.ts',
-  sendPhoneSmsCode: 'send-phone-sms-code.ts',
-  userInfo: 'user-info.ts',
-  deletePhoneRelation: 'delete-phone-relation.ts',
-} as const;
-
-export type FunctionName = keyof typeof FUNCTIONS;
 
 export interface Bundle {
   readonly name: FunctionName;
@@ -91,11 +82,10 @@ export async function buildBundle(entry: string, outdir: string): Promise<{ file
   return { file, bytes: statSync(file).size, metafile: metafile as Metafile };
 }
 
-/** Builds every function as the stack deploys it, into `outdir/<name>/`. */
+/** Builds every function of the route table as the stack deploys it, into `outdir/<name>/`. */
 export async function buildBundles(outdir: string): Promise<Record<FunctionName, Bundle>> {
-  const names = Object.keys(FUNCTIONS) as FunctionName[];
   const bundles = await Promise.all(
-    names.map(async (name): Promise<Bundle> => ({ name, ...(await buildBundle(path.join(ENTRY_DIR, FUNCTIONS[name]), path.join(outdir, name))) })),
+    FUNCTION_NAMES.map(async (name): Promise<Bundle> => ({ name, ...(await buildBundle(path.join(ENTRY_DIR, FUNCTIONS[name].entry), path.join(outdir, name))) })),
   );
   return Object.fromEntries(bundles.map((bundle) => [bundle.name, bundle])) as Record<FunctionName, Bundle>;
 }

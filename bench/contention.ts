@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { LOCAL_SERVER_DYNAMODB_SETTINGS } from '../functions/adapters/aws/client-config';
 import { multiRegionUsersTable, usersTable } from '../functions/adapters/dynamodb/table-definitions';
 import { PHONE_LINKS_MODES, type PhoneLinksMode } from '../functions/config';
-import { ADMIN_ROUTE_KEYS } from '../functions/http/admin-routes';
+import { pathTo, ROUTES, routeKey } from '../functions/http/routes';
 import { lambdaContext, toApiGatewayEvent } from '../local/api-gateway-event';
 import { createLocalApp } from '../local/app';
 import { createTables } from '../local/dynamodb-local';
@@ -68,16 +68,16 @@ export async function measureContention(endpoint: string): Promise<ContentionRun
   return { atOnce: AT_ONCE, slowestMs, notLinked };
 }
 
-/** PUT /admin/v1/users/{uid}/phone as API Gateway hands it over after IAM authorization. */
+/** adminLinkPhone as API Gateway hands it over after IAM authorization. */
 function adminLinkEvent(uid: string, phone: string) {
   return toApiGatewayEvent({
-    method: 'PUT',
-    path: `/admin/v1/users/${uid}/phone`,
+    method: ROUTES.adminLinkPhone.method,
+    path: pathTo(ROUTES.adminLinkPhone, { uid }),
     rawQueryString: '',
     headers: { 'content-type': 'application/json' },
     sourceIp: '203.0.113.9',
     body: JSON.stringify({ phone, internationalCode: '86' }),
-    routeKey: ADMIN_ROUTE_KEYS.linkPhone,
+    routeKey: routeKey(ROUTES.adminLinkPhone),
     pathParameters: { uid },
   });
 }

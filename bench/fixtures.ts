@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ROUTES } from '../functions/http/routes';
 import { lambdaContext, toApiGatewayEvent } from '../local/api-gateway-event';
 import type { LocalApp } from '../local/app';
 import { signedSendQuery } from '../test/support/app-client';
@@ -8,8 +9,8 @@ export const USER_DOMAIN_SECRET = 'bench-domain-secret';
 export const CODE_PEPPER = 'bench-pepper-0123456789abcdef';
 export const CALLING_CODE = '86';
 
-export const RELATION_PHONE_PATH = '/v2/enduser/enduserapi/relationPhone';
-export const SEND_CODE_PATH = '/v2/sms/enduserapi/v2/sendPhoneSmsCode';
+export const RELATION_PHONE_PATH = ROUTES.relationPhone.path;
+export const SEND_CODE_PATH = ROUTES.sendPhoneSmsCode.path;
 
 /** Limits out of the way, for apps that prepare many codes quickly (the cooldown and caps still run). */
 export const GENEROUS_LIMITS = {

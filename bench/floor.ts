@@ -9,7 +9,7 @@ import { keys } from '../functions/adapters/dynamodb/keys';
  * The SDK's document client as its documentation builds one, with the
  * functions' attempts and timeouts (the settings that change what a call
  * does), and nothing else: the yardstick the functions' own client
- * (functions/adapters/dynamodb/document-client.ts) is measured against.
+ * (functions/adapters/aws/clients.ts) is measured against.
  * `endpoint`: DynamoDB Local.
  */
 export function sdkFloorClient(endpoint: string | undefined): DynamoDBDocumentClient {

@@ -38,7 +38,18 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 // Pure data shared with the local server and the tests: the same key schema everywhere.
 import { codesTable, multiRegionUsersTable, usersTable, type TableDefinition } from '../functions/adapters/dynamodb/table-definitions';
-import { ADMIN_ROUTE_KEYS, type AdminRouteName } from '../functions/http/admin-routes';
+import {
+  FUNCTION_NAMES,
+  FUNCTIONS,
+  ROUTE_NAMES,
+  ROUTES,
+  routeKey,
+  routesServedBy,
+  type FunctionDefinition,
+  type FunctionName,
+  type RouteDefinition,
+  type RouteName,
+} from '../functions/http/routes';
 import { ApiFunction, type TableAccess } from './constructs/api-function';
 import { ServiceAlarms } from './constructs/service-alarms';
 import { ServiceDashboard } from './constructs/service-dashboard';
@@ -48,43 +59,6 @@ import { type MultiRegionSettings, type StageConfig, stackName, type ThrottleCon
 export interface PhoneLinkStackProps extends StackProps {
   readonly config: StageConfig;
 }
-
-interface Route {
-  readonly method: HttpMethod;
-  readonly path: string;
-}
-
-/** A contract route, served by a function of its own. */
-interface ContractRoute extends Route {
-  /** Handler file in the entry directory. */
-  readonly entry: string;
-}
-
-/** The contract's routes (docs/API.md); nothing under /_local ever deploys. */
-export const ROUTES = {
-  sendPhoneSmsCode: { method: HttpMethod.POST, path: '/v2/sms/enduserapi/v2/sendPhoneSmsCode', entry: 'send-phone-sms-code.ts' },
-  relationPhone: { method: HttpMethod.POST, path: '/v2/enduser/enduserapi/relationPhone', entry: 'relation-phone.ts' },
-  userInfo: { method: HttpMethod.GET, path: '/v2/enduser/enduserapi/userInfo', entry: 'user-info.ts' },
-  deletePhoneRelation: { method: HttpMethod.DELETE, path: '/v2/enduser/enduserapi/deletePhoneRelation', entry: 'delete-phone-relation.ts' },
-} as const satisfies Record<string, ContractRoute>;
-
-/**
- * The admin interface (docs/API.md, "Admin interface"), for the login
- * service and operators: every route behind AWS IAM authorization, all served
- * by one function that dispatches on `event.routeKey`.
- */
-export const ADMIN_ROUTES = Object.fromEntries(
-  Object.entries(ADMIN_ROUTE_KEYS).map(([name, key]) => {
-    const [method, path] = key.split(' ') as [HttpMethod, string];
-    return [name, { method, path }];
-  }),
-) as Record<AdminRouteName, Route>;
-
-/** Handler file of the admin function in the entry directory. */
-export const ADMIN_ENTRY = 'admin.ts';
-
-/** Handler file of the scheduled reconciler (multi-region only). */
-export const RECONCILER_ENTRY = 'reconcile-links.ts';
 
 /** The global users table's name: the same in every region, so each region's stack finds it. */
 export const globalUsersTableName = (config: Pick<StageConfig, 'stage'>): string => `phone-link-${config.stage}-users`;
@@ -105,8 +79,6 @@ export function addPhoneLinkStacks(scope: Construct, config: StageConfig, props:
   });
   return [primary, ...replicas];
 }
-
-export const routeKey = (route: Route): string => `${route.method} ${route.path}`;
 
 /**
  * One JSON object per request. Only the path and route key, never the query
@@ -137,7 +109,7 @@ export const ACCESS_LOG_FIELDS = {
  * reaches deeper paths too; every admin path starts with the literal
  * /admin/v1/users/, which keeps the grant inside the admin interface.)
  */
-export const invokePath = (route: Route): string => route.path.replace(/\{[^}]+\}/g, '*');
+export const invokePath = (route: Pick<RouteDefinition, 'path'>): string => route.path.replace(/\{[^}]+\}/g, '*');
 
 /**
  * The phone-link API: two DynamoDB tables, two secrets, one Lambda function
@@ -223,64 +195,64 @@ export class PhoneLinkStack extends Stack {
     const linksMode = { PHONE_LINKS_MODE: config.multiRegion ? 'ordered-writes' : undefined };
     const linking = (transactions: TableAccess, orderedWrites: TableAccess): TableAccess => (config.multiRegion ? orderedWrites : transactions);
 
-    // A send only writes: the nonce, the code and the counters in one transaction (and takes them back if SNS refuses).
-    const sendPhoneSmsCode = this.contractFunction('SendPhoneSmsCode', ROUTES.sendPhoneSmsCode)
-      .bindTable(this.codesTable, 'CODES_TABLE_NAME', 'WRITE')
-      .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
-      .bindSecret(this.userDomainSecrets, 'USER_DOMAIN_SECRETS_SECRET_ARN')
-      .addEnvironment({
-        ...codeRules,
-        ...allowedCountries,
-        USER_DOMAINS: config.userDomains.join(','),
-        SMS_COOLDOWN_SECONDS: optionalNumber(config.sendLimits.cooldownSeconds),
-        SMS_MAX_PER_PHONE_PER_DAY: optionalNumber(config.sendLimits.maxPerPhonePerDay),
-        SMS_MAX_PER_IP_PER_HOUR: optionalNumber(config.sendLimits.maxPerIpPerHour),
-        SMS_MAX_PER_MINUTE: optionalNumber(config.sendLimits.maxPerMinute),
-        SMS_MAX_PER_COUNTRY_PER_MINUTE: optionalNumber(config.sendLimits.maxPerCountryPerMinute),
-        SIGNATURE_MAX_SKEW_SECONDS: optionalNumber(config.signature.maxSkewSeconds),
-        NONCE_TTL_SECONDS: optionalNumber(config.signature.nonceTtlSeconds),
-        SMS_SENDER_ID: config.sms.senderId,
-      });
-    this.allowSmsToPhoneNumbers(sendPhoneSmsCode);
+    // What each function is granted and told, beyond what every function gets: the compiler asks for every function of the table.
+    const bindings: { readonly [F in FunctionName]: (fn: ApiFunction) => void } = {
+      // A send only writes: the nonce, the code and the counters in one transaction (and takes them back if SNS refuses).
+      sendPhoneSmsCode: (fn) => {
+        fn.bindTable(this.codesTable, 'CODES_TABLE_NAME', 'WRITE')
+          .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
+          .bindSecret(this.userDomainSecrets, 'USER_DOMAIN_SECRETS_SECRET_ARN')
+          .addEnvironment({
+            ...codeRules,
+            ...allowedCountries,
+            USER_DOMAINS: config.userDomains.join(','),
+            SMS_COOLDOWN_SECONDS: optionalNumber(config.sendLimits.cooldownSeconds),
+            SMS_MAX_PER_PHONE_PER_DAY: optionalNumber(config.sendLimits.maxPerPhonePerDay),
+            SMS_MAX_PER_IP_PER_HOUR: optionalNumber(config.sendLimits.maxPerIpPerHour),
+            SMS_MAX_PER_MINUTE: optionalNumber(config.sendLimits.maxPerMinute),
+            SMS_MAX_PER_COUNTRY_PER_MINUTE: optionalNumber(config.sendLimits.maxPerCountryPerMinute),
+            SIGNATURE_MAX_SKEW_SECONDS: optionalNumber(config.signature.maxSkewSeconds),
+            NONCE_TTL_SECONDS: optionalNumber(config.signature.nonceTtlSeconds),
+            SMS_SENDER_ID: config.sms.senderId,
+          });
+        this.allowSmsToPhoneNumbers(fn);
+      },
+      // Links across both tables after one BatchGetItem over both: in one TransactWriteItems, or in ordered single-item writes (multi-Region).
+      relationPhone: (fn) =>
+        fn
+          .bindTable(this.codesTable, 'CODES_TABLE_NAME', linking('RW', 'RW_SINGLE'))
+          .bindTable(this.usersTable, 'USERS_TABLE_NAME', linking('RW', 'RW_SINGLE'))
+          .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
+          .addEnvironment({ ...codeRules, ...allowedCountries, ...auth, ...provisioning, ...linksMode }),
+      userInfo: (fn) => fn.bindTable(this.usersTable, 'USERS_TABLE_NAME', 'RO').addEnvironment({ ...auth, ...provisioning }),
+      // Unlinks across both tables as relationPhone links, after reading the user and the code item by item.
+      deletePhoneRelation: (fn) =>
+        fn
+          .bindTable(this.codesTable, 'CODES_TABLE_NAME', linking('ITEM_RW', 'ITEM_CHANGE'))
+          .bindTable(this.usersTable, 'USERS_TABLE_NAME', linking('ITEM_RW', 'ITEM_CHANGE'))
+          .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
+          .addEnvironment({ ...codeRules, ...auth, ...provisioning, ...linksMode }),
+      // The admin interface: no codes, no secret, no token (IAM authenticates
+      // the caller). It reads a user, registers with a Put, and links and
+      // erases on the users table alone, as relationPhone links.
+      admin: (fn) =>
+        fn.bindTable(this.usersTable, 'USERS_TABLE_NAME', linking('ITEM_RW', 'ITEM_RW_SINGLE')).addEnvironment({
+          DOMESTIC_CALLING_CODE: config.code.domesticCallingCode,
+          ERASED_USER_RETENTION_DAYS: optionalNumber(config.users.erasedRetentionDays),
+          ...linksMode,
+        }),
+      linkReconciler: (fn) => this.scheduleLinkReconciler(fn),
+    };
+    const mode = linksMode.PHONE_LINKS_MODE ?? 'transactions';
+    const deployed = FUNCTION_NAMES.filter((name) => {
+      const only: string | undefined = (FUNCTIONS[name] as FunctionDefinition).onlyWithLinks;
+      return only === undefined || only === mode;
+    });
+    const functions = new Map(deployed.map((name) => [name, this.apiFunction(name)] as const));
+    for (const [name, fn] of functions) bindings[name](fn);
+    this.functions = [...functions.values()];
 
-    // Links across both tables after one BatchGetItem over both: in one TransactWriteItems, or in ordered single-item writes (multi-Region).
-    const relationPhone = this.contractFunction('RelationPhone', ROUTES.relationPhone)
-      .bindTable(this.codesTable, 'CODES_TABLE_NAME', linking('RW', 'RW_SINGLE'))
-      .bindTable(this.usersTable, 'USERS_TABLE_NAME', linking('RW', 'RW_SINGLE'))
-      .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
-      .addEnvironment({ ...codeRules, ...allowedCountries, ...auth, ...provisioning, ...linksMode });
-
-    const userInfo = this.contractFunction('UserInfo', ROUTES.userInfo)
-      .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'RO')
-      .addEnvironment({ ...auth, ...provisioning });
-
-    // Unlinks across both tables as relationPhone links, after reading the user and the code item by item.
-    const deletePhoneRelation = this.contractFunction('DeletePhoneRelation', ROUTES.deletePhoneRelation)
-      .bindTable(this.codesTable, 'CODES_TABLE_NAME', linking('ITEM_RW', 'ITEM_CHANGE'))
-      .bindTable(this.usersTable, 'USERS_TABLE_NAME', linking('ITEM_RW', 'ITEM_CHANGE'))
-      .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
-      .addEnvironment({ ...codeRules, ...auth, ...provisioning, ...linksMode });
-
-    // The admin interface: no codes, no secret, no token (IAM authenticates
-    // the caller). It reads a user, registers with a Put, and links and
-    // erases on the users table alone, as relationPhone links.
-    const admin = this.apiFunction('Admin', ADMIN_ENTRY, `admin interface, ${Object.values(ADMIN_ROUTES).map(routeKey).join(', ')}`)
-      .bindTable(this.usersTable, 'USERS_TABLE_NAME', linking('ITEM_RW', 'ITEM_RW_SINGLE'))
-      .addEnvironment({
-        DOMESTIC_CALLING_CODE: config.code.domesticCallingCode,
-        ERASED_USER_RETENTION_DAYS: optionalNumber(config.users.erasedRetentionDays),
-        ...linksMode,
-      });
-
-    const routed: Array<[ContractRoute, ApiFunction]> = [
-      [ROUTES.sendPhoneSmsCode, sendPhoneSmsCode],
-      [ROUTES.relationPhone, relationPhone],
-      [ROUTES.userInfo, userInfo],
-      [ROUTES.deletePhoneRelation, deletePhoneRelation],
-    ];
-    this.functions = [...routed.map(([, fn]) => fn), admin, ...(config.multiRegion ? [this.linkReconciler()] : [])];
-
-    const { api, stage } = this.httpApi(routed, admin);
+    const { api, stage } = this.httpApi(functions);
     this.api = api;
     this.adminPolicy = this.adminInvokePolicy(api, stage);
 
@@ -307,15 +279,18 @@ export class PhoneLinkStack extends Stack {
     });
   }
 
-  private contractFunction(id: string, route: ContractRoute): ApiFunction {
-    return this.apiFunction(id, route.entry, routeKey(route));
-  }
-
-  /** Every function: the stage's log retention, tracing choice and removal policy. */
-  private apiFunction(id: string, entry: string, serves: string): ApiFunction {
-    return new ApiFunction(this, id, {
+  /**
+   * A function of the table, named by its construct id (`RelationPhone`) and
+   * described by its purpose and routes; the stage's log retention, tracing
+   * choice and removal policy.
+   */
+  private apiFunction(name: FunctionName): ApiFunction {
+    const { entry, purpose, everyMinutes } = FUNCTIONS[name] as FunctionDefinition;
+    const schedule = everyMinutes === undefined ? undefined : everyMinutes === 1 ? 'every minute' : `every ${everyMinutes} minutes`;
+    const serves = [purpose, ...routesServedBy(name).map((route) => routeKey(ROUTES[route])), schedule].filter((part) => part !== undefined);
+    return new ApiFunction(this, name.charAt(0).toUpperCase() + name.slice(1), {
       entry,
-      description: `${serves} (${this.config.stage})`,
+      description: `${serves.join(', ')} (${this.config.stage})`,
       logRetention: this.isProd ? RetentionDays.THREE_MONTHS : RetentionDays.ONE_WEEK,
       // Prod logs outlive a deleted stack (an investigation may need them); their retention still applies.
       logRemovalPolicy: this.isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
@@ -363,17 +338,15 @@ export class PhoneLinkStack extends Stack {
    * pending after its grace time) and removes tombstones past their
    * retention, every minute, in every region: any region left standing does it.
    */
-  private linkReconciler(): ApiFunction {
-    const reconciler = this.apiFunction('LinkReconciler', RECONCILER_ENTRY, 'finishes or rolls back half-done links, every minute')
-      .bindTable(this.usersTable, 'USERS_TABLE_NAME', 'ITEM_CHANGE');
+  private scheduleLinkReconciler(reconciler: ApiFunction): void {
+    reconciler.bindTable(this.usersTable, 'USERS_TABLE_NAME', 'ITEM_CHANGE');
     const dueIndexes = (multiRegionUsersTable.globalIndexes ?? []).map((index) => `${this.usersTable.tableArn}/index/${index.indexName}`);
     reconciler.function.addToRolePolicy(new PolicyStatement({ sid: 'FindDueItems', actions: ['dynamodb:Query'], resources: dueIndexes }));
     new Rule(this, 'ReconcileSchedule', {
       description: `phone-link ${this.config.stage}: run the link reconciler`,
-      schedule: Schedule.rate(Duration.minutes(1)),
+      schedule: Schedule.rate(Duration.minutes(FUNCTIONS.linkReconciler.everyMinutes)),
       targets: [new LambdaFunction(reconciler.function, { retryAttempts: 0 })],
     });
-    return reconciler;
   }
 
   private table(id: string, definition: TableDefinition, { keep }: { keep: boolean }): Table {
@@ -451,12 +424,12 @@ export class PhoneLinkStack extends Stack {
   }
 
   /**
-   * The contract routes, each to its function with no gateway authorizer, and
-   * the admin routes to the admin function behind IAM; the $default stage:
+   * Every route of the table to its function: the contract's with no gateway
+   * authorizer, the admin interface's behind IAM; the $default stage:
    * throttled (the send route more tightly than the rest), access-logged
    * without query strings, optionally on a custom domain.
    */
-  private httpApi(routes: ReadonlyArray<[ContractRoute, ApiFunction]>, admin: ApiFunction): { api: HttpApi; stage: HttpStage } {
+  private httpApi(functions: ReadonlyMap<FunctionName, ApiFunction>): { api: HttpApi; stage: HttpStage } {
     const { api: settings, stage: stageName } = this.config;
     const domain = settings.customDomain;
     const api = new HttpApi(this, 'Api', {
@@ -468,26 +441,35 @@ export class PhoneLinkStack extends Stack {
       disableExecuteApiEndpoint: domain !== undefined,
       corsPreflight: settings.corsAllowedOrigins && {
         allowOrigins: [...settings.corsAllowedOrigins],
-        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.DELETE],
+        // The methods of the routes a browser app calls (the admin interface's take SigV4, from servers).
+        allowMethods: CORS_METHODS.filter((method) => ROUTE_NAMES.some((name) => ROUTES[name].authorization !== 'iam' && ROUTES[name].method === method)),
         allowHeaders: ['authorization', 'content-type', 'x-q-language', 'accept-language', 'appid', 'appversion', 'appsystemtype', 'quec-random-url'],
         maxAge: Duration.days(1),
       },
     });
 
-    const integration = (fn: ApiFunction) =>
-      new HttpLambdaIntegration(`${fn.node.id}Integration`, fn.function, { payloadFormatVersion: PayloadFormatVersion.VERSION_2_0 });
-    const contractRoutes = new Map<string, HttpRoute>();
-    for (const [route, fn] of routes) {
-      const [httpRoute] = api.addRoutes({ path: route.path, methods: [route.method], integration: integration(fn) });
-      if (httpRoute !== undefined) contractRoutes.set(routeKey(route), httpRoute);
-    }
-    // One integration for the four admin routes: the function dispatches on event.routeKey.
-    const adminIntegration = integration(admin);
+    // One integration per function, whatever its number of routes: the admin function dispatches on event.routeKey.
+    const integrations = new Map(
+      [...functions].map(([name, fn]) => [
+        name,
+        new HttpLambdaIntegration(`${fn.node.id}Integration`, fn.function, { payloadFormatVersion: PayloadFormatVersion.VERSION_2_0 }),
+      ]),
+    );
     // SigV4-signed requests by a principal allowed execute-api:Invoke on the route
     // (the AdminPolicy output); API Gateway answers 403 to anyone else, before any function runs.
     const iam = new HttpIamAuthorizer();
-    for (const route of Object.values(ADMIN_ROUTES)) {
-      api.addRoutes({ path: route.path, methods: [route.method], integration: adminIntegration, authorizer: iam });
+    const httpRoutes = new Map<RouteName, HttpRoute>();
+    for (const name of ROUTE_NAMES) {
+      const route = ROUTES[name];
+      const integration = integrations.get(route.function);
+      if (integration === undefined) throw new Error(`${name}: its function ${route.function} is not deployed`);
+      const [httpRoute] = api.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration,
+        ...(route.authorization === 'iam' ? { authorizer: iam } : {}),
+      });
+      if (httpRoute !== undefined) httpRoutes.set(name, httpRoute);
     }
     Validations.of(api).acknowledge({
       id: 'AwsSolutions-APIG4',
@@ -515,7 +497,7 @@ export class PhoneLinkStack extends Stack {
       },
       domainMapping: domainName && { domainName },
     });
-    const sendRoute = contractRoutes.get(routeKey(ROUTES.sendPhoneSmsCode));
+    const sendRoute = httpRoutes.get('sendPhoneSmsCode');
     if (sendRoute === undefined) throw new Error(`No route ${routeKey(ROUTES.sendPhoneSmsCode)} to throttle`);
     throttleRoute(stage, sendRoute, settings.sendThrottle);
     return { api, stage };
@@ -533,7 +515,7 @@ export class PhoneLinkStack extends Stack {
         new PolicyStatement({
           sid: 'InvokeAdminRoutes',
           actions: ['execute-api:Invoke'],
-          resources: Object.values(ADMIN_ROUTES).map((route) => api.arnForExecuteApi(route.method, invokePath(route), stage.stageName)),
+          resources: IAM_ROUTES.map((route) => api.arnForExecuteApi(route.method, invokePath(route), stage.stageName)),
         }),
       ],
     });
@@ -542,7 +524,7 @@ export class PhoneLinkStack extends Stack {
     const apiRef = `<${this.resolve((api.node.defaultChild as CfnApi).logicalId)}>`;
     // A stack pinned to its region (multi-region) has it written out in the ARN.
     const region = Token.isUnresolved(this.region) ? '<AWS::Region>' : this.region;
-    for (const route of Object.values(ADMIN_ROUTES)) {
+    for (const route of IAM_ROUTES) {
       const arn = `arn:<AWS::Partition>:execute-api:${region}:<AWS::AccountId>:${apiRef}/${stage.stageName}/${route.method}${invokePath(route)}`;
       Validations.of(policy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${arn}]`,
@@ -614,5 +596,10 @@ function throttleRoute(stage: HttpStage, route: HttpRoute, throttle: ThrottleCon
   // CloudFormation refuses settings for a route that does not exist yet ("Unable to find Route by key").
   cfnStage.addResourceDependency(cfnRoute);
 }
+
+/** The routes API Gateway authorizes with IAM: the admin interface. */
+const IAM_ROUTES = ROUTE_NAMES.map((name) => ROUTES[name]).filter((route) => route.authorization === 'iam');
+
+const CORS_METHODS = [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.DELETE] as const;
 
 const optionalNumber = (value: number | undefined): string | undefined => (value === undefined ? undefined : String(value));

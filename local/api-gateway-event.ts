@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { matchRoute, ROUTES, routeKey, type HttpFunctionName } from '../functions/http/routes';
 
 export interface HttpRequestShape {
   readonly method: string;
@@ -62,6 +63,22 @@ export function toApiGatewayEvent(request: HttpRequestShape): APIGatewayProxyEve
       timeEpoch: now.getTime(),
     },
   };
+}
+
+/**
+ * A request to one of the API's routes (functions/http/routes.ts) as API
+ * Gateway hands it over: the event with the route key and the path
+ * parameters it matched, and the function that serves it. Undefined when
+ * no route matches: API Gateway answers 404 without calling a function.
+ */
+export function routedEvent(
+  request: Omit<HttpRequestShape, 'routeKey' | 'pathParameters'>,
+): { readonly event: APIGatewayProxyEventV2; readonly function: HttpFunctionName } | undefined {
+  const matched = matchRoute(request.method, request.path);
+  if (matched === undefined) return undefined;
+  const route = ROUTES[matched.name];
+  const { pathParameters } = matched;
+  return { event: toApiGatewayEvent({ ...request, routeKey: routeKey(route), ...(pathParameters ? { pathParameters } : {}) }), function: route.function };
 }
 
 /** Enough of a Lambda context for the handlers and their middlewares. */

@@ -1,39 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import type { HttpResult } from '../functions/http/envelope';
-import { JoseTokenVerifier } from '../functions/adapters/auth/jose-token-verifier';
+import type { ClientSettings } from '../functions/adapters/aws/client-config';
+import { DynamoCodeIssuer } from '../functions/adapters/dynamodb/code-issuer';
+import { DynamoUsers } from '../functions/adapters/dynamodb/users';
 import { OutboxSmsSender } from '../functions/adapters/sms/outbox-sms-sender';
 import { systemClock, type Clock } from '../functions/clock';
-import { DynamoCodeIssuer } from '../functions/adapters/dynamodb/code-issuer';
-import type { ClientSettings } from '../functions/adapters/aws/client-config';
-import { createDocumentClient } from '../functions/adapters/dynamodb/document-client';
-import { phoneLinks } from '../functions/entry/wiring';
-import { DynamoUsers } from '../functions/adapters/dynamodb/users';
-import { DynamoVerificationCodes } from '../functions/adapters/dynamodb/verification-codes';
-import {
-  ConfigError,
-  readAuthConfig,
-  readCodeSettings,
-  readErasedUserRetentionDays,
-  readPhoneLinksMode,
-  readUserProvisioning,
-  readCodesTableName,
-  readPepperSource,
-  readSendLimits,
-  readSignatureSettings,
-  readUserDomainSecretsSource,
-  readUsersTableName,
-  signatureRules,
-  type SecretSource,
-} from '../functions/config';
-import {
-  createAdminHandler,
-  createDeletePhoneRelationHandler,
-  createRelationPhoneHandler,
-  createSendPhoneSmsCodeHandler,
-  createUserInfoHandler,
-  ready,
-} from '../functions/http/handlers';
+import { ConfigError, readCodesTableName, readUsersTableName } from '../functions/config';
+import { WIRES } from '../functions/entry/wires';
+import { createWiring, phoneLinks } from '../functions/entry/wiring';
+import type { HttpHandler } from '../functions/http/handlers';
+import { HTTP_FUNCTION_NAMES, type FunctionName, type HttpFunctionName } from '../functions/http/routes';
 import { createLocalTokenIssuer, tokensFromLoginServiceOnly, type LocalTokenIssuer } from './local-keys';
 
 type Env = Record<string, string | undefined>;
@@ -87,10 +62,12 @@ function readLocalJwksUrl(env: Env): string | undefined {
 }
 
 /**
- * The cloud handlers, wired for local development: DynamoDB Local, the
- * outbox instead of SNS, and a key pair made at start-up instead of the
- * login service's key set (unless JWKS_URL names one). The local server and
- * the integration tests both run this, so they exercise exactly what deploys.
+ * Every function, wired by the same wires as its Lambda entry
+ * (functions/entry/wires.ts), with local overrides: DynamoDB Local, the
+ * outbox instead of SNS, secrets as values, and a key pair made at start-up
+ * instead of the login service's key set (unless JWKS_URL names one). The
+ * local server and the integration tests both run this, so they exercise
+ * exactly what deploys.
  */
 export async function createLocalApp(options: LocalAppOptions) {
   const env = options.env ?? process.env;
@@ -114,66 +91,25 @@ export async function createLocalApp(options: LocalAppOptions) {
     JWKS_JSON: jwksUrl ? '' : tokenIssuer.jwksJson,
     JWT_ISSUER: tokenIssuerName ?? '',
   };
-  const db = createDocumentClient(options.endpoint, options.dynamoDbSettings);
-  const tables = { codesTableName: readCodesTableName(config), usersTableName: readUsersTableName(config) };
-  const users = new DynamoUsers(db, tables.usersTableName);
-  // PHONE_LINKS_MODE=ordered-writes: as a deployment on a multi-Region table (its users table needs the due index).
-  const links = phoneLinks(db, tables, readPhoneLinksMode(config));
-  const codes = new DynamoVerificationCodes(db, tables.codesTableName);
-  const issuer = new DynamoCodeIssuer(db, tables.codesTableName);
-  const tokens = new JoseTokenVerifier(readAuthConfig(config));
-  // Locally the secrets are values, set just above.
-  const codeRules = { ...readCodeSettings(config), pepper: secretValue(readPepperSource(config)) };
-  const domainSecrets = secretValue(readUserDomainSecretsSource(config));
   const outbox = new OutboxSmsSender(options.print, () => clock.now());
-  const provisioning = readUserProvisioning(config);
+  const wiring = createWiring({ env: config, clock, sms: outbox, dynamoDb: { endpoint: options.endpoint, settings: options.dynamoDbSettings } });
+  const wired = <F extends FunctionName>(name: F) => WIRES[name](wiring) as ReturnType<(typeof WIRES)[F]>;
+  const handlers = Object.fromEntries(HTTP_FUNCTION_NAMES.map((name) => [name, wired(name)])) as Record<HttpFunctionName, HttpHandler>;
 
   return {
-    tables,
-    db,
-    users,
-    links,
-    codes,
-    issuer,
+    tables: { codesTableName: readCodesTableName(config), usersTableName: readUsersTableName(config) },
+    db: wiring.db,
+    // For the local routes and the tests: the same adapters as the functions', on the same client.
+    users: new DynamoUsers(wiring.db, readUsersTableName(config)),
+    links: phoneLinks(wiring, { codes: true }),
+    issuer: new DynamoCodeIssuer(wiring.db, readCodesTableName(config)),
     outbox,
     tokenKeys,
     tokenIssuer,
-    handlers: asHttpHandlers({
-      sendPhoneSmsCode: createSendPhoneSmsCodeHandler(
-        ready({
-          issuer,
-          sms: outbox,
-          clock,
-          codeRules,
-          sendLimits: readSendLimits(config),
-          signatureRules: signatureRules(readSignatureSettings(config), domainSecrets),
-        }),
-      ),
-      relationPhone: createRelationPhoneHandler(tokens, ready({ links, codes, clock, codeRules, provisioning })),
-      deletePhoneRelation: createDeletePhoneRelationHandler(tokens, ready({ users, links, codes, clock, codeRules, provisioning })),
-      userInfo: createUserInfoHandler(tokens, ready({ users, provisioning })),
-      admin: createAdminHandler(
-        ready({
-          users,
-          links,
-          clock,
-          phoneRules: { domesticCallingCode: codeRules.domesticCallingCode },
-          erasedUserRetentionDays: readErasedUserRetentionDays(config),
-        }),
-      ),
-    }),
+    handlers,
+    /** One pass of the link reconciler, as its schedule runs it in a deployment that writes links in order. */
+    reconcileLinks: wired('linkReconciler'),
   };
 }
 
-const secretValue = (source: SecretSource): string => {
-  if (!('value' in source)) throw new Error('The local app takes its secrets as values, not Secrets Manager ARNs');
-  return source.value;
-};
-
-/** What API Gateway calls: an event and a Lambda context in, the HTTP result out. */
-export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResult>;
-
-// The middy handlers type their context with what the auth middleware adds
-// (`uid`); callers hand in a plain Lambda context, as Lambda does.
-const asHttpHandlers = <T extends Record<string, unknown>>(handlers: T) =>
-  handlers as unknown as { [K in keyof T]: HttpHandler };
+export type { HttpHandler };

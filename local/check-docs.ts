@@ -29,6 +29,7 @@ import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { ROUTE_NAMES, ROUTES, routeKey } from '../functions/http/routes';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
@@ -38,16 +39,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Git-ignored: the whole page, and the userInfo operation with its live response.
 const SCREENSHOT = path.resolve('.local-data', 'docs.png');
 const USER_INFO_SCREENSHOT = path.resolve('.local-data', 'docs-userinfo.png');
-const OPERATIONS = [
-  'POST /v2/sms/enduserapi/v2/sendPhoneSmsCode',
-  'POST /v2/enduser/enduserapi/relationPhone',
-  'GET /v2/enduser/enduserapi/userInfo',
-  'DELETE /v2/enduser/enduserapi/deletePhoneRelation',
-  'GET /admin/v1/users/{uid}',
-  'PUT /admin/v1/users/{uid}',
-  'DELETE /admin/v1/users/{uid}',
-  'PUT /admin/v1/users/{uid}/phone',
-];
+// Every route the API serves: the page shows one operation per route.
+const OPERATIONS = ROUTE_NAMES.map((name) => routeKey(ROUTES[name]));
 // No network beyond this machine: nothing in the browser may try to call home.
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -175,7 +168,7 @@ async function run(context: BrowserContext, target: Target): Promise<void> {
     await param('random').fill('A'.repeat(16));
     await param('ts').fill('0');
     await param('signature').fill('0'.repeat(64));
-    const request = page.waitForRequest((sending) => sending.url().includes('/v2/sms/enduserapi/v2/sendPhoneSmsCode'));
+    const request = page.waitForRequest((sending) => sending.url().includes(ROUTES.sendPhoneSmsCode.path));
     await sendBlock.locator('button.execute').click();
     const sent = await liveResponse(page, 'operations-SMS-sendPhoneSmsCode');
     check(sent.status === 200 && sent.body.code === 200, `sendPhoneSmsCode answered HTTP ${sent.status} ${JSON.stringify(sent.body)}`);
@@ -186,7 +179,7 @@ async function run(context: BrowserContext, target: Target): Promise<void> {
 
     // Once the user types in the body form, the body goes (whatever the server then makes of a second send).
     await sendBlock.locator('.opblock-section-request-body input[type=text]').first().fill(phone);
-    const edited = page.waitForRequest((sending) => sending.url().includes('/v2/sms/enduserapi/v2/sendPhoneSmsCode'));
+    const edited = page.waitForRequest((sending) => sending.url().includes(ROUTES.sendPhoneSmsCode.path));
     await sendBlock.locator('button.execute').click();
     const editedBody = (await edited).postData();
     check(editedBody?.includes(`phone=${phone}`), `sendPhoneSmsCode left out the body the user filled: ${editedBody}`);

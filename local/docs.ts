@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import type { HttpResult } from '../functions/http/envelope';
+import { ROUTES } from '../functions/http/routes';
 
 /**
  * Interactive API docs for the local server: Swagger UI, from the
@@ -124,7 +125,7 @@ const PAGE = `<!doctype html>
 // Plain browser JavaScript, served as /_local/docs/docs.js (the CSP allows no inline script).
 const PAGE_SCRIPT = `'use strict';
 (function () {
-  var SEND_PATH = '/v2/sms/enduserapi/v2/sendPhoneSmsCode';
+  var SEND_PATH = ${JSON.stringify(ROUTES.sendPhoneSmsCode.path)};
   var secretInput = document.getElementById('secret');
   secretInput.value = sessionStorage.getItem('phoneLinkSecret') || '';
   secretInput.addEventListener('input', function () { sessionStorage.setItem('phoneLinkSecret', secretInput.value.trim()); });

@@ -7,9 +7,10 @@ import { RuleViolation } from '../functions/domain/errors';
 import { normalizePhone, parseCallingCode } from '../functions/domain/phone';
 import { isUserId } from '../functions/domain/user-id';
 import { fault, type Envelope, type HttpResult } from '../functions/http/envelope';
-import { ADMIN_ROUTE_KEYS } from '../functions/http/admin-routes';
-import { lambdaContext, toApiGatewayEvent } from './api-gateway-event';
-import type { HttpHandler, LocalApp } from './app';
+import type { HttpHandler } from '../functions/http/handlers';
+import { matchRoute, type HttpFunctionName } from '../functions/http/routes';
+import { lambdaContext, routedEvent } from './api-gateway-event';
+import type { LocalApp } from './app';
 import { docsRoutes } from './docs';
 
 /**
@@ -34,13 +35,8 @@ const serverLog = new Logger({ serviceName: 'phone-link-local-server' });
 export interface LocalServerApp {
   /** With a login service's key set, tokens come from it: the local token routes are not served. */
   readonly tokenKeys: Pick<LocalApp['tokenKeys'], 'source'>;
-  readonly handlers: {
-    readonly sendPhoneSmsCode: HttpHandler;
-    readonly relationPhone: HttpHandler;
-    readonly deletePhoneRelation: HttpHandler;
-    readonly userInfo: HttpHandler;
-    readonly admin: HttpHandler;
-  };
+  /** Each function's handler, by its name in the route table. */
+  readonly handlers: Readonly<Record<HttpFunctionName, HttpHandler>>;
   readonly users: Pick<LocalApp['users'], 'register'>;
   readonly outbox: Pick<LocalApp['outbox'], 'messagesTo'>;
   readonly tokenIssuer: Pick<LocalApp['tokenIssuer'], 'signAccessToken'>;
@@ -91,13 +87,6 @@ const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
 type Route = (request: LocalRequest) => Promise<HttpResult>;
 
-/** A route with one `{uid}` path parameter, as API Gateway matches it: one path segment, never empty. */
-interface ParameterRoute {
-  readonly method: string;
-  readonly pattern: RegExp;
-  readonly routeKey: string;
-}
-
 interface LocalRequest {
   readonly method: string;
   readonly path: string;
@@ -108,7 +97,7 @@ interface LocalRequest {
 }
 
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
-  const routes = routeTable(options.app);
+  const routes = localRoutes(options.app);
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const server = createServer(
@@ -162,34 +151,24 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   };
 }
 
-/** `PUT /admin/v1/users/{uid}` -> a pattern over the path, capturing the uid segment. */
-const parameterRoute = (routeKey: string): ParameterRoute => {
-  const [method, path] = routeKey.split(' ') as [string, string];
-  const pattern = new RegExp(`^${path.replace(/\{uid\}/, '(?<uid>[^/]+)')}$`);
-  return { method, pattern, routeKey };
-};
-
-const ADMIN_ROUTES = Object.values(ADMIN_ROUTE_KEYS).map(parameterRoute);
-
-/** The admin route a request is for, with its route key and uid (still percent-encoded, as API Gateway hands it over). */
-function matchAdminRoute(method: string, path: string): { routeKey: string; pathParameters: Record<string, string> } | undefined {
-  for (const route of ADMIN_ROUTES) {
-    const uid = route.method === method ? route.pattern.exec(path)?.groups?.uid : undefined;
-    if (uid !== undefined) return { routeKey: route.routeKey, pathParameters: { uid } };
-  }
-  return undefined;
+/**
+ * The API's routes (functions/http/routes.ts), each to its function's
+ * handler with the event API Gateway would build: the route key, and the
+ * path parameters still percent-encoded. Locally the admin routes need no
+ * authorization: the server listens on loopback only.
+ */
+function apiRoute(app: LocalServerApp, method: string, path: string): Route | undefined {
+  if (matchRoute(method, path) === undefined) return undefined;
+  return async (request) => {
+    const routed = routedEvent(request);
+    if (routed === undefined) throw new Error(`${method} ${path} matched no route`);
+    return app.handlers[routed.function](routed.event, lambdaContext(routed.function));
+  };
 }
 
-function routeTable(app: LocalServerApp): Map<string, Route> {
-  const lambda =
-    (name: keyof LocalServerApp['handlers']): Route =>
-    (request) =>
-      app.handlers[name](toApiGatewayEvent(request), lambdaContext(name));
+/** The routes only this server has. */
+function localRoutes(app: LocalServerApp): Map<string, Route> {
   return new Map<string, Route>([
-    ['POST /v2/sms/enduserapi/v2/sendPhoneSmsCode', lambda('sendPhoneSmsCode')],
-    ['POST /v2/enduser/enduserapi/relationPhone', lambda('relationPhone')],
-    ['DELETE /v2/enduser/enduserapi/deletePhoneRelation', lambda('deletePhoneRelation')],
-    ['GET /v2/enduser/enduserapi/userInfo', lambda('userInfo')],
     ['GET /_local/health', async () => json(200, { status: 'ok' })],
     // Tokens of a login service (JWKS_URL) cannot be minted here: the routes are not served.
     ...(app.tokenKeys.source === 'local'
@@ -316,9 +295,7 @@ async function serve(
 
   let result: HttpResult;
   try {
-    // Like API Gateway: the exact method and path, or a route with a path parameter, or nothing.
-    const route = routes.get(`${method} ${path}`);
-    const adminRoute = route ? undefined : matchAdminRoute(method, path);
+    const route = apiRoute(app, method, path) ?? routes.get(`${method} ${path}`);
     const body = await readBody(req, maxBodyBytes);
     // The client went away mid-body, or the parser refused the body and answered (answerClientError).
     if (body === disconnected) return;
@@ -326,10 +303,6 @@ async function serve(
       result = envelope(413, 'Request body too large');
     } else if (route) {
       result = await route({ method, path, rawQueryString, headers: req.headers, body, sourceIp });
-    } else if (adminRoute) {
-      // Locally the admin routes need no authorization: the server listens on loopback only.
-      const event = toApiGatewayEvent({ method, path, rawQueryString, headers: req.headers, body, sourceIp, ...adminRoute });
-      result = await app.handlers.admin(event, lambdaContext('admin'));
     } else {
       result = envelope(404, 'Not found');
     }

@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   const { LOCAL_TABLES, createLocalApp } = await import('./app');
   const { ConfigError, readPhoneLinksMode } = await import('../functions/config');
   const { multiRegionUsersTable, usersTable } = await import('../functions/adapters/dynamodb/table-definitions');
-  const { LinkReconciler } = await import('../functions/adapters/dynamodb/link-reconciler');
+  const { FUNCTIONS } = await import('../functions/http/routes');
   const { PortInUseError, startLocalServer } = await import('./server');
 
   let dynamo: DynamoDbLocal | undefined;
@@ -148,8 +148,8 @@ async function main(): Promise<void> {
     // Say so at once, not after DynamoDB Local has taken its seconds to start.
     if (settings.port !== 0 && !(await portIsFree(settings.port))) throw new PortInUseError(settings.port);
     dynamo = await startDynamoDbLocal(settings.dataDir ? { dataDir: settings.dataDir } : {});
-    const multiRegion = readPhoneLinksMode() === 'ordered-writes';
-    await createTables(dynamo.endpoint, LOCAL_TABLES, multiRegion ? multiRegionUsersTable : usersTable);
+    const linksMode = readPhoneLinksMode();
+    await createTables(dynamo.endpoint, LOCAL_TABLES, linksMode === 'ordered-writes' ? multiRegionUsersTable : usersTable);
     const app = await createLocalApp({
       endpoint: dynamo.endpoint,
       userDomain: settings.userDomain,
@@ -159,10 +159,11 @@ async function main(): Promise<void> {
     });
     tokenKeys = app.tokenKeys;
     server = await startLocalServer({ app, port: settings.port });
-    if (multiRegion) {
-      // Every minute, as the deployment's schedule runs it: what a crash left pending past its lease is settled.
-      const reconciler = new LinkReconciler(app.db, { usersTableName: LOCAL_TABLES.usersTableName, codesTableName: undefined });
-      setInterval(() => void reconciler.reconcile(Date.now()).catch((error: unknown) => console.error('Link reconciler failed:', error)), 60_000).unref();
+    const { everyMinutes, onlyWithLinks } = FUNCTIONS.linkReconciler;
+    if (linksMode === onlyWithLinks) {
+      // On the deployment's schedule: what a crash left pending is settled within about two runs.
+      const reconcile = () => void app.reconcileLinks().catch((error: unknown) => console.error('Link reconciler failed:', error));
+      setInterval(reconcile, everyMinutes * 60_000).unref();
     }
   })();
   try {

@@ -1,10 +1,4 @@
-import { DynamoUsers } from '../adapters/dynamodb/users';
-import { readUserProvisioning, readUsersTableName } from '../config';
-import { createUserInfoHandler, ready } from '../http/handlers';
-import { documentClient, tokenVerifier } from './wiring';
+import { wireUserInfo } from './wires';
+import { createWiring } from './wiring';
 
-/** Lambda entry point: GET /v2/enduser/enduserapi/userInfo */
-export const handler = createUserInfoHandler(
-  tokenVerifier(),
-  ready({ users: new DynamoUsers(documentClient(), readUsersTableName()), provisioning: readUserProvisioning() }),
-);
+export const handler = wireUserInfo(createWiring());

@@ -1,6 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { count, logger, maskPhone, type MetricName } from '../observability';
 import { RESPONSE_MARGIN_MS } from '../request-budget';
 import type { UserProvisioning } from '../config';
@@ -10,14 +10,14 @@ import { deletePhoneRelation, type DeletePhoneRelationDependencies } from '../us
 import { relationPhone, type RelationPhoneDependencies } from '../use-cases/relation-phone';
 import { sendPhoneSmsCode, type SendPhoneSmsCodeDependencies } from '../use-cases/send-phone-sms-code';
 import { userInfo } from '../use-cases/user-info';
-import { ADMIN_ROUTE_KEYS } from './admin-routes';
 import { ok, type HttpResult } from './envelope';
 import { localeOf } from './locale';
 import { authenticate, type AuthenticatedContext } from './middleware/authenticate';
 import { envelopeErrors } from './middleware/envelope-errors';
 import { outcomeMetrics } from './middleware/outcome-metrics';
-import { requestDeadline } from './middleware/request-deadline';
-import { requestParameters } from './middleware/request-parameters';
+import { requestDeadline, type DeadlineContext } from './middleware/request-deadline';
+import { requestParameters, type ParametersContext } from './middleware/request-parameters';
+import { routeNamed, type RouteOf } from './routes';
 import { sourceIpOf } from './request';
 
 /**
@@ -29,6 +29,9 @@ import { sourceIpOf } from './request';
  * during the cold start and come from a cache after that.
  */
 export type Deferred<T> = () => Promise<T>;
+
+/** What API Gateway calls: an event and a Lambda context in, the HTTP result out. */
+export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResult>;
 
 /** Dependencies that are ready now (local server, tests). */
 export const ready =
@@ -99,37 +102,46 @@ export const createUserInfoHandler = (tokens: TokenVerifier, deps: Deferred<{ us
     ok(localeOf(event.headers), 'success', await userInfo(context.uid, await deps())),
   );
 
+type AdminRoute = (
+  event: APIGatewayProxyEventV2,
+  context: DeadlineContext & ParametersContext,
+  deps: Deferred<AdminDependencies>,
+) => Promise<HttpResult>;
+
+/** What each admin route does: the compiler asks for one per admin route of the route table. */
+const ADMIN_ROUTES: { readonly [R in RouteOf<'admin'>]: AdminRoute } = {
+  adminGetUser: async (event, _context, deps) => ok(localeOf(event.headers), 'success', await getUser(uidOf(event), await deps())),
+  adminRegisterUser: async (event, _context, deps) => ok(localeOf(event.headers), 'success', await registerUser(uidOf(event), await deps())),
+  adminLinkPhone: async (event, context, deps) => {
+    const { phone, internationalCode } = context.parameters;
+    const linked = await linkPhoneAsAdmin({ uid: uidOf(event), phone, internationalCode, deadline: context.deadline }, await deps());
+    if (!linked.alreadyLinked) count('PhonesLinkedByAdmin');
+    logger.info('Phone linked by admin', { uid: linked.uid, alreadyLinked: linked.alreadyLinked });
+    return ok(localeOf(event.headers), 'linked', linked);
+  },
+  adminEraseUser: async (event, context, deps) => {
+    const erased = await eraseUser(uidOf(event), await deps(), context.deadline);
+    count('UsersErased');
+    logger.info('User erased', { uid: erased.uid });
+    return ok(localeOf(event.headers), 'success', erased);
+  },
+};
+
+const isAdminRoute = (name: string | undefined): name is RouteOf<'admin'> => name !== undefined && Object.hasOwn(ADMIN_ROUTES, name);
+
 /**
- * All four admin routes, told apart by their route key. In the cloud only
+ * Every admin route, told apart by its route key. In the cloud only
  * IAM-authorized callers reach it (API Gateway checks the SigV4 signature),
  * so it authenticates nothing itself.
  */
 export const createAdminHandler = (deps: Deferred<AdminDependencies>) =>
   publicEndpoint().handler(async (event, context) => {
-    const locale = localeOf(event.headers);
-    const uid = pathParameter(event.pathParameters?.uid);
-    switch (event.routeKey) {
-      case ADMIN_ROUTE_KEYS.getUser:
-        return ok(locale, 'success', await getUser(uid, await deps()));
-      case ADMIN_ROUTE_KEYS.registerUser:
-        return ok(locale, 'success', await registerUser(uid, await deps()));
-      case ADMIN_ROUTE_KEYS.linkPhone: {
-        const { phone, internationalCode } = context.parameters;
-        const linked = await linkPhoneAsAdmin({ uid, phone, internationalCode, deadline: context.deadline }, await deps());
-        if (!linked.alreadyLinked) count('PhonesLinkedByAdmin');
-        logger.info('Phone linked by admin', { uid: linked.uid, alreadyLinked: linked.alreadyLinked });
-        return ok(locale, 'linked', linked);
-      }
-      case ADMIN_ROUTE_KEYS.eraseUser: {
-        const erased = await eraseUser(uid, await deps(), context.deadline);
-        count('UsersErased');
-        logger.info('User erased', { uid: erased.uid });
-        return ok(locale, 'success', erased);
-      }
-      default:
-        throw new Error(`No admin route ${event.routeKey}`);
-    }
+    const route = routeNamed(event.routeKey);
+    if (!isAdminRoute(route)) throw new Error(`No admin route ${event.routeKey}`);
+    return ADMIN_ROUTES[route](event, context, deps);
   });
+
+const uidOf = (event: APIGatewayProxyEventV2): string | undefined => pathParameter(event.pathParameters?.uid);
 
 /** A path parameter, percent-decoded once whether or not the caller's encoding reached us; undefined if malformed. */
 function pathParameter(raw: string | undefined): string | undefined {

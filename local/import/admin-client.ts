@@ -1,3 +1,4 @@
+import { pathTo, ROUTES } from '../../functions/http/routes';
 import type { ImportRecord } from './records';
 import type { RequestSigner } from './signing';
 
@@ -54,12 +55,12 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
 
   const attempt = async (record: ImportRecord): Promise<Attempt> => {
     const url = new URL(options.baseUrl.origin);
-    url.pathname = `${basePath}/admin/v1/users/${encodeURIComponent(record.uid)}/phone`;
+    url.pathname = `${basePath}${pathTo(ROUTES.adminLinkPhone, { uid: record.uid })}`;
     const body = JSON.stringify(record.internationalCode === undefined ? { phone: record.phone } : { phone: record.phone, internationalCode: record.internationalCode });
     const plain = { 'content-type': 'application/json' };
     let headers: Record<string, string> = plain;
     try {
-      if (options.sign) headers = await options.sign({ method: 'PUT', url, headers: plain, body });
+      if (options.sign) headers = await options.sign({ method: ROUTES.adminLinkPhone.method, url, headers: plain, body });
     } catch (error) {
       return { kind: 'retry', reason: `signing failed: ${error instanceof Error ? error.message : String(error)}` };
     }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { buildBundle } from '../../bench/bundles';
+import { FUNCTIONS, type FunctionName } from '../../functions/http/routes';
 import { ApiFunction, ENTRY_DIR } from '../../lib/constructs/api-function';
 
 /** `npm run bench` measures bundles it builds itself: they must be the ones the stack deploys. */
@@ -33,5 +34,23 @@ describe('bench bundles', () => {
     expect(packages.filter((name) => /credential-provider-(node|ini|sso|process|web-identity)|nested-clients|token-providers/.test(name ?? ''))).toEqual([]);
     // An ESM bundle has no require(): nothing bundled may call one.
     expect(code).not.toMatch(/\brequire\(/);
+  });
+
+  // Each entry imports its own wire (functions/entry/wires.ts): a bundle that took every function's would cold-start slower.
+  it("hold only their own function's code", async () => {
+    // The modules with code in the bundle: esbuild reads more, and leaves out what nothing uses.
+    const inputsOf = async (name: FunctionName) => {
+      const { metafile } = await buildBundle(path.join(ENTRY_DIR, FUNCTIONS[name].entry), path.join(dir, name));
+      const output = Object.values(metafile.outputs).find((candidate) => candidate.entryPoint);
+      return Object.entries(output?.inputs ?? {}).flatMap(([input, { bytesInOutput }]) => (bytesInOutput > 0 ? [input] : []));
+    };
+
+    const userInfo = await inputsOf('userInfo');
+    expect(userInfo).toContain('functions/use-cases/user-info.ts');
+    expect(userInfo.filter((input) => /client-sns|libphonenumber-js|client-secrets-manager|use-cases\/(?!user-info|known-user)|code-issuer/.test(input))).toEqual([]);
+
+    const reconciler = await inputsOf('linkReconciler');
+    expect(reconciler).toContain('functions/adapters/dynamodb/link-reconciler.ts');
+    expect(reconciler.filter((input) => /@middy|functions\/(http|use-cases)\/|phone-metadata/.test(input))).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { App } from 'aws-cdk-lib';
-import { globalUsersTableName, ROUTES, routeKey } from '../../lib/phone-link-stack';
+import { ROUTES, routeKey } from '../../functions/http/routes';
+import { globalUsersTableName } from '../../lib/phone-link-stack';
 import { readStageConfig, StageConfigError } from '../../lib/stage-config';
 import { functionBehind, MULTI_REGION_CONTEXT, PROD_CONTEXT, synthesize } from './synth';
 

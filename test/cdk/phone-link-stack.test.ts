@@ -1,7 +1,8 @@
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { FUNCTION_TIMEOUT_MS } from '../../functions/request-budget';
 import { SECRET_ACTIONS, TABLE_ACTIONS } from '../../lib/constructs/api-function';
-import { ACCESS_LOG_FIELDS, ADMIN_ROUTES, ROUTES, routeKey } from '../../lib/phone-link-stack';
+import { HTTP_FUNCTION_NAMES, ROUTE_NAMES, ROUTES, routeKey, routesServedBy } from '../../functions/http/routes';
+import { ACCESS_LOG_FIELDS } from '../../lib/phone-link-stack';
 import { DEFAULT_ALARM_THRESHOLDS, DEFAULT_SEND_THROTTLE, DEFAULT_THROTTLE } from '../../lib/stage-config';
 import {
   alarmMetric,
@@ -26,11 +27,11 @@ const LINK = routeKey(ROUTES.relationPhone);
 const USER_INFO = routeKey(ROUTES.userInfo);
 const UNLINK = routeKey(ROUTES.deletePhoneRelation);
 
-const CONTRACT = [SEND, LINK, USER_INFO, UNLINK];
-const ADMIN = Object.values(ADMIN_ROUTES).map(routeKey);
+const CONTRACT = ROUTE_NAMES.filter((name) => ROUTES[name].authorization !== 'iam').map((name) => routeKey(ROUTES[name]));
+const ADMIN = routesServedBy('admin').map((name) => routeKey(ROUTES[name]));
 const DEPLOYED = [...CONTRACT, ...ADMIN];
 /** One route per function: each contract route has its own, the admin routes share one. */
-const ONE_ROUTE_PER_FUNCTION = [...CONTRACT, ADMIN[0]!];
+const ONE_ROUTE_PER_FUNCTION = HTTP_FUNCTION_NAMES.map((name) => routeKey(ROUTES[routesServedBy(name)[0]!]));
 
 const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem'];
 

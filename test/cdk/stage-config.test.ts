@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { DEFAULT_ALARM_THRESHOLDS, DEFAULT_SEND_THROTTLE, DEFAULT_THROTTLE, DEV_PLACEHOLDERS, readStageConfig, StageConfigError } from '../../lib/stage-config';
-import { ROUTES, routeKey } from '../../lib/phone-link-stack';
+import { ROUTES, routeKey } from '../../functions/http/routes';
 import { CERTIFICATE_ARN, environmentOf, EXISTING_SECRET_ARN, FULL_CONTEXT, PROD_CONTEXT, synthesize } from './synth';
 
 const configFrom = (context: Record<string, unknown>) => readStageConfig(new App({ context }).node);

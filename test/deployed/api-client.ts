@@ -1,4 +1,4 @@
-import { ROUTES } from '../../lib/phone-link-stack';
+import { pathTo, ROUTES } from '../../functions/http/routes';
 import { signedSendQuery } from '../support/app-client';
 import type { Deployment } from './deployment';
 
@@ -76,6 +76,7 @@ export class DeployedClient {
   link = (token: string, phone: string, code: string) => this.call('POST', ROUTES.relationPhone.path, { token, query: { phone, code, internationalCode: '86' } });
   userInfo = (token: string) => this.call('GET', ROUTES.userInfo.path, { token });
   unlink = (token: string, code: string) => this.call('DELETE', ROUTES.deletePhoneRelation.path, { token, query: { code } });
-  admin = (method: string, uid: string, suffix = '', json?: unknown) => this.call(method, `/admin/v1/users/${encodeURIComponent(uid)}${suffix}`, { json });
+  admin = (method: string, uid: string, suffix: '' | '/phone' = '', json?: unknown) =>
+    this.call(method, pathTo(suffix === '/phone' ? ROUTES.adminLinkPhone : ROUTES.adminGetUser, { uid }), { json });
   token = async (uid: string) => this.secret(await this.deployment.login.signAccessToken(uid));
 }

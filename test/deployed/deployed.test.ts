@@ -1,6 +1,6 @@
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../functions/adapters/dynamodb/keys';
-import { ADMIN_ROUTES, ROUTES, routeKey } from '../../lib/phone-link-stack';
+import { ROUTE_NAMES, ROUTES, routeKey, routesServedBy } from '../../functions/http/routes';
 import { shows } from '../support/log-match';
 import { DeployedClient } from './api-client';
 import { idsOf } from './cloud-assembly';
@@ -79,8 +79,8 @@ describe('the prod stage, as deployed', () => {
 
   it('routes each contract route to its own function with no authorization, and the admin routes to one function behind IAM', () => {
     const byKey = new Map(deployment.routes.map((route) => [route.routeKey, route]));
-    const contract = Object.values(ROUTES).map(routeKey);
-    const adminKeys = Object.values(ADMIN_ROUTES).map(routeKey);
+    const contract = ROUTE_NAMES.filter((name) => ROUTES[name].authorization !== 'iam').map((name) => routeKey(ROUTES[name]));
+    const adminKeys = routesServedBy('admin').map((name) => routeKey(ROUTES[name]));
     expect([...byKey.keys()].sort()).toEqual([...contract, ...adminKeys].sort());
     expect(contract.map((key) => byKey.get(key)!.authorizationType)).toEqual(contract.map(() => 'NONE'));
     expect(new Set(contract.map((key) => byKey.get(key)!.functionId)).size).toBe(contract.length);
@@ -130,7 +130,7 @@ describe('the prod stage, as deployed', () => {
     expect(await client.admin('GET', uid)).toMatchObject({ code: 200, data: { uid, exists: false, erasedAt: expect.any(String) } });
 
     expect(await client.userInfo(await client.token(uid))).toMatchObject({ code: 5033 });
-    expect([...deployment.api.iamAuthorized].sort()).toEqual(Object.values(ADMIN_ROUTES).map(routeKey).sort());
+    expect([...deployment.api.iamAuthorized].sort()).toEqual(routesServedBy('admin').map((name) => routeKey(ROUTES[name])).sort());
   });
 
   it('answers 5059 when SNS refuses the number', async () => {

@@ -2,7 +2,8 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../functions/adapters/dynamodb/keys';
 import { DUE_INDEX } from '../../functions/adapters/dynamodb/table-definitions';
-import { ADMIN_ROUTES, globalUsersTableName, routeKey } from '../../lib/phone-link-stack';
+import { ROUTES, routeKey, routesServedBy } from '../../functions/http/routes';
+import { globalUsersTableName } from '../../lib/phone-link-stack';
 import { stackName } from '../../lib/stage-config';
 import { shows } from '../support/log-match';
 import { MULTI_REGION_CONTEXT } from '../cdk/synth';
@@ -204,7 +205,7 @@ describe(`the multi-region prod stage's first region (${STACK}), as deployed`, (
     expect(await client.admin('GET', uid)).toMatchObject({ code: 200, data: { uid, exists: false, erasedAt: expect.any(String) } });
     expect(await item(keys.phoneClaim(`+86${PHONES.adminFirst}`))).toBeUndefined();
     expect(await client.userInfo(await client.token(uid))).toMatchObject({ code: 5033 });
-    expect([...deployment.api.iamAuthorized].sort()).toEqual(Object.values(ADMIN_ROUTES).map(routeKey).sort());
+    expect([...deployment.api.iamAuthorized].sort()).toEqual(routesServedBy('admin').map((name) => routeKey(ROUTES[name])).sort());
     expect(await pendingItems()).toEqual([]);
   });
 

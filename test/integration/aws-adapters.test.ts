@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { CLIENT_SETTINGS, clientConfig } from '../../functions/adapters/aws/client-config';
+import { createSecretsManagerClient } from '../../functions/adapters/aws/clients';
 import { cachedSecret } from '../../functions/adapters/secrets/cached-secret';
 import { SnsSmsSender } from '../../functions/adapters/sms/sns-sms-sender';
 import { SmsRefused } from '../../functions/ports';
@@ -132,13 +133,16 @@ describe('cachedSecret', () => {
   });
 
   it('a value given directly is that value, with no call', async () => {
-    await expect(cachedSecret({ value: 'plain' }, 60)()).resolves.toBe('plain');
+    const noClient = (): never => {
+      throw new Error('a value needs no Secrets Manager client');
+    };
+    await expect(cachedSecret({ value: 'plain' }, noClient, 60)()).resolves.toBe('plain');
     expect(service.received).toHaveLength(0);
   });
 
   it('reads once at creation, serves the cache until it expires, then picks up a rotated value', async () => {
     secretValue = 'first';
-    const pepper = cachedSecret({ secretArn: arn }, 1);
+    const pepper = cachedSecret({ secretArn: arn }, createSecretsManagerClient, 1);
     const [a, b] = await Promise.all([pepper(), pepper()]);
     expect([a, b, await pepper()]).toEqual(['first', 'first', 'first']);
     expect(service.received).toHaveLength(1);
@@ -150,7 +154,7 @@ describe('cachedSecret', () => {
 
   it('a failed refresh keeps the last value read, and asks Secrets Manager again one cache period later', async () => {
     secretValue = 'kept';
-    const pepper = cachedSecret({ secretArn: `${arn}-refresh` }, 1);
+    const pepper = cachedSecret({ secretArn: `${arn}-refresh` }, createSecretsManagerClient, 1);
     expect(await pepper()).toBe('kept');
     await new Promise((resolve) => setTimeout(resolve, 1100));
     failNext = 1;
@@ -165,8 +169,7 @@ describe('cachedSecret', () => {
 
   it('a failed read is not kept: the next ask reads again', async () => {
     failNext = 1;
-    // Another secret: the cache is per container, and the one above holds `arn`.
-    const pepper = cachedSecret({ secretArn: `${arn}-other` }, 60);
+    const pepper = cachedSecret({ secretArn: `${arn}-other` }, createSecretsManagerClient, 60);
     await expect(pepper()).rejects.toThrow();
     await expect(pepper()).resolves.toBe(secretValue);
   });

@@ -80,8 +80,9 @@ describe('EndUserMessagingSmsSender', () => {
   });
 
   it('refuses, at construction, settings the service would refuse on every send', () => {
-    expect(() => new EndUserMessagingSmsSender({ configurationSetName: '' })).toThrow(RangeError);
-    expect(() => new EndUserMessagingSmsSender({ configurationSetName: 'cs', maxPriceUsd: 0 })).toThrow(RangeError);
+    const client = clientFor('smsVoice', eum.endpoint);
+    expect(() => new EndUserMessagingSmsSender({ configurationSetName: '' }, client)).toThrow(RangeError);
+    expect(() => new EndUserMessagingSmsSender({ configurationSetName: 'cs', maxPriceUsd: 0 }, client)).toThrow(RangeError);
   });
 
   // Every error SendTextMessage can answer, each Reason the SDK models, and

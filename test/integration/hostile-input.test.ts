@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { LOCALES, messages } from '../../functions/domain/messages';
+import { ROUTES, routeKey, routesServedBy } from '../../functions/http/routes';
 import type { HttpHandler } from '../../local/app';
 import { lambdaContext, toApiGatewayEvent } from '../../local/api-gateway-event';
 import { signatureOf } from '../support/app-client';
@@ -459,12 +460,7 @@ describe('hostile input: the admin routes', () => {
   });
   afterAll(() => h.close());
 
-  const routes = [
-    { method: 'GET', suffix: '' },
-    { method: 'PUT', suffix: '' },
-    { method: 'DELETE', suffix: '' },
-    { method: 'PUT', suffix: '/phone' },
-  ] as const;
+  const routes = routesServedBy('admin').map((name) => ROUTES[name]);
   const hostileUid: fc.Arbitrary<string | undefined> = fc
     .oneof(
       hostile,
@@ -479,12 +475,12 @@ describe('hostile input: the admin routes', () => {
         const before = await h.snapshot();
         const event = toApiGatewayEvent({
           method: route.method,
-          path: `/admin/v1/users/${uid ?? ''}${route.suffix}`,
+          path: route.path.replace('{uid}', () => uid ?? ''),
           rawQueryString: '',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ phone, internationalCode }),
           sourceIp: '203.0.113.9',
-          routeKey: `${route.method} /admin/v1/users/{uid}${route.suffix}`,
+          routeKey: routeKey(route),
           ...(uid === undefined ? {} : { pathParameters: { uid } }),
         });
         const result = await h.app.handlers.admin(event, lambdaContext('admin'));

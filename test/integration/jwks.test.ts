@@ -12,6 +12,7 @@ import type * as HarnessModule from '../support/harness';
 import type { Harness } from '../support/harness';
 import { captureEmf, type EmfCapture } from '../support/emf-capture';
 import { neverLog } from '../support/log-hygiene';
+import { ROUTES } from '../../functions/http/routes';
 
 /**
  * The key set as the cloud fetches it: the userInfo handler with a
@@ -109,7 +110,7 @@ describe('the login service key set, fetched over HTTP', () => {
     const handler = functions.handlers.createUserInfoHandler(verifier, functions.handlers.ready({ users, provisioning: 'on-first-use' }));
     return async (token: string) => {
       const { toApiGatewayEvent, lambdaContext } = functions.events;
-      const event = toApiGatewayEvent({ method: 'GET', path: '/v2/enduser/enduserapi/userInfo', rawQueryString: '', headers: { authorization: `Bearer ${token}` }, sourceIp: '203.0.113.7' });
+      const event = toApiGatewayEvent({ method: ROUTES.userInfo.method, path: ROUTES.userInfo.path, rawQueryString: '', headers: { authorization: `Bearer ${token}` }, sourceIp: '203.0.113.7' });
       const result = await handler(event, lambdaContext('userInfo') as Parameters<typeof handler>[1]);
       return { status: result.statusCode, body: JSON.parse(result.body) as { code: number; data: { uid?: string } | null } };
     };

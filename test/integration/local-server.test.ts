@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { pathTo, ROUTES } from '../../functions/http/routes';
 import { startLocalServer, type LocalServer, type LocalServerApp, type LocalServerTimeouts } from '../../local/server';
 import { signedSendQuery } from '../support/app-client';
 import { refusalBody } from '../support/envelopes';
@@ -20,10 +21,11 @@ const USER_DOMAIN = 'test.phonelink';
 const USER_DOMAIN_SECRET = 'local-server-test-secret';
 const PHONE = '13800138000';
 const OTHER_PHONE = '13900139000';
-const SEND_PATH = '/v2/sms/enduserapi/v2/sendPhoneSmsCode';
-const LINK_PATH = '/v2/enduser/enduserapi/relationPhone';
-const USER_INFO_PATH = '/v2/enduser/enduserapi/userInfo';
-const UNLINK_PATH = '/v2/enduser/enduserapi/deletePhoneRelation';
+const SEND_PATH = ROUTES.sendPhoneSmsCode.path;
+const LINK_PATH = ROUTES.relationPhone.path;
+const USER_INFO_PATH = ROUTES.userInfo.path;
+const UNLINK_PATH = ROUTES.deletePhoneRelation.path;
+const adminUser = (uid: string) => pathTo(ROUTES.adminGetUser, { uid });
 
 /** The shared local server on fresh tables, under this file's user domain. */
 const start = (env: Record<string, string> = {}, timeouts?: Partial<LocalServerTimeouts>): Promise<StartedServer> =>
@@ -153,7 +155,7 @@ describe('local server', () => {
         uids.add(uid);
         const info = await get(USER_INFO_PATH, { Authorization: `Bearer ${accessToken}` });
         expect(info.body).toMatchObject({ code: 200, data: { uid, phone: null, internationalCode: null, phoneLinkedAt: null } });
-        expect((await get(`/admin/v1/users/${uid}`)).body).toMatchObject({ code: 200, data: { exists: true } });
+        expect((await get(adminUser(uid))).body).toMatchObject({ code: 200, data: { exists: true } });
       }
       expect(uids.size).toBe(4);
     });
@@ -202,17 +204,17 @@ describe('local server', () => {
       const uid = `login-only-${randomUUID()}`;
       const answer = await post('/_local/tokens', JSON.stringify({ uid }), { 'content-type': 'application/json' });
       expect(answer).toMatchObject({ status: 200, body: { uid, accessToken: expect.any(String) } });
-      expect((await get(`/admin/v1/users/${uid}`)).body).toMatchObject({ code: 200, data: { exists: false } });
+      expect((await get(adminUser(uid))).body).toMatchObject({ code: 200, data: { exists: false } });
       const authorization = { Authorization: `Bearer ${String(answer.body.accessToken)}` };
       expect((await get(USER_INFO_PATH, authorization)).body).toMatchObject({ code: 200, data: { uid, phone: null } });
-      expect((await get(`/admin/v1/users/${uid}`)).body).toMatchObject({ code: 200, data: { exists: false } });
+      expect((await get(adminUser(uid))).body).toMatchObject({ code: 200, data: { exists: false } });
 
       const phone = '13900139111';
       await post(`${SEND_PATH}?${sendQuery(phone, '3')}`);
       const code = codeIn(started.app.outbox.messagesTo(`+86${phone}`));
       const linked = await call(base, 'POST', `${LINK_PATH}?${new URLSearchParams({ phone, code, internationalCode: '86' })}`, { headers: authorization });
       expect(linked.body).toMatchObject({ code: 200 });
-      expect((await get(`/admin/v1/users/${uid}`)).body).toMatchObject({ code: 200, data: { exists: true, phone } });
+      expect((await get(adminUser(uid))).body).toMatchObject({ code: 200, data: { exists: true, phone } });
     });
 
     it.each([
@@ -556,7 +558,7 @@ describe('local server: an edge for what reaches it', () => {
     ]);
     expect(answers.at(-1)?.headers.connection).toBe('close');
     // The first request was applied, and its answer said so.
-    expect((await call(started.server.url, 'GET', `/admin/v1/users/${uid}`)).body).toMatchObject({ code: 200, data: { exists: true } });
+    expect((await call(started.server.url, 'GET', adminUser(uid))).body).toMatchObject({ code: 200, data: { exists: true } });
   });
 
   it('answers a request refused before its malformed body is read once: the refusal, then the close, no 400 after it', async () => {
@@ -572,7 +574,7 @@ describe('local server: an edge for what reaches it', () => {
 
   it.each([
     ['a contract route', 'GET', USER_INFO_PATH, ''],
-    ['an admin route', 'PUT', '/admin/v1/users/rebound-admin/phone', '{"phone":"13900139555","internationalCode":"86"}'],
+    ['an admin route', 'PUT', pathTo(ROUTES.adminLinkPhone, { uid: 'rebound-admin' }), '{"phone":"13900139555","internationalCode":"86"}'],
     ['/_local/users', 'POST', '/_local/users', '{"uid":"rebound-local"}'],
     ['/_local/tokens', 'POST', '/_local/tokens', ''],
     ['an unknown path', 'GET', '/nope', ''],
@@ -584,7 +586,7 @@ describe('local server: an edge for what reaches it', () => {
     }
     // Nothing was written: neither user exists.
     for (const uid of ['rebound-admin', 'rebound-local']) {
-      expect((await call(started.server.url, 'GET', `/admin/v1/users/${uid}`)).body).toMatchObject({ code: 200, data: { exists: false } });
+      expect((await call(started.server.url, 'GET', adminUser(uid))).body).toMatchObject({ code: 200, data: { exists: false } });
     }
   });
 

@@ -4,6 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { parse } from 'yaml';
 import { readCodeSettings, readSendLimits, readSignatureSettings, signatureRules } from '../../functions/config';
 import { LAST_CALL_MS, RESPONSE_MARGIN_MS } from '../../functions/request-budget';
+import { matchRoute, pathTo, ROUTE_NAMES, ROUTES, routeKey, type Authorization, type RouteName } from '../../functions/http/routes';
 import {
   createAdminHandler,
   createDeletePhoneRelationHandler,
@@ -37,26 +38,17 @@ import { OpenApiContract, type HttpResponse } from '../support/openapi-contract'
 // the document, and responses that leave it must fail. The document itself
 // must be valid OpenAPI 3.1.
 
-const SEND_PATH = '/v2/sms/enduserapi/v2/sendPhoneSmsCode';
-const LINK_PATH = '/v2/enduser/enduserapi/relationPhone';
-const USER_INFO_PATH = '/v2/enduser/enduserapi/userInfo';
-const UNLINK_PATH = '/v2/enduser/enduserapi/deletePhoneRelation';
-const ADMIN_USER_PATH = '/admin/v1/users/{uid}';
-const ADMIN_PHONE_PATH = '/admin/v1/users/{uid}/phone';
+const SEND_PATH = ROUTES.sendPhoneSmsCode.path;
+const LINK_PATH = ROUTES.relationPhone.path;
+const USER_INFO_PATH = ROUTES.userInfo.path;
+const UNLINK_PATH = ROUTES.deletePhoneRelation.path;
 const ZH = { 'Accept-Language': 'zh-CN,zh;q=0.9,en;q=0.8' };
 const ZH_APP = { 'X-Q-Language': 'zh_CN' };
 /** A body that cannot be read as the JSON it declares. */
 const UNREADABLE_JSON = { text: '{"phone": ', contentType: 'application/json' };
 
-type OperationId =
-  | 'sendPhoneSmsCode'
-  | 'relationPhone'
-  | 'userInfo'
-  | 'deletePhoneRelation'
-  | 'adminGetUser'
-  | 'adminRegisterUser'
-  | 'adminLinkPhone'
-  | 'adminEraseUser';
+/** Each route is the operation of docs/openapi.yaml with its name as operationId. */
+type OperationId = RouteName;
 
 /** The codes of each endpoint as API.md lists them (plus the HTTP 500 fault). */
 const CONTRACT_CODES: Record<OperationId, number[]> = {
@@ -92,18 +84,9 @@ describe('docs/openapi.yaml', () => {
     expect(OpenApiContract.validateDocument()).toEqual({ valid: true });
   });
 
-  it('has the four operations of the contract, the four of the admin interface, and nothing local', () => {
+  it('has an operation for each route the API serves (functions/http/routes.ts), by its name, and nothing local', () => {
     expect(contract.operations.map((operation) => `${operation.method} ${operation.path} ${operation.operationId}`).sort()).toEqual(
-      [
-        `DELETE ${UNLINK_PATH} deletePhoneRelation`,
-        `GET ${USER_INFO_PATH} userInfo`,
-        `POST ${LINK_PATH} relationPhone`,
-        `POST ${SEND_PATH} sendPhoneSmsCode`,
-        `GET ${ADMIN_USER_PATH} adminGetUser`,
-        `PUT ${ADMIN_USER_PATH} adminRegisterUser`,
-        `PUT ${ADMIN_PHONE_PATH} adminLinkPhone`,
-        `DELETE ${ADMIN_USER_PATH} adminEraseUser`,
-      ].sort(),
+      ROUTE_NAMES.map((name) => `${ROUTES[name].method} ${ROUTES[name].path} ${name}`).sort(),
     );
   });
 
@@ -113,17 +96,8 @@ describe('docs/openapi.yaml', () => {
 
   it('takes the bearer token on the contract routes but the signed sendPhoneSmsCode, and SigV4 on the admin routes', () => {
     const security = Object.fromEntries(contract.operations.map((operation) => [operation.operationId, operation.security]));
-    const sigV4 = [{ awsSigV4: [] }];
-    expect(security).toEqual({
-      sendPhoneSmsCode: [],
-      relationPhone: [{ bearerAuth: [] }],
-      userInfo: [{ bearerAuth: [] }],
-      deletePhoneRelation: [{ bearerAuth: [] }],
-      adminGetUser: sigV4,
-      adminRegisterUser: sigV4,
-      adminLinkPhone: sigV4,
-      adminEraseUser: sigV4,
-    });
+    const schemeOf: Record<Authorization, unknown[]> = { 'app-signature': [], 'user-token': [{ bearerAuth: [] }], iam: [{ awsSigV4: [] }] };
+    expect(security).toEqual(Object.fromEntries(ROUTE_NAMES.map((name) => [name, schemeOf[ROUTES[name].authorization]])));
     expect(contract.resolve('/components/securitySchemes/bearerAuth').node).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
     expect(contract.resolve('/components/securitySchemes/awsSigV4').node).toMatchObject({
       type: 'apiKey',
@@ -207,13 +181,11 @@ describe('real responses match the document', () => {
     headers: Record<string, string> = {},
     handler: unknown = h.app.handlers.admin,
   ) => {
-    const encoded = encodeURIComponent(uid);
     const withContentType = body?.contentType === undefined ? headers : { ...headers, 'Content-Type': body.contentType };
-    return direct(handler, method, `/admin/v1/users/${encoded}${suffix}`, {}, withContentType, {
-      routeKey: `${method} ${ADMIN_USER_PATH}${suffix}`,
-      pathParameters: { uid: encoded },
-      body: body?.text,
-    });
+    const path = pathTo(suffix === '/phone' ? ROUTES.adminLinkPhone : ROUTES.adminGetUser, { uid });
+    const matched = matchRoute(method, path);
+    if (matched === undefined) throw new Error(`No admin route ${method} ${path}`);
+    return direct(handler, method, path, {}, withContentType, { routeKey: routeKey(ROUTES[matched.name]), pathParameters: matched.pathParameters, body: body?.text });
   };
   /** A uid the admin interface has linked a phone to. */
   const adminLinked = async (phone: string) => {
@@ -580,26 +552,27 @@ describe('the local server answers as documented', () => {
 
   it('on the four admin routes, without authorization, from a registration to an erasure', async () => {
     const uid = `someone@example.com`;
-    const user = `/admin/v1/users/${encodeURIComponent(uid)}`;
+    const user = pathTo(ROUTES.adminGetUser, { uid });
     const json = { 'Content-Type': 'application/json' };
-    const link = (path: string, body: unknown, headers: Record<string, string> = {}) => call('PUT', `${path}/phone`, { ...json, ...headers }, JSON.stringify(body));
+    const link = (linked: string, body: unknown, headers: Record<string, string> = {}) =>
+      call(ROUTES.adminLinkPhone.method, pathTo(ROUTES.adminLinkPhone, { uid: linked }), { ...json, ...headers }, JSON.stringify(body));
     const steps: [string, HttpResponse, number][] = [];
     const step = async (name: string, response: Promise<HttpResponse>, code: number) => steps.push([name, await response, code]);
 
     await step('get a uid never seen', call('GET', user), 200);
     await step('register', call('PUT', user), 200);
-    await step('link a phone', link(user, { phone: '13800138300', internationalCode: '86' }), 200);
-    await step('link it again (alreadyLinked)', link(user, { phone: '13800138300' }), 200);
-    await step('link it to another uid, in Chinese', link('/admin/v1/users/other', { phone: '13800138300' }, ZH_APP), 5002);
-    await step('link without a phone', link(user, {}), 5021);
-    await step('link a fixed line', link(user, { phone: '1012345678', internationalCode: '86' }), 5019);
-    await step('link with a form body', call('PUT', `${user}/phone`, { 'Content-Type': 'application/x-www-form-urlencoded' }, 'phone=13800138301'), 200);
+    await step('link a phone', link(uid, { phone: '13800138300', internationalCode: '86' }), 200);
+    await step('link it again (alreadyLinked)', link(uid, { phone: '13800138300' }), 200);
+    await step('link it to another uid, in Chinese', link('other', { phone: '13800138300' }, ZH_APP), 5002);
+    await step('link without a phone', link(uid, {}), 5021);
+    await step('link a fixed line', link(uid, { phone: '1012345678', internationalCode: '86' }), 5019);
+    await step('link with a form body', call('PUT', pathTo(ROUTES.adminLinkPhone, { uid }), { 'Content-Type': 'application/x-www-form-urlencoded' }, 'phone=13800138301'), 200);
     await step('get, in Chinese', call('GET', user, ZH), 200);
-    await step('get a malformed uid', call('GET', '/admin/v1/users/a%20b'), 400);
+    await step('get a malformed uid', call('GET', pathTo(ROUTES.adminGetUser, { uid: 'a b' })), 400);
     await step('register with a body that is not JSON', call('PUT', user, json, '{"uid": '), 400);
     await step('erase', call('DELETE', user), 200);
     await step('get the erased uid', call('GET', user), 200);
-    await step('link to the erased uid', link(user, { phone: '13800138302' }), 5033);
+    await step('link to the erased uid', link(uid, { phone: '13800138302' }), 5033);
     await step('erase it again', call('DELETE', user), 200);
 
     for (const [name, response, code] of steps) {

@@ -3,6 +3,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CLIENT_SETTINGS, clientConfig } from '../../functions/adapters/aws/client-config';
 import { REQUEST_BUDGET_MS, RESPONSE_MARGIN_MS } from '../../functions/request-budget';
+import { ROUTES } from '../../functions/http/routes';
 import { lambdaContext, toApiGatewayEvent } from '../../local/api-gateway-event';
 import { SnsSmsSender } from '../../functions/adapters/sms/sns-sms-sender';
 import { neverAnswers, published, snsError, stubService, type Reply, type StubService } from '../support/aws-stub';
@@ -227,8 +228,8 @@ describe('every request ends inside the budget', () => {
       { step: 'finalizeRequest', priority: 'low', name: hang },
     );
     const event = toApiGatewayEvent({
-      method: 'POST',
-      path: '/v2/enduser/enduserapi/relationPhone',
+      method: ROUTES.relationPhone.method,
+      path: ROUTES.relationPhone.path,
       rawQueryString: new URLSearchParams({ phone: PHONE, code, internationalCode: '86' }).toString(),
       headers: { authorization: `Bearer ${token}` },
       sourceIp: '203.0.113.7',

@@ -1,7 +1,7 @@
 import { CreateTableCommand, DynamoDBClient, DynamoDBServiceException, ReplicatedWriteConflictException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_SERVER_DYNAMODB_SETTINGS } from '../../functions/adapters/aws/client-config';
-import { createDocumentClient } from '../../functions/adapters/dynamodb/document-client';
+import { createDocumentClient } from '../../functions/adapters/aws/clients';
 import { createTableInput, type TableDefinition } from '../../functions/adapters/dynamodb/table-definitions';
 import { operationOfCommand, renameOutput, renameTables, type Body } from './requests';
 

@@ -19,7 +19,8 @@ import type { PhoneLinks } from '../../functions/ports';
 import { eraseUser, linkPhoneAsAdmin, type AdminDependencies } from '../../functions/use-cases/admin-users';
 import { deletePhoneRelation } from '../../functions/use-cases/delete-phone-relation';
 import { relationPhone } from '../../functions/use-cases/relation-phone';
-import { lambdaContext, toApiGatewayEvent } from '../../local/api-gateway-event';
+import { pathTo, ROUTES } from '../../functions/http/routes';
+import { lambdaContext, routedEvent, toApiGatewayEvent } from '../../local/api-gateway-event';
 import type { HttpHandler } from '../../local/app';
 import { EventuallyConsistentTable } from './eventually-consistent';
 import { MrscSimulation, type RegionOptions, type SimulatedRegion } from './simulation';
@@ -194,9 +195,9 @@ export class RegionApp {
       { verify: (token) => Promise.resolve({ uid: token }) },
       ready({ links: this.links, codes: this.codes, clock: this.clock, codeRules: CODE_RULES, provisioning: 'on-first-use' }),
     ) as unknown as HttpHandler;
-    const path = '/v2/enduser/enduserapi/relationPhone';
+    const { method, path } = ROUTES.relationPhone;
     const event = toApiGatewayEvent({
-      method: 'POST',
+      method,
       path,
       rawQueryString: new URLSearchParams({ phone: national, code, internationalCode: '86' }).toString(),
       headers: { authorization: `Bearer ${uid}` },
@@ -205,19 +206,13 @@ export class RegionApp {
     return answerOf(await handler(event, lambdaContext(path)));
   }
 
-  /** DELETE /admin/v1/users/{uid} through the real handler. */
+  /** adminEraseUser through the real handler. */
   async eraseOverHttp(uid: string): Promise<HttpAnswer> {
     const handler = createAdminHandler(ready(this.admin)) as unknown as HttpHandler;
-    const event = toApiGatewayEvent({
-      method: 'DELETE',
-      path: `/admin/v1/users/${uid}`,
-      rawQueryString: '',
-      headers: {},
-      sourceIp: '203.0.113.9',
-      routeKey: 'DELETE /admin/v1/users/{uid}',
-      pathParameters: { uid },
-    });
-    return answerOf(await handler(event, lambdaContext('admin')));
+    const { method } = ROUTES.adminEraseUser;
+    const routed = routedEvent({ method, path: pathTo(ROUTES.adminEraseUser, { uid }), rawQueryString: '', headers: {}, sourceIp: '203.0.113.9' });
+    if (routed === undefined) throw new Error(`No route for erasing ${uid}`);
+    return answerOf(await handler(routed.event, lambdaContext('admin')));
   }
 }
 

@@ -7,7 +7,8 @@ import type { Clock } from '../../functions/clock';
 import type { PhoneLinksMode } from '../../functions/config';
 import type { HttpResult } from '../../functions/http/envelope';
 import { createLocalApp, type HttpHandler } from '../../local/app';
-import { lambdaContext, toApiGatewayEvent } from '../../local/api-gateway-event';
+import { ROUTES, pathTo } from '../../functions/http/routes';
+import { lambdaContext, routedEvent, toApiGatewayEvent } from '../../local/api-gateway-event';
 import { createTables } from '../../local/dynamodb-local';
 import { nonce, signatureOf } from './app-client';
 import { neverLog } from './log-hygiene';
@@ -167,20 +168,20 @@ export async function createHarness(
 
     sendRaw(query: Query, sourceIp?: string, body?: RequestBody, headers: Record<string, string> = {}): Promise<Answer> {
       neverLog(query.phone?.replace(/\D/g, ''));
-      return invoke(app.handlers.sendPhoneSmsCode, 'POST', '/v2/sms/enduserapi/v2/sendPhoneSmsCode', query, headers, sourceIp, body);
+      return invoke(app.handlers.sendPhoneSmsCode, ROUTES.sendPhoneSmsCode.method, ROUTES.sendPhoneSmsCode.path, query, headers, sourceIp, body);
     },
 
     link(token: string | undefined, query: Query, headers: Record<string, string> = {}, body?: RequestBody): Promise<Answer> {
       neverLog(query.phone?.replace(/\D/g, ''));
-      return invoke(app.handlers.relationPhone, 'POST', '/v2/enduser/enduserapi/relationPhone', query, { ...bearer(token), ...headers }, undefined, body);
+      return invoke(app.handlers.relationPhone, ROUTES.relationPhone.method, ROUTES.relationPhone.path, query, { ...bearer(token), ...headers }, undefined, body);
     },
 
     unlink(token: string | undefined, query: Query, headers: Record<string, string> = {}, body?: RequestBody): Promise<Answer> {
-      return invoke(app.handlers.deletePhoneRelation, 'DELETE', '/v2/enduser/enduserapi/deletePhoneRelation', query, { ...bearer(token), ...headers }, undefined, body);
+      return invoke(app.handlers.deletePhoneRelation, ROUTES.deletePhoneRelation.method, ROUTES.deletePhoneRelation.path, query, { ...bearer(token), ...headers }, undefined, body);
     },
 
     userInfo(token: string | undefined, headers: Record<string, string> = {}, body?: RequestBody): Promise<Answer> {
-      return invoke(app.handlers.userInfo, 'GET', '/v2/enduser/enduserapi/userInfo', {}, { ...bearer(token), ...headers }, undefined, body);
+      return invoke(app.handlers.userInfo, ROUTES.userInfo.method, ROUTES.userInfo.path, {}, { ...bearer(token), ...headers }, undefined, body);
     },
 
     /**
@@ -189,18 +190,11 @@ export async function createHarness(
      * path percent-encoded, as a client sends it.
      */
     admin(method: 'GET' | 'PUT' | 'DELETE', uid: string, suffix: '' | '/phone' = '', body?: RequestBody): Promise<Answer> {
-      const encoded = encodeURIComponent(uid);
       const headers = body?.contentType === undefined ? {} : { 'Content-Type': body.contentType };
-      const event = toApiGatewayEvent({
-        method,
-        path: `/admin/v1/users/${encoded}${suffix}`,
-        rawQueryString: '',
-        headers,
-        sourceIp: '203.0.113.9',
-        body: body?.text,
-        routeKey: `${method} /admin/v1/users/{uid}${suffix}`,
-        pathParameters: { uid: encoded },
-      });
+      const path = pathTo(suffix === '/phone' ? ROUTES.adminLinkPhone : ROUTES.adminGetUser, { uid });
+      const routed = routedEvent({ method, path, rawQueryString: '', headers, sourceIp: '203.0.113.9', body: body?.text });
+      if (routed === undefined) throw new Error(`No admin route ${method} ${path}`);
+      const { event } = routed;
       return app.handlers.admin(event, contextFor('admin')).then((result) => {
         options.onAnswer?.({ method, path: event.rawPath, result });
         return { status: result.statusCode, ...(JSON.parse(result.body) as Envelope) };

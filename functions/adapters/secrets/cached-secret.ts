@@ -1,10 +1,7 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { ConfigError, readSecretsMaxAgeSeconds, type SecretSource } from '../../config';
+import { ConfigError, type SecretSource } from '../../config';
 import { logger } from '../../observability';
-import { clientConfig } from '../aws/client-config';
-
-let provider: SecretsProvider | undefined;
 
 /**
  * A secret's current value, to ask for on each request. Given as a value
@@ -17,16 +14,16 @@ let provider: SecretsProvider | undefined;
  * When a refresh fails (Secrets Manager out of reach), the last value read
  * stays in use, with a warning, and the refresh is tried again one cache
  * period later: an outage of Secrets Manager does not fail every request.
- * Only a first read that fails is an error.
+ * Only a first read that fails is an error. `client` is asked for only when
+ * the secret is an ARN.
  */
-export function cachedSecret(source: SecretSource, maxAgeSeconds = readSecretsMaxAgeSeconds()): () => Promise<string> {
+export function cachedSecret(source: SecretSource, client: () => SecretsManagerClient, maxAgeSeconds: number): () => Promise<string> {
   if ('value' in source) {
     const value = Promise.resolve(source.value);
     return () => value;
   }
   const { secretArn } = source;
-  provider ??= new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient(clientConfig('secretsManager')) });
-  const secrets = provider;
+  const secrets = new SecretsProvider({ awsSdkV3Client: client() });
   let lastRead: string | undefined;
   let refreshAfter = 0;
 

@@ -1,6 +1,5 @@
-import { PinpointSMSVoiceV2Client, PutMessageFeedbackCommand, ResourceNotFoundException, ValidationException } from '@aws-sdk/client-pinpoint-sms-voice-v2';
+import { PutMessageFeedbackCommand, ResourceNotFoundException, ValidationException, type PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import type { FeedbackOutcome, SmsFeedback } from '../../ports';
-import { clientConfig } from '../aws/client-config';
 
 /**
  * Message feedback to AWS End User Messaging SMS: PutMessageFeedback with
@@ -8,7 +7,7 @@ import { clientConfig } from '../aws/client-config';
  * (client-config.ts), and a caller may too.
  */
 export class EndUserMessagingSmsFeedback implements SmsFeedback {
-  constructor(private readonly client = new PinpointSMSVoiceV2Client(clientConfig('smsVoiceFeedback'))) {}
+  constructor(private readonly client: PinpointSMSVoiceV2Client) {}
 
   async reportConverted(messageId: string): Promise<FeedbackOutcome> {
     try {

@@ -1,6 +1,5 @@
-import { PinpointSMSVoiceV2Client, PinpointSMSVoiceV2ServiceException, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
+import { PinpointSMSVoiceV2ServiceException, SendTextMessageCommand, type PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { SmsRefused, type SentSms, type SmsSender } from '../../ports';
-import { clientConfig } from '../aws/client-config';
 import { maskedNumberIn, withNumberMasked } from './number-masking';
 
 /** What the sender needs of the deployment (lib/constructs/sms-protection.ts makes the resources). */
@@ -77,7 +76,7 @@ export class EndUserMessagingSmsSender implements SmsSender {
 
   constructor(
     private readonly settings: EndUserMessagingSmsSettings,
-    private readonly client = new PinpointSMSVoiceV2Client(clientConfig('smsVoice')),
+    private readonly client: PinpointSMSVoiceV2Client,
   ) {
     if (!settings.configurationSetName) throw new RangeError('End User Messaging needs a configuration set');
     this.maxPrice = settings.maxPriceUsd === undefined ? undefined : maxPriceOf(settings.maxPriceUsd);

@@ -1,7 +1,6 @@
-import { PublishCommand, SNSClient, SNSServiceException } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSServiceException, type SNSClient } from '@aws-sdk/client-sns';
 import type { SmsConfig } from '../../config';
 import { SmsRefused, type SentSms, type SmsSender } from '../../ports';
-import { clientConfig } from '../aws/client-config';
 import { maskedNumberIn, withNumberMasked } from './number-masking';
 
 /**
@@ -37,7 +36,7 @@ const isDefiniteRefusal = (error: unknown): error is SNSServiceException =>
 export class SnsSmsSender implements SmsSender {
   constructor(
     private readonly config: SmsConfig,
-    private readonly client = new SNSClient(clientConfig('sns')),
+    private readonly client: SNSClient,
   ) {}
 
   async send(to: string, text: string): Promise<SentSms> {

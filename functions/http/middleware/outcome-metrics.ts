@@ -13,6 +13,7 @@ const metricOfRefusal: Partial<Record<number, MetricName>> = {
 
 /** Counts each request's outcome as an EMF metric and flushes it before the response leaves. */
 export const outcomeMetrics = (onSuccess?: MetricName): MiddlewareObj => {
+  // Not Powertools' logMetrics: it warns "No application metrics to publish" on every request that counted nothing (userInfo, a parameter error).
   const flush = () => {
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   };
