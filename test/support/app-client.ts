@@ -18,7 +18,7 @@ export const nonce = (): string => Array.from({ length: 16 }, () => NONCE_ALPHAB
  * userDomainSecret`, each as sent, an absent one as empty. Written out rather
  * than built on `computeSignature`, which refuses malformed fields: a test
  * must be able to sign what the service refuses (a malformed field, a re-cut
- * request). test/unit/app-client.test.ts holds the two against each other.
+ * request). test/unit/test-client.test.ts holds the two against each other.
  */
 export const signatureOf = (fields: Partial<SignedFields>, secret: string): string =>
   createHash('sha256')
