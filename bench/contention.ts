@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { LOCAL_SERVER_DYNAMODB_SETTINGS } from '../functions/adapters/aws/client-config';
 import { multiRegionUsersTable, usersTable } from '../functions/adapters/dynamodb/table-definitions';
-import { PHONE_LINKS_MODES, type PhoneLinksMode } from '../functions/config';
+import { PHONE_LINKS_MODES, type PhoneLinksMode } from '../functions/tunables';
 import { pathTo, ROUTES, routeKey } from '../functions/http/routes';
 import { lambdaContext, toApiGatewayEvent } from '../local/api-gateway-event';
 import { createLocalApp } from '../local/app';

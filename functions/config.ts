@@ -2,8 +2,30 @@
  * All configuration the functions read, from environment variables, in one
  * place. Each reader throws at cold start when something it needs is missing
  * or malformed, so a misconfigured function fails at once and loudly instead
- * of answering wrongly.
+ * of answering wrongly. The variables, their rules and defaults are those of
+ * functions/tunables.ts; the rules themselves live in the domain.
  */
+import type { CodeSettings } from './domain/code-rules';
+import type { SendLimits } from './domain/send-limits';
+import { windowReplayProblem, type SignatureRules, type SignatureSettings } from './domain/signature-rules';
+import type { UserProvisioning } from './domain/user-provisioning';
+import {
+  BINDINGS,
+  CODE_SETTINGS,
+  POWERTOOLS,
+  SEND_LIMITS,
+  SIGNATURE_SETTINGS,
+  SMS_SENDER,
+  STORAGE,
+  TOKEN_KEYS,
+  USERS,
+  type PhoneLinksMode,
+  type SecretVariables,
+  type SmsSenderSettings,
+  type Tunable,
+  type TunablesOf,
+  ValueRefused,
+} from './tunables';
 
 type Env = Record<string, string | undefined>;
 
@@ -14,35 +36,37 @@ export class ConfigError extends Error {
   }
 }
 
+/** A tunable's value: its default when unset or blank, else its text by its rule. */
+export function readTunable<T>(env: Env, tunable: Tunable<T>): T {
+  const raw = env[tunable.env]?.trim();
+  if (!raw) return tunable.default;
+  try {
+    return tunable.rule.parse(raw);
+  } catch (error) {
+    if (error instanceof ValueRefused) throw new ConfigError(`${tunable.env} ${error.message}`);
+    throw error;
+  }
+}
+
+/** Every tunable of a group, into the values the functions use. */
+export function readTunables<T>(env: Env, group: TunablesOf<T>): T {
+  const values = {} as Record<keyof T, unknown>;
+  for (const field of Object.keys(group) as (keyof T)[]) values[field] = readTunable(env, group[field]);
+  return values as T;
+}
+
 function requireString(env: Env, name: string): string {
   const value = env[name];
   if (value === undefined || value.trim() === '') throw new ConfigError(`Missing environment variable ${name}`);
   return value;
 }
 
-function readInteger(env: Env, name: string, fallback: number, min: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new ConfigError(`${name} must be a whole number >= ${min}, got "${raw}"`);
-  }
-  return value;
-}
-
-function readCallingCode(env: Env, name: string, fallback: string): string {
-  const raw = env[name]?.trim().replace(/^(\+|00)/, '');
-  if (!raw) return fallback;
-  if (!/^[1-9]\d{0,2}$/.test(raw)) throw new ConfigError(`${name} must be a country calling code such as 86, got "${env[name]}"`);
-  return raw;
-}
-
 /** Table names come one by one: each function is handed only the tables it uses. */
-export const readCodesTableName = (env: Env = process.env): string => requireString(env, 'CODES_TABLE_NAME');
-export const readUsersTableName = (env: Env = process.env): string => requireString(env, 'USERS_TABLE_NAME');
+export const readCodesTableName = (env: Env = process.env): string => requireString(env, BINDINGS.codesTable);
+export const readUsersTableName = (env: Env = process.env): string => requireString(env, BINDINGS.usersTable);
 
 /** Set locally and in tests to reach DynamoDB Local; unset in the cloud. */
-export const readDynamoDbEndpoint = (env: Env = process.env): string | undefined => env.DYNAMODB_ENDPOINT || undefined;
+export const readDynamoDbEndpoint = (env: Env = process.env): string | undefined => env[BINDINGS.dynamoDbEndpoint] || undefined;
 
 /**
  * A secret given directly (local development, tests) or the ARN of the
@@ -51,115 +75,34 @@ export const readDynamoDbEndpoint = (env: Env = process.env): string | undefined
  */
 export type SecretSource = { readonly value: string } | { readonly secretArn: string };
 
-function readSecretSource(env: Env, valueName: string, arnName: string): SecretSource {
-  const arn = env[arnName]?.trim();
+function readSecretSource(env: Env, names: SecretVariables): SecretSource {
+  const arn = env[names.secretArn]?.trim();
   if (arn) return { secretArn: arn };
-  const value = env[valueName];
+  const value = env[names.value];
   if (value) return { value };
-  throw new ConfigError(`Set ${arnName} (a Secrets Manager secret) or ${valueName}`);
+  throw new ConfigError(`Set ${names.secretArn} (a Secrets Manager secret) or ${names.value}`);
 }
 
-/**
- * How long a secret read from Secrets Manager is kept before it is read
- * again: a rotated secret is picked up within this time, without a
- * redeploy. Powertools Parameters' own variable.
- */
-export const readSecretsMaxAgeSeconds = (env: Env = process.env): number => readInteger(env, 'POWERTOOLS_PARAMETERS_MAX_AGE', 300, 0);
+/** How long a secret read from Secrets Manager is kept before it is read again (Powertools Parameters' own variable). */
+export const readSecretsMaxAgeSeconds = (env: Env = process.env): number => readTunable(env, POWERTOOLS.secretsMaxAgeSeconds);
 
 /** The key codes are stored under (HMAC pepper). */
-export const readPepperSource = (env: Env = process.env): SecretSource =>
-  readSecretSource(env, 'CODE_PEPPER', 'CODE_PEPPER_SECRET_ARN');
+export const readPepperSource = (env: Env = process.env): SecretSource => readSecretSource(env, BINDINGS.codePepper);
 
 /** JSON `{"<userDomain>": "<secret>"}`. */
-export const readUserDomainSecretsSource = (env: Env = process.env): SecretSource =>
-  readSecretSource(env, 'USER_DOMAIN_SECRETS', 'USER_DOMAIN_SECRETS_SECRET_ARN');
+export const readUserDomainSecretsSource = (env: Env = process.env): SecretSource => readSecretSource(env, BINDINGS.userDomainSecrets);
 
-export interface CodeSettings {
-  readonly codeTtlSeconds: number;
-  readonly maxWrongTries: number;
-  /** Calling code that applies where `internationalCode` is optional and absent. */
-  readonly domesticCallingCode: string;
-  /** ISO 3166 alpha-2 countries SMS may go to; undefined = all. */
-  readonly allowedCountries: ReadonlySet<string> | undefined;
-}
+export const readCodeSettings = (env: Env = process.env): CodeSettings => readTunables(env, CODE_SETTINGS);
 
-export interface CodeRules extends CodeSettings {
-  /** Key of the HMAC that codes are stored under. */
-  readonly pepper: string;
-}
+export const readSendLimits = (env: Env = process.env): SendLimits => readTunables(env, SEND_LIMITS);
 
-export const readCodeSettings = (env: Env = process.env): CodeSettings => ({
-  codeTtlSeconds: readInteger(env, 'CODE_TTL_SECONDS', 300, 1),
-  maxWrongTries: readInteger(env, 'CODE_MAX_WRONG_TRIES', 5, 1),
-  domesticCallingCode: readCallingCode(env, 'DOMESTIC_CALLING_CODE', '86'),
-  allowedCountries: readCountries(env, 'SMS_ALLOWED_COUNTRIES'),
-});
-
-function readCountries(env: Env, name: string): ReadonlySet<string> | undefined {
-  const list = readList(env, name);
-  if (!list) return undefined;
-  const bad = list.find((country) => !/^[A-Z]{2}$/.test(country));
-  if (bad !== undefined) throw new ConfigError(`${name} takes ISO 3166 alpha-2 codes such as CN,US; got "${bad}"`);
-  return new Set(list);
-}
-
-const readList = (env: Env, name: string): string[] | undefined => {
-  const items = (env[name] ?? '').split(',').map((item) => item.trim()).filter(Boolean);
-  return items.length > 0 ? items : undefined;
-};
-
-export interface SendLimits {
-  readonly cooldownSeconds: number;
-  readonly maxPerPhonePerDay: number;
-  readonly maxPerIpPerHour: number;
-  /** The global breaker; 0 refuses every send. */
-  readonly maxPerMinute: number;
-  /** The breaker of each destination country; 0 refuses every send. */
-  readonly maxPerCountryPerMinute: number;
-}
-
-export const readSendLimits = (env: Env = process.env): SendLimits => ({
-  cooldownSeconds: readInteger(env, 'SMS_COOLDOWN_SECONDS', 60, 0),
-  maxPerPhonePerDay: readInteger(env, 'SMS_MAX_PER_PHONE_PER_DAY', 10, 1),
-  maxPerIpPerHour: readInteger(env, 'SMS_MAX_PER_IP_PER_HOUR', 50, 1),
-  maxPerMinute: readInteger(env, 'SMS_MAX_PER_MINUTE', 300, 0),
-  maxPerCountryPerMinute: readInteger(env, 'SMS_MAX_PER_COUNTRY_PER_MINUTE', 100, 0),
-});
-
-export interface SignatureSettings {
-  /** The user domains this deployment serves; undefined = every domain with a secret. */
-  readonly userDomains: readonly string[] | undefined;
-  readonly maxClockSkewSeconds: number;
-  /** How long a used `random` is remembered per user domain. */
-  readonly nonceTtlSeconds: number;
-}
-
-export interface SignatureRules extends Omit<SignatureSettings, 'userDomains'> {
-  /** User domain -> its secret, for the domains served. */
-  readonly userDomainSecrets: ReadonlyMap<string, string>;
-}
-
-/** The contract's defaults; lib/stage-config.ts checks context that sets only one of them against the other. */
-export const SIGNATURE_DEFAULTS = { maxClockSkewSeconds: 600, nonceTtlSeconds: 1200 } as const;
-
-/**
- * A `ts` is accepted from maxSkew before to maxSkew after the server clock,
- * so one signed request stays valid for 2 × maxSkew. A used `random`
- * forgotten sooner could be sent again with its original signature.
- */
-export const minimumNonceTtlSeconds = (maxClockSkewSeconds: number): number => 2 * maxClockSkewSeconds;
-
+/** The signature window, refused when it would let a signed request be replayed, and the user domains served. */
 export function readSignatureSettings(env: Env = process.env): SignatureSettings {
-  const maxClockSkewSeconds = readInteger(env, 'SIGNATURE_MAX_SKEW_SECONDS', SIGNATURE_DEFAULTS.maxClockSkewSeconds, 1);
-  const nonceTtlSeconds = readInteger(env, 'NONCE_TTL_SECONDS', SIGNATURE_DEFAULTS.nonceTtlSeconds, 1);
-  const minimum = minimumNonceTtlSeconds(maxClockSkewSeconds);
-  if (nonceTtlSeconds < minimum) {
-    throw new ConfigError(
-      `NONCE_TTL_SECONDS must be at least 2 × SIGNATURE_MAX_SKEW_SECONDS (${minimum}), got ${nonceTtlSeconds}: ` +
-        'a signed request stays valid that long, and a random forgotten sooner can be replayed',
-    );
-  }
-  return { userDomains: readList(env, 'USER_DOMAINS'), maxClockSkewSeconds, nonceTtlSeconds };
+  const settings = readTunables(env, SIGNATURE_SETTINGS);
+  const names = { maxClockSkewSeconds: SIGNATURE_SETTINGS.maxClockSkewSeconds.env, nonceTtlSeconds: SIGNATURE_SETTINGS.nonceTtlSeconds.env };
+  const problem = windowReplayProblem(settings, names, String(settings.nonceTtlSeconds));
+  if (problem !== undefined) throw new ConfigError(problem);
+  return settings;
 }
 
 /** The served domains' secrets, from the JSON `{"<userDomain>": "<secret>"}`; each served domain needs one. */
@@ -193,61 +136,21 @@ export interface AuthConfig {
   readonly issuer: string | undefined;
 }
 
+/** The login service's key set, or else an inline one; the inline one is read only when there is no URL. */
 export function readAuthConfig(env: Env = process.env): AuthConfig {
-  const issuer = env.JWT_ISSUER || undefined;
-  if (env.JWKS_URL) return { keys: { jwksUrl: env.JWKS_URL }, issuer };
-  if (env.JWKS_JSON) return { keys: { jwksJson: inlineKeySet(env.JWKS_JSON) }, issuer };
-  throw new ConfigError('Set JWKS_URL (the login service key set) or JWKS_JSON (an inline key set)');
+  const issuer = readTunable(env, TOKEN_KEYS.issuer);
+  const jwksUrl = readTunable(env, TOKEN_KEYS.jwksUrl);
+  if (jwksUrl !== undefined) return { keys: { jwksUrl }, issuer };
+  const jwksJson = readTunable(env, TOKEN_KEYS.jwksJson);
+  if (jwksJson !== undefined) return { keys: { jwksJson }, issuer };
+  throw new ConfigError(`Set ${TOKEN_KEYS.jwksUrl.env} (the login service key set) or ${TOKEN_KEYS.jwksJson.env} (an inline key set)`);
 }
 
-/** An inline key set must hold keys: one without any would refuse every token (5032) and log every app out. */
-function inlineKeySet(json: string): string {
-  let keys: unknown;
-  try {
-    keys = (JSON.parse(json) as { keys?: unknown } | null)?.keys;
-  } catch {
-    throw new ConfigError('JWKS_JSON must be a JSON key set {"keys": [...]}');
-  }
-  if (!Array.isArray(keys) || keys.length === 0) throw new ConfigError('JWKS_JSON must be a key set with at least one key, {"keys": [...]}');
-  return json;
-}
+export const readSmsSenderSettings = (env: Env = process.env): SmsSenderSettings => readTunables(env, SMS_SENDER);
 
-export interface SmsConfig {
-  /** Alphanumeric sender id where the destination country supports one. */
-  readonly senderId: string | undefined;
-}
-
-export const readSmsConfig = (env: Env = process.env): SmsConfig => ({ senderId: env.SMS_SENDER_ID || undefined });
-
-/**
- * Whether a valid token is enough for this service to know its user
- * (`on-first-use`), or the user must have been registered through the admin
- * interface or the import first (`registered`).
- */
-export type UserProvisioning = 'on-first-use' | 'registered';
-
-export function readUserProvisioning(env: Env = process.env): UserProvisioning {
-  const raw = env.USER_PROVISIONING?.trim();
-  if (!raw) return 'on-first-use';
-  if (raw === 'on-first-use' || raw === 'registered') return raw;
-  throw new ConfigError(`USER_PROVISIONING must be on-first-use or registered, got "${raw}"`);
-}
+export const readUserProvisioning = (env: Env = process.env): UserProvisioning => readTunable(env, USERS.provisioning);
 
 /** How long the tombstone of an erased user is kept before it is removed (by TTL, or on a multi-Region table by the reconciler). */
-export const readErasedUserRetentionDays = (env: Env = process.env): number => readInteger(env, 'ERASED_USER_RETENTION_DAYS', 30, 1);
+export const readErasedUserRetentionDays = (env: Env = process.env): number => readTunable(env, USERS.erasedRetentionDays);
 
-/**
- * How phone links are written: `transactions` (one TransactWriteItems per
- * link, a single-Region table) or `ordered-writes` (conditional writes in
- * order with compensation, for multi-Region strongly consistent global
- * tables, which refuse transactions).
- */
-export const PHONE_LINKS_MODES = ['transactions', 'ordered-writes'] as const;
-export type PhoneLinksMode = (typeof PHONE_LINKS_MODES)[number];
-
-export function readPhoneLinksMode(env: Env = process.env): PhoneLinksMode {
-  const raw = env.PHONE_LINKS_MODE?.trim();
-  if (!raw) return 'transactions';
-  if ((PHONE_LINKS_MODES as readonly string[]).includes(raw)) return raw as PhoneLinksMode;
-  throw new ConfigError(`PHONE_LINKS_MODE must be ${PHONE_LINKS_MODES.join(' or ')}, got "${raw}"`);
-}
+export const readPhoneLinksMode = (env: Env = process.env): PhoneLinksMode => readTunable(env, STORAGE.phoneLinksMode);

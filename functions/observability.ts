@@ -1,13 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { BINDINGS } from './tunables';
 
-const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'phone-link';
+const serviceName = process.env[BINDINGS.serviceName] ?? 'phone-link';
 
 /** Structured JSON logs with the request id; one logger per container. Never log a code, token or secret. */
 export const logger = new Logger({ serviceName });
 
 /** CloudWatch EMF metrics, flushed at the end of each request. */
-export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'PhoneLink', serviceName });
+export const metrics = new Metrics({ namespace: process.env[BINDINGS.metricsNamespace] ?? 'PhoneLink', serviceName });
 
 /** The business events the alarms and dashboards watch. */
 export type MetricName =

@@ -2,7 +2,7 @@
  * The small interfaces the use cases depend on. Adapters (DynamoDB, SNS, the
  * local outbox, jose) implement them; tests can swap any of them.
  */
-import type { SendLimits } from './config';
+import type { SendLimits } from './domain/send-limits';
 import type { NormalizedPhone, PhoneNumber } from './domain/phone';
 import type { CodePurpose, StoredCode } from './domain/verification-code';
 import type { Deadline } from './request-budget';

@@ -54,7 +54,20 @@ import { ApiFunction, type TableAccess } from './constructs/api-function';
 import { ServiceAlarms } from './constructs/service-alarms';
 import { ServiceDashboard } from './constructs/service-dashboard';
 import { ServiceMetrics } from './service-metrics';
-import { type MultiRegionSettings, type StageConfig, stackName, type ThrottleConfig } from './stage-config';
+import {
+  BINDINGS,
+  CODE_SETTINGS,
+  SEND_LIMITS,
+  SIGNATURE_SETTINGS,
+  SMS_SENDER,
+  STORAGE,
+  TOKEN_KEYS,
+  USERS,
+  type PhoneLinksMode,
+  type Tunable,
+  type TunablesOf,
+} from '../functions/tunables';
+import { type MultiRegionSettings, type Overrides, type StageConfig, stackName, type ThrottleConfig } from './stage-config';
 
 export interface PhoneLinkStackProps extends StackProps {
   readonly config: StageConfig;
@@ -181,69 +194,62 @@ export class PhoneLinkStack extends Stack {
     });
     this.userDomainSecrets = this.userDomainSecretsSecret();
 
-    const codeRules = {
-      CODE_TTL_SECONDS: optionalNumber(config.code.ttlSeconds),
-      CODE_MAX_WRONG_TRIES: optionalNumber(config.code.maxWrongTries),
-      DOMESTIC_CALLING_CODE: config.code.domesticCallingCode,
-    };
-    const auth = { JWKS_URL: config.auth.jwksUrl, JWT_ISSUER: config.auth.issuer };
-    const allowedCountries = { SMS_ALLOWED_COUNTRIES: config.sms.allowedCountries?.join(',') };
+    // Each function is told only the tunables it reads, and of those only the ones the stage sets: the functions apply the registry's defaults.
+    const { code, sendLimits, signature, sms, users } = config;
+    const codeSettings = environment(CODE_SETTINGS, code);
+    // An unlink checks a code against the phone already linked: no number to judge, so no country allow-list.
+    const codeChecks = environment(CODE_SETTINGS, code, ['codeTtlSeconds', 'maxWrongTries', 'domesticCallingCode']);
+    const auth = { ...variable(TOKEN_KEYS.jwksUrl, config.auth.jwksUrl), ...variable(TOKEN_KEYS.issuer, config.auth.issuer) };
     // Only the functions that answer a signed-in user need to know whether a valid token is enough.
-    const provisioning = { USER_PROVISIONING: config.users.provisioning };
+    const provisioning = variable(USERS.provisioning, users.provisioning);
     // Global tables with strong consistency refuse transactions: the functions that change links write step by step,
     // so they need no condition checks (only transactions make them), and an ordered unlink puts nothing.
-    const linksMode = { PHONE_LINKS_MODE: config.multiRegion ? 'ordered-writes' : undefined };
+    const mode: PhoneLinksMode = config.multiRegion ? 'ordered-writes' : STORAGE.phoneLinksMode.default;
+    const linksMode = variable(STORAGE.phoneLinksMode, mode === STORAGE.phoneLinksMode.default ? undefined : mode);
     const linking = (transactions: TableAccess, orderedWrites: TableAccess): TableAccess => (config.multiRegion ? orderedWrites : transactions);
+    const { codePepper, userDomainSecrets } = BINDINGS;
 
     // What each function is granted and told, beyond what every function gets: the compiler asks for every function of the table.
     const bindings: { readonly [F in FunctionName]: (fn: ApiFunction) => void } = {
       // A send only writes: the nonce, the code and the counters in one transaction (and takes them back if SNS refuses).
       sendPhoneSmsCode: (fn) => {
-        fn.bindTable(this.codesTable, 'CODES_TABLE_NAME', 'WRITE')
-          .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
-          .bindSecret(this.userDomainSecrets, 'USER_DOMAIN_SECRETS_SECRET_ARN')
+        fn.bindTable(this.codesTable, BINDINGS.codesTable, 'WRITE')
+          .bindSecret(this.codePepperSecret, codePepper.secretArn)
+          .bindSecret(this.userDomainSecrets, userDomainSecrets.secretArn)
           .addEnvironment({
-            ...codeRules,
-            ...allowedCountries,
-            USER_DOMAINS: config.userDomains.join(','),
-            SMS_COOLDOWN_SECONDS: optionalNumber(config.sendLimits.cooldownSeconds),
-            SMS_MAX_PER_PHONE_PER_DAY: optionalNumber(config.sendLimits.maxPerPhonePerDay),
-            SMS_MAX_PER_IP_PER_HOUR: optionalNumber(config.sendLimits.maxPerIpPerHour),
-            SMS_MAX_PER_MINUTE: optionalNumber(config.sendLimits.maxPerMinute),
-            SMS_MAX_PER_COUNTRY_PER_MINUTE: optionalNumber(config.sendLimits.maxPerCountryPerMinute),
-            SIGNATURE_MAX_SKEW_SECONDS: optionalNumber(config.signature.maxSkewSeconds),
-            NONCE_TTL_SECONDS: optionalNumber(config.signature.nonceTtlSeconds),
-            SMS_SENDER_ID: config.sms.senderId,
+            ...codeSettings,
+            ...environment(SEND_LIMITS, sendLimits),
+            ...environment(SIGNATURE_SETTINGS, { ...signature, userDomains: config.userDomains }),
+            ...environment(SMS_SENDER, sms),
           });
         this.allowSmsToPhoneNumbers(fn);
       },
       // Links across both tables after one BatchGetItem over both: in one TransactWriteItems, or in ordered single-item writes (multi-Region).
       relationPhone: (fn) =>
         fn
-          .bindTable(this.codesTable, 'CODES_TABLE_NAME', linking('RW', 'RW_SINGLE'))
-          .bindTable(this.usersTable, 'USERS_TABLE_NAME', linking('RW', 'RW_SINGLE'))
-          .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
-          .addEnvironment({ ...codeRules, ...allowedCountries, ...auth, ...provisioning, ...linksMode }),
-      userInfo: (fn) => fn.bindTable(this.usersTable, 'USERS_TABLE_NAME', 'RO').addEnvironment({ ...auth, ...provisioning }),
+          .bindTable(this.codesTable, BINDINGS.codesTable, linking('RW', 'RW_SINGLE'))
+          .bindTable(this.usersTable, BINDINGS.usersTable, linking('RW', 'RW_SINGLE'))
+          .bindSecret(this.codePepperSecret, codePepper.secretArn)
+          .addEnvironment({ ...codeSettings, ...auth, ...provisioning, ...linksMode }),
+      userInfo: (fn) => fn.bindTable(this.usersTable, BINDINGS.usersTable, 'RO').addEnvironment({ ...auth, ...provisioning }),
       // Unlinks across both tables as relationPhone links, after reading the user and the code item by item.
       deletePhoneRelation: (fn) =>
         fn
-          .bindTable(this.codesTable, 'CODES_TABLE_NAME', linking('ITEM_RW', 'ITEM_CHANGE'))
-          .bindTable(this.usersTable, 'USERS_TABLE_NAME', linking('ITEM_RW', 'ITEM_CHANGE'))
-          .bindSecret(this.codePepperSecret, 'CODE_PEPPER_SECRET_ARN')
-          .addEnvironment({ ...codeRules, ...auth, ...provisioning, ...linksMode }),
+          .bindTable(this.codesTable, BINDINGS.codesTable, linking('ITEM_RW', 'ITEM_CHANGE'))
+          .bindTable(this.usersTable, BINDINGS.usersTable, linking('ITEM_RW', 'ITEM_CHANGE'))
+          .bindSecret(this.codePepperSecret, codePepper.secretArn)
+          .addEnvironment({ ...codeChecks, ...auth, ...provisioning, ...linksMode }),
       // The admin interface: no codes, no secret, no token (IAM authenticates
       // the caller). It reads a user, registers with a Put, and links and
       // erases on the users table alone, as relationPhone links.
       admin: (fn) =>
-        fn.bindTable(this.usersTable, 'USERS_TABLE_NAME', linking('ITEM_RW', 'ITEM_RW_SINGLE')).addEnvironment({
-          DOMESTIC_CALLING_CODE: config.code.domesticCallingCode,
-          ERASED_USER_RETENTION_DAYS: optionalNumber(config.users.erasedRetentionDays),
+        fn.bindTable(this.usersTable, BINDINGS.usersTable, linking('ITEM_RW', 'ITEM_RW_SINGLE')).addEnvironment({
+          ...environment(CODE_SETTINGS, code, ['domesticCallingCode']),
+          ...variable(USERS.erasedRetentionDays, users.erasedRetentionDays),
           ...linksMode,
         }),
       linkReconciler: (fn) => this.scheduleLinkReconciler(fn),
     };
-    const mode = linksMode.PHONE_LINKS_MODE ?? 'transactions';
     const deployed = FUNCTION_NAMES.filter((name) => {
       const only: string | undefined = (FUNCTIONS[name] as FunctionDefinition).onlyWithLinks;
       return only === undefined || only === mode;
@@ -339,7 +345,7 @@ export class PhoneLinkStack extends Stack {
    * retention, every minute, in every region: any region left standing does it.
    */
   private scheduleLinkReconciler(reconciler: ApiFunction): void {
-    reconciler.bindTable(this.usersTable, 'USERS_TABLE_NAME', 'ITEM_CHANGE');
+    reconciler.bindTable(this.usersTable, BINDINGS.usersTable, 'ITEM_CHANGE');
     const dueIndexes = (multiRegionUsersTable.globalIndexes ?? []).map((index) => `${this.usersTable.tableArn}/index/${index.indexName}`);
     reconciler.function.addToRolePolicy(new PolicyStatement({ sid: 'FindDueItems', actions: ['dynamodb:Query'], resources: dueIndexes }));
     new Rule(this, 'ReconcileSchedule', {
@@ -602,4 +608,12 @@ const IAM_ROUTES = ROUTE_NAMES.map((name) => ROUTES[name]).filter((route) => rou
 
 const CORS_METHODS = [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.DELETE] as const;
 
-const optionalNumber = (value: number | undefined): string | undefined => (value === undefined ? undefined : String(value));
+/** A tunable's variable when the stage sets it; left out, the function applies the registry's default. */
+function variable<T>(tunable: Tunable<T>, value: NonNullable<T> | undefined): Record<string, string> {
+  return value === undefined ? {} : { [tunable.env]: tunable.rule.format(value) };
+}
+
+/** The variables of a group's tunables that the stage sets: of `fields` only, where a function reads no more. */
+function environment<T>(group: TunablesOf<T>, values: Overrides<T>, fields: readonly (keyof T)[] = Object.keys(group) as (keyof T)[]): Record<string, string> {
+  return Object.assign({}, ...fields.map((field) => variable(group[field], values[field] as NonNullable<T[keyof T]> | undefined))) as Record<string, string>;
+}

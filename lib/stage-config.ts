@@ -1,8 +1,30 @@
-import { isSupportedCountry } from 'libphonenumber-js';
 import type { Node } from 'constructs';
-// The modes offered here are the ones the functions accept, checked by the compiler; the signature
-// defaults and the nonce rule are the functions' own, so context is checked against what they will apply.
-import { minimumNonceTtlSeconds, SIGNATURE_DEFAULTS, type UserProvisioning } from '../functions/config';
+// The functions' own registry of settings and rules: context is read by the same rules, under the same defaults.
+import type { CodeSettings } from '../functions/domain/code-rules';
+import type { SendLimits } from '../functions/domain/send-limits';
+import { windowReplayProblem, type SignatureWindow } from '../functions/domain/signature-rules';
+import {
+  CODE_SETTINGS,
+  commaSeparated,
+  flag,
+  matching,
+  numberAbove,
+  oneOf,
+  originList,
+  SEND_LIMITS,
+  SIGNATURE_SETTINGS,
+  SMS_SENDER,
+  text,
+  TOKEN_KEYS,
+  USERS,
+  ValueRefused,
+  wholeNumber,
+  type SmsSenderSettings,
+  type Tunable,
+  type TunablesOf,
+  type UserSettings,
+  type ValueRule,
+} from '../functions/tunables';
 
 /**
  * Per-deployment configuration, read once from CDK context
@@ -10,12 +32,16 @@ import { minimumNonceTtlSeconds, SIGNATURE_DEFAULTS, type UserProvisioning } fro
  * synth time, so a bad value fails `cdk synth` instead of a Lambda cold start.
  * docs/DEPLOY.md lists every key.
  *
+ * Two kinds of keys: the functions' tunables (functions/tunables.ts: their
+ * variable, key, rule and default), and the stage's own parameters
+ * (STAGE_PARAMETERS below: the API, the alarms, the regions...). Both are
+ * read by the rules of functions/tunables.ts, which the functions use too.
+ *
  * Secrets are never configuration: the stack creates them in Secrets Manager
  * (or imports an existing one by ARN) and the functions read them at cold start.
  *
  * Only tunables set in context reach the functions: where one is absent,
- * functions/config.ts applies its own default, so that file stays the single
- * source of truth for defaults.
+ * the functions apply the registry's default, so that it is written once.
  */
 
 export const STAGES = ['dev', 'prod'] as const;
@@ -28,44 +54,8 @@ export interface AuthSettings {
   readonly issuer?: string;
 }
 
-/** Optional overrides of functions/config.ts defaults. */
-export interface CodeSettings {
-  readonly ttlSeconds?: number;
-  readonly maxWrongTries?: number;
-  readonly domesticCallingCode?: string;
-}
-
-export interface SendLimitSettings {
-  readonly cooldownSeconds?: number;
-  readonly maxPerPhonePerDay?: number;
-  readonly maxPerIpPerHour?: number;
-  /** The global minute breaker (SMS_MAX_PER_MINUTE); 0 refuses every send (5058), a kill switch. */
-  readonly maxPerMinute?: number;
-  /** The breaker of each destination country (SMS_MAX_PER_COUNTRY_PER_MINUTE); 0 refuses every send too. */
-  readonly maxPerCountryPerMinute?: number;
-}
-
-export interface SignatureSettings {
-  readonly maxSkewSeconds?: number;
-  readonly nonceTtlSeconds?: number;
-}
-
-export interface SmsSettings {
-  /** Alphanumeric sender id (SMS_SENDER_ID), where the destination country supports one. */
-  readonly senderId?: string;
-  /** ISO 3166 alpha-2 countries codes may be sent to (SMS_ALLOWED_COUNTRIES); undefined = all. */
-  readonly allowedCountries?: readonly string[];
-}
-
-/** USER_PROVISIONING values; functions/config.ts reads them and defaults to on-first-use. */
-export const USER_PROVISIONING_MODES = ['on-first-use', 'registered'] as const satisfies readonly UserProvisioning[];
-
-export interface UserSettings {
-  /** Whether a valid token is enough to know its user (USER_PROVISIONING), for the functions that answer users. */
-  readonly provisioning?: UserProvisioning;
-  /** Days the tombstone of an erased user is kept (ERASED_USER_RETENTION_DAYS), for the admin function. */
-  readonly erasedRetentionDays?: number;
-}
+/** Values of tunables that context sets; absent ones are left to the functions' defaults. */
+export type Overrides<T> = { readonly [K in keyof T]?: T[K] };
 
 export interface ThrottleConfig {
   /** Steady-state requests per second. */
@@ -125,11 +115,11 @@ export interface StageConfig {
   readonly userDomains: readonly string[];
   /** An existing secret with the user-domain secrets; undefined = the stack creates one. */
   readonly userDomainSecretsArn?: string;
-  readonly code: CodeSettings;
-  readonly sendLimits: SendLimitSettings;
-  readonly signature: SignatureSettings;
-  readonly sms: SmsSettings;
-  readonly users: UserSettings;
+  readonly code: Overrides<CodeSettings>;
+  readonly sendLimits: Overrides<SendLimits>;
+  readonly signature: Overrides<SignatureWindow>;
+  readonly sms: Overrides<SmsSenderSettings>;
+  readonly users: Overrides<UserSettings>;
   readonly api: ApiSettings;
   readonly alarms: AlarmSettings;
   /** X-Ray active tracing on the functions. */
@@ -138,23 +128,74 @@ export interface StageConfig {
   readonly placeholders: readonly string[];
 }
 
+/** A parameter of the stage alone, which no function reads: its context key, rule, default and meaning. */
+export interface StageParameter<T> {
+  readonly context: string;
+  readonly rule: ValueRule<NonNullable<T>>;
+  readonly default: T;
+  readonly meaning: string;
+}
+
+const SECRET_COMPLETE_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/;
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
+const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/;
+const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/**
+ * The stage's own parameters. The defaults of the throttles are set so: the
+ * send route's is above the rate at which the global breaker lets codes out,
+ * so refused and retried sends still get an answer, and well below the
+ * stage's, so the signed-in routes keep most of it (docs/PERFORMANCE.md,
+ * "Send route throttle", has the arithmetic). The send-rate alarm fires long
+ * before the global send breaker stops spending; raise it to about three
+ * times the normal peak.
+ */
+export const STAGE_PARAMETERS = {
+  stage: { context: 'stage', rule: oneOf(STAGES), default: 'dev', meaning: 'the stack, and its retention and removal rules' },
+  regions: { context: 'regions', rule: commaSeparated, default: undefined, meaning: 'multi-region: the regions that run the API and hold a replica' },
+  witnessRegion: { context: 'witnessRegion', rule: text, default: undefined, meaning: 'multi-region: the third region, when two are given' },
+  userDomainSecretsArn: {
+    context: 'userDomainSecretsArn',
+    rule: matching(SECRET_COMPLETE_ARN, 'the complete ARN of a Secrets Manager secret (ending in -xxxxxx)'),
+    default: undefined,
+    meaning: 'an existing secret with the user-domain secrets',
+  },
+  throttleRateLimit: { context: 'throttleRateLimit', rule: wholeNumber(1), default: 50, meaning: 'requests per second of the $default stage' },
+  throttleBurstLimit: { context: 'throttleBurstLimit', rule: wholeNumber(1), default: 100, meaning: 'burst of the $default stage' },
+  sendThrottleRateLimit: { context: 'sendThrottleRateLimit', rule: wholeNumber(1), default: 10, meaning: "requests per second of the send route" },
+  sendThrottleBurstLimit: { context: 'sendThrottleBurstLimit', rule: wholeNumber(1), default: 20, meaning: 'burst of the send route' },
+  corsAllowedOrigins: { context: 'corsAllowedOrigins', rule: originList, default: undefined, meaning: 'browser origins allowed by CORS' },
+  domainName: {
+    context: 'domainName',
+    rule: matching(DOMAIN_NAME, 'a lower-case DNS name such as api.example.com'),
+    default: undefined,
+    meaning: 'a custom domain of the API',
+  },
+  certificateArn: { context: 'certificateArn', rule: matching(CERTIFICATE_ARN, 'an ACM certificate ARN'), default: undefined, meaning: "the custom domain's certificate" },
+  alarmEmail: { context: 'alarmEmail', rule: matching(EMAIL, 'an email address'), default: undefined, meaning: 'subscribed to the alarms' },
+  alarmTopicArn: { context: 'alarmTopicArn', rule: matching(TOPIC_ARN, 'an SNS topic ARN'), default: undefined, meaning: 'an existing topic the alarms notify' },
+  codesSentAlarmThreshold: { context: 'codesSentAlarmThreshold', rule: wholeNumber(1), default: 100, meaning: 'codes sent in 5 minutes that fire SendRateSpike' },
+  smsFailuresAlarmThreshold: { context: 'smsFailuresAlarmThreshold', rule: wholeNumber(1), default: 5, meaning: 'failed sends in 5 minutes that fire SmsFailures' },
+  smsSpendAlarmUsd: { context: 'smsSpendAlarmUsd', rule: numberAbove(0), default: 100, meaning: 'SMS spend this month, in USD, that fires SmsSpend' },
+  tracing: { context: 'tracing', rule: flag('true', 'false'), default: false, meaning: 'X-Ray active tracing on every function' },
+} satisfies Record<string, StageParameter<unknown>>;
+
 /** Stage-wide API Gateway throttling unless context overrides it. */
-export const DEFAULT_THROTTLE: ThrottleConfig = { rateLimit: 50, burstLimit: 100 };
+export const DEFAULT_THROTTLE: ThrottleConfig = { rateLimit: STAGE_PARAMETERS.throttleRateLimit.default, burstLimit: STAGE_PARAMETERS.throttleBurstLimit.default };
 
-/**
- * The send route's own throttle unless context overrides it: above the rate
- * at which the global breaker lets codes out, so refused and retried sends
- * still get an answer, and well below the stage's, so the signed-in routes
- * keep most of it. docs/PERFORMANCE.md ("Send route throttle") has the arithmetic.
- */
-export const DEFAULT_SEND_THROTTLE: ThrottleConfig = { rateLimit: 10, burstLimit: 20 };
+/** The send route's own throttle unless context overrides it (STAGE_PARAMETERS says why these). */
+export const DEFAULT_SEND_THROTTLE: ThrottleConfig = {
+  rateLimit: STAGE_PARAMETERS.sendThrottleRateLimit.default,
+  burstLimit: STAGE_PARAMETERS.sendThrottleBurstLimit.default,
+};
 
-/**
- * Alarm thresholds unless context overrides them. The send-rate alarm fires
- * long before the global send breaker stops spending; raise it to about
- * three times the normal peak.
- */
-export const DEFAULT_ALARM_THRESHOLDS = { codesSentPer5Minutes: 100, smsFailuresPer5Minutes: 5, smsSpendUsd: 100 } as const;
+/** Alarm thresholds unless context overrides them. */
+export const DEFAULT_ALARM_THRESHOLDS = {
+  codesSentPer5Minutes: STAGE_PARAMETERS.codesSentAlarmThreshold.default,
+  smsFailuresPer5Minutes: STAGE_PARAMETERS.smsFailuresAlarmThreshold.default,
+  smsSpendUsd: STAGE_PARAMETERS.smsSpendAlarmUsd.default,
+} as const;
 
 /**
  * Stand-ins that let `cdk synth` run for dev without any context. Named so
@@ -170,7 +211,7 @@ export const DEV_PLACEHOLDERS = {
  * set and the user domains; the issuer has none, since dev leaves `iss`
  * unchecked. Prod checks it: a key set may sign tokens of other issuers too.
  */
-const REQUIRED_FOR_PROD = ['jwksUrl', 'userDomains', 'jwtIssuer'] as const;
+const REQUIRED_FOR_PROD = [TOKEN_KEYS.jwksUrl, SIGNATURE_SETTINGS.userDomains, TOKEN_KEYS.issuer].map((tunable) => contextKeyOf(tunable));
 
 export class StageConfigError extends Error {
   constructor(message: string) {
@@ -224,6 +265,7 @@ class Problems {
 export function readStageConfig(node: Context): StageConfig {
   const problems = new Problems();
   const { take } = problems;
+  const parameter = <T>(setting: Pick<StageParameter<T>, 'context' | 'rule'>): NonNullable<T> | undefined => take(() => optional(node, setting.context, setting.rule));
   const stage = take(() => readStage(node));
   const missing = REQUIRED_FOR_PROD.filter((key) => optionalString(node, key) === undefined);
   if (stage === 'prod' && missing.length > 0) {
@@ -238,82 +280,91 @@ export function readStageConfig(node: Context): StageConfig {
     stage,
     multiRegion: take(() => multiRegionSettings(node)),
     auth: {
-      jwksUrl: take(() => httpsUrl(optionalString(node, 'jwksUrl') ?? DEV_PLACEHOLDERS.jwksUrl, 'jwksUrl')),
-      issuer: optionalString(node, 'jwtIssuer'),
+      jwksUrl: take(() => tunable(node, TOKEN_KEYS.jwksUrl, DEV_PLACEHOLDERS.jwksUrl)),
+      issuer: take(() => tunable(node, TOKEN_KEYS.issuer)),
     },
-    userDomains: take(() => userDomains(optionalString(node, 'userDomains') ?? DEV_PLACEHOLDERS.userDomains)),
-    userDomainSecretsArn: take(() => optionalMatch(node, 'userDomainSecretsArn', SECRET_COMPLETE_ARN, 'the complete ARN of a Secrets Manager secret (ending in -xxxxxx)')),
-    code: {
-      ttlSeconds: take(() => optionalInteger(node, 'codeTtlSeconds', 1)),
-      maxWrongTries: take(() => optionalInteger(node, 'codeMaxWrongTries', 1)),
-      domesticCallingCode: take(() => optionalCallingCode(node, 'domesticCallingCode')),
-    },
-    sendLimits: {
-      cooldownSeconds: take(() => optionalInteger(node, 'smsCooldownSeconds', 0)),
-      maxPerPhonePerDay: take(() => optionalInteger(node, 'smsMaxPerPhonePerDay', 1)),
-      maxPerIpPerHour: take(() => optionalInteger(node, 'smsMaxPerIpPerHour', 1)),
-      // 0 is allowed for both breakers: every send is refused (5058), a kill switch that needs no code change.
-      maxPerMinute: take(() => optionalInteger(node, 'smsMaxPerMinute', 0)),
-      maxPerCountryPerMinute: take(() => optionalInteger(node, 'smsMaxPerCountryPerMinute', 0)),
-    },
-    signature: take(() => signatureSettings(node, problems)),
-    sms: {
-      senderId: take(() => optionalMatch(node, 'smsSenderId', SENDER_ID, '1-11 letters and digits, at least one letter')),
-      allowedCountries: take(() => optionalCountries(node, 'smsAllowedCountries')),
-    },
-    users: {
-      provisioning: take(() => optionalChoice(node, 'userProvisioning', USER_PROVISIONING_MODES)),
-      erasedRetentionDays: take(() => optionalInteger(node, 'erasedUserRetentionDays', 1)),
-    },
+    userDomains: take(() => tunable(node, SIGNATURE_SETTINGS.userDomains, DEV_PLACEHOLDERS.userDomains)),
+    userDomainSecretsArn: parameter(STAGE_PARAMETERS.userDomainSecretsArn),
+    code: overrides(node, CODE_SETTINGS, problems),
+    sendLimits: overrides(node, SEND_LIMITS, problems),
+    signature: take(() => signatureWindow(node, problems)),
+    sms: overrides(node, SMS_SENDER, problems),
+    users: overrides(node, USERS, problems),
     api: {
       ...take(() => throttles(node, problems)),
-      corsAllowedOrigins: take(() => optionalOrigins(node, 'corsAllowedOrigins')),
+      corsAllowedOrigins: parameter(STAGE_PARAMETERS.corsAllowedOrigins),
       customDomain: take(() => optionalCustomDomain(node, problems)),
     },
     alarms: {
-      email: take(() => optionalMatch(node, 'alarmEmail', EMAIL, 'an email address')),
-      topicArn: take(() => optionalMatch(node, 'alarmTopicArn', TOPIC_ARN, 'an SNS topic ARN')),
-      codesSentPer5Minutes: take(() => optionalInteger(node, 'codesSentAlarmThreshold', 1)) ?? DEFAULT_ALARM_THRESHOLDS.codesSentPer5Minutes,
-      smsFailuresPer5Minutes: take(() => optionalInteger(node, 'smsFailuresAlarmThreshold', 1)) ?? DEFAULT_ALARM_THRESHOLDS.smsFailuresPer5Minutes,
-      smsSpendUsd: take(() => optionalPositiveNumber(node, 'smsSpendAlarmUsd')) ?? DEFAULT_ALARM_THRESHOLDS.smsSpendUsd,
+      email: parameter(STAGE_PARAMETERS.alarmEmail),
+      topicArn: parameter(STAGE_PARAMETERS.alarmTopicArn),
+      codesSentPer5Minutes: parameter(STAGE_PARAMETERS.codesSentAlarmThreshold) ?? DEFAULT_ALARM_THRESHOLDS.codesSentPer5Minutes,
+      smsFailuresPer5Minutes: parameter(STAGE_PARAMETERS.smsFailuresAlarmThreshold) ?? DEFAULT_ALARM_THRESHOLDS.smsFailuresPer5Minutes,
+      smsSpendUsd: parameter(STAGE_PARAMETERS.smsSpendAlarmUsd) ?? DEFAULT_ALARM_THRESHOLDS.smsSpendUsd,
     },
-    tracing: take(() => optionalBoolean(node, 'tracing')) ?? false,
+    tracing: parameter(STAGE_PARAMETERS.tracing) ?? STAGE_PARAMETERS.tracing.default,
     placeholders: missing.filter((key) => Object.hasOwn(DEV_PLACEHOLDERS, key)),
   };
   problems.throwIfAny();
   return config;
 }
 
-const SECRET_COMPLETE_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/;
-const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
-const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/;
-const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-// SNS alphanumeric sender ids: up to 11 characters, not all digits.
-const SENDER_ID = /^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-// The platform's user domains look like `C.DM.5903.1`; commas separate them, so none may hold one.
-const USER_DOMAIN = /^[\w.:-]+$/;
+/** The context key of a tunable the stage exposes. */
+function contextKeyOf(tunable: Tunable<unknown>): string {
+  if (tunable.context === undefined) throw new Error(`${tunable.env} has no context key`);
+  return tunable.context;
+}
 
 /**
- * The signature window and the nonce memory, each from context or the
- * functions' default: a used `random` must be remembered for as long as its
- * signed request stays valid (2 × the skew), or it can be replayed.
+ * A value from context by its rule, or undefined when the key is unset;
+ * a refused text is a problem named by its key.
  */
-function signatureSettings(node: Context, problems: Problems): SignatureSettings {
-  const before = problems.count;
-  const maxSkewSeconds = problems.take(() => optionalInteger(node, 'signatureMaxSkewSeconds', 1));
-  const nonceTtlSeconds = problems.take(() => optionalInteger(node, 'nonceTtlSeconds', 1));
-  // A value already refused would make the comparison say something false.
-  if (problems.count > before) return { maxSkewSeconds, nonceTtlSeconds };
-  const minimum = minimumNonceTtlSeconds(maxSkewSeconds ?? SIGNATURE_DEFAULTS.maxClockSkewSeconds);
-  const nonceTtl = nonceTtlSeconds ?? SIGNATURE_DEFAULTS.nonceTtlSeconds;
-  if (nonceTtl < minimum) {
-    throw new StageConfigError(
-      `Context "nonceTtlSeconds" must be at least 2 × "signatureMaxSkewSeconds" (${minimum}), ` +
-        `got ${nonceTtlSeconds === undefined ? `the default ${nonceTtl}` : nonceTtl}: a random forgotten sooner can be replayed`,
-    );
+function optional<T>(node: Context, key: string, rule: ValueRule<T>): T | undefined {
+  const raw = optionalString(node, key);
+  if (raw === undefined) return undefined;
+  try {
+    return rule.parse(raw);
+  } catch (error) {
+    if (error instanceof ValueRefused) throw new StageConfigError(`Context "${key}" ${error.message}`);
+    throw error;
   }
-  return { maxSkewSeconds, nonceTtlSeconds };
+}
+
+/** A tunable from context (by the stage's own rule where it has one), or the stand-in given for an unset one. */
+function tunable<T>(node: Context, setting: Tunable<T>): NonNullable<T> | undefined;
+function tunable<T>(node: Context, setting: Tunable<T>, standIn: string): NonNullable<T>;
+function tunable<T>(node: Context, setting: Tunable<T>, standIn?: string): NonNullable<T> | undefined {
+  const rule = setting.stageRule ?? setting.rule;
+  const value = optional(node, contextKeyOf(setting), rule);
+  return value ?? (standIn === undefined ? undefined : rule.parse(standIn));
+}
+
+/** The group's tunables that context sets (those the stage exposes), each problem noted. */
+function overrides<T>(node: Context, group: TunablesOf<T>, problems: Problems): Overrides<T> {
+  const values: { [K in keyof T]?: T[K] } = {};
+  for (const field of Object.keys(group) as (keyof T)[]) {
+    if (group[field].context !== undefined) values[field] = problems.take(() => tunable(node, group[field]));
+  }
+  return values;
+}
+
+/**
+ * The signature window, each from context or the functions' default: a used
+ * `random` must be remembered for as long as its signed request stays valid
+ * (2 × the skew), or it can be replayed.
+ */
+function signatureWindow(node: Context, problems: Problems): Overrides<SignatureWindow> {
+  const { maxClockSkewSeconds: skew, nonceTtlSeconds: nonceTtl } = SIGNATURE_SETTINGS;
+  const before = problems.count;
+  const maxClockSkewSeconds = problems.take(() => tunable(node, skew));
+  const nonceTtlSeconds = problems.take(() => tunable(node, nonceTtl));
+  // A value already refused would make the comparison say something false.
+  if (problems.count > before) return { maxClockSkewSeconds, nonceTtlSeconds };
+  const window = { maxClockSkewSeconds: maxClockSkewSeconds ?? skew.default, nonceTtlSeconds: nonceTtlSeconds ?? nonceTtl.default };
+  const names = { maxClockSkewSeconds: `"${contextKeyOf(skew)}"`, nonceTtlSeconds: `Context "${contextKeyOf(nonceTtl)}"` };
+  const problem = windowReplayProblem(window, names, nonceTtlSeconds === undefined ? `the default ${window.nonceTtlSeconds}` : String(nonceTtlSeconds));
+  if (problem !== undefined) throw new StageConfigError(problem);
+  return { maxClockSkewSeconds, nonceTtlSeconds };
 }
 
 /**
@@ -323,11 +374,13 @@ function signatureSettings(node: Context, problems: Problems): SignatureSettings
  * routes, and its burst no larger.
  */
 function throttles(node: Context, problems: Problems): Pick<ApiSettings, 'throttle' | 'sendThrottle'> {
+  const { throttleRateLimit, throttleBurstLimit, sendThrottleRateLimit, sendThrottleBurstLimit } = STAGE_PARAMETERS;
+  const read = (setting: Pick<StageParameter<number>, 'context' | 'rule'>) => problems.take(() => optional(node, setting.context, setting.rule));
   const before = problems.count;
-  const stageRate = problems.take(() => optionalInteger(node, 'throttleRateLimit', 1));
-  const stageBurst = problems.take(() => optionalInteger(node, 'throttleBurstLimit', 1));
-  const sendRate = problems.take(() => optionalInteger(node, 'sendThrottleRateLimit', 1));
-  const sendBurst = problems.take(() => optionalInteger(node, 'sendThrottleBurstLimit', 1));
+  const stageRate = read(throttleRateLimit);
+  const stageBurst = read(throttleBurstLimit);
+  const sendRate = read(sendThrottleRateLimit);
+  const sendBurst = read(sendThrottleBurstLimit);
   const throttle = { rateLimit: stageRate ?? DEFAULT_THROTTLE.rateLimit, burstLimit: stageBurst ?? DEFAULT_THROTTLE.burstLimit };
   const sendThrottle = { rateLimit: sendRate ?? DEFAULT_SEND_THROTTLE.rateLimit, burstLimit: sendBurst ?? DEFAULT_SEND_THROTTLE.burstLimit };
   // A value already refused would make the comparisons say something false.
@@ -335,13 +388,13 @@ function throttles(node: Context, problems: Problems): Pick<ApiSettings, 'thrott
   const given = (value: number | undefined, fallback: number) => (value === undefined ? `the default ${fallback}` : String(value));
   if (sendThrottle.rateLimit >= throttle.rateLimit) {
     problems.add(
-      `Context "sendThrottleRateLimit" (${given(sendRate, sendThrottle.rateLimit)}) must be below "throttleRateLimit" ` +
+      `Context "${sendThrottleRateLimit.context}" (${given(sendRate, sendThrottle.rateLimit)}) must be below "${throttleRateLimit.context}" ` +
         `(${given(stageRate, throttle.rateLimit)}): otherwise a flood of sends could starve the signed-in routes`,
     );
   }
   if (sendThrottle.burstLimit > throttle.burstLimit) {
     problems.add(
-      `Context "sendThrottleBurstLimit" (${given(sendBurst, sendThrottle.burstLimit)}) must be at most "throttleBurstLimit" ` +
+      `Context "${sendThrottleBurstLimit.context}" (${given(sendBurst, sendThrottle.burstLimit)}) must be at most "${throttleBurstLimit.context}" ` +
         `(${given(stageBurst, throttle.burstLimit)})`,
     );
   }
@@ -360,31 +413,35 @@ export const MRSC_REGION_SETS: Readonly<Record<string, readonly string[]>> = {
 
 /** `-c regions=eu-west-1,eu-west-2 -c witnessRegion=eu-central-1`, or three regions and no witness. */
 function multiRegionSettings(node: Context): MultiRegionSettings | undefined {
-  const regions = optionalString(node, 'regions')?.split(',').map((region) => region.trim());
-  const witnessRegion = optionalString(node, 'witnessRegion');
+  const { regions: regionsKey, witnessRegion: witnessKey } = STAGE_PARAMETERS;
+  const regions = optional(node, regionsKey.context, regionsKey.rule);
+  const witnessRegion = optional(node, witnessKey.context, witnessKey.rule);
+  const keys = `Context "${regionsKey.context}" and "${witnessKey.context}"`;
   if (regions === undefined) {
-    if (witnessRegion !== undefined) throw new StageConfigError('Context "witnessRegion" needs "regions" (e.g. -c regions=eu-west-1,eu-west-2)');
+    if (witnessRegion !== undefined) throw new StageConfigError(`Context "${witnessKey.context}" needs "${regionsKey.context}" (e.g. -c regions=eu-west-1,eu-west-2)`);
     return undefined;
   }
   const all = [...regions, ...(witnessRegion === undefined ? [] : [witnessRegion])];
   const example = 'e.g. -c regions=eu-west-1,eu-west-2 -c witnessRegion=eu-central-1, or -c regions=eu-west-1,eu-west-2,eu-west-3';
   if (new Set(all).size !== all.length || all.length !== 3 || regions.length < 2) {
-    throw new StageConfigError(`Context "regions" and "witnessRegion" must name three different regions, two or three of them replicas; ${example}`);
+    throw new StageConfigError(`${keys} must name three different regions, two or three of them replicas; ${example}`);
   }
   const set = Object.entries(MRSC_REGION_SETS).find(([, members]) => all.every((region) => members.includes(region)));
   if (set === undefined) {
     const sets = Object.entries(MRSC_REGION_SETS).map(([name, members]) => `${name}: ${members.join(', ')}`).join('; ');
-    throw new StageConfigError(`Context "regions" and "witnessRegion" must all be in one region set with multi-Region strong consistency (${sets}), got ${all.join(', ')}`);
+    throw new StageConfigError(`${keys} must all be in one region set with multi-Region strong consistency (${sets}), got ${all.join(', ')}`);
   }
   return { regions, witnessRegion };
 }
 
 function readStage(node: Context): Stage {
-  const raw = optionalString(node, 'stage') ?? 'dev';
-  if (!(STAGES as readonly string[]).includes(raw)) {
-    throw new StageConfigError(`Unknown stage "${raw}": use -c stage=${STAGES.join('|')}`);
+  const { context, rule, default: fallback } = STAGE_PARAMETERS.stage;
+  const raw = optionalString(node, context) ?? fallback;
+  try {
+    return rule.parse(raw);
+  } catch {
+    throw new StageConfigError(`Unknown stage "${raw}": use -c ${context}=${STAGES.join('|')}`);
   }
-  return raw as Stage;
 }
 
 /** Context from the command line is always a string; from cdk.json it may be a number or boolean. */
@@ -395,118 +452,16 @@ function optionalString(node: Context, key: string): string | undefined {
   return text === '' ? undefined : text;
 }
 
-function optionalMatch(node: Context, key: string, pattern: RegExp, expected: string): string | undefined {
-  const raw = optionalString(node, key);
-  if (raw !== undefined && !pattern.test(raw)) throw new StageConfigError(`Context "${key}" must be ${expected}, got "${raw}"`);
-  return raw;
-}
-
-function optionalInteger(node: Context, key: string, min: number): number | undefined {
-  const raw = optionalString(node, key);
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new StageConfigError(`Context "${key}" must be a whole number >= ${min}, got "${raw}"`);
-  }
-  return value;
-}
-
-/** A number above 0, decimals allowed (an amount of money). */
-function optionalPositiveNumber(node: Context, key: string): number | undefined {
-  const raw = optionalString(node, key);
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new StageConfigError(`Context "${key}" must be a number above 0, got "${raw}"`);
-  return value;
-}
-
-function optionalChoice<T extends string>(node: Context, key: string, choices: readonly T[]): T | undefined {
-  const raw = optionalString(node, key);
-  if (raw !== undefined && !(choices as readonly string[]).includes(raw)) {
-    throw new StageConfigError(`Context "${key}" must be ${choices.join(' or ')}, got "${raw}"`);
-  }
-  return raw as T | undefined;
-}
-
-function optionalBoolean(node: Context, key: string): boolean | undefined {
-  const raw = optionalString(node, key);
-  if (raw === undefined) return undefined;
-  if (raw !== 'true' && raw !== 'false') throw new StageConfigError(`Context "${key}" must be true or false, got "${raw}"`);
-  return raw === 'true';
-}
-
-const list = (raw: string): string[] => raw.split(',').map((item) => item.trim()).filter(Boolean);
-
-function optionalCallingCode(node: Context, key: string): string | undefined {
-  const raw = optionalString(node, key);
-  if (raw === undefined) return undefined;
-  const digits = raw.replace(/^(\+|00)/, '');
-  if (!/^[1-9]\d{0,2}$/.test(digits)) {
-    throw new StageConfigError(`Context "${key}" must be a country calling code such as 86, got "${raw}"`);
-  }
-  return digits;
-}
-
-function userDomains(raw: string): string[] {
-  const domains = list(raw);
-  const bad = domains.find((domain) => !USER_DOMAIN.test(domain));
-  if (domains.length === 0 || bad !== undefined) {
-    throw new StageConfigError(`Context "userDomains" must be comma-separated user domains such as C.DM.5903.1, got "${raw}"`);
-  }
-  return [...new Set(domains)];
-}
-
-/** ISO 3166 alpha-2 codes that libphonenumber knows (the functions parse numbers with it): `UK` fails, `GB` passes. */
-function optionalCountries(node: Context, key: string): string[] | undefined {
-  const raw = optionalString(node, key);
-  if (raw === undefined) return undefined;
-  const countries = list(raw).map((country) => country.toUpperCase());
-  const bad = countries.find((country) => !/^[A-Z]{2}$/.test(country) || !isSupportedCountry(country));
-  if (countries.length === 0 || bad !== undefined) {
-    throw new StageConfigError(`Context "${key}" must be comma-separated ISO 3166 alpha-2 codes such as CN,HK; "${bad ?? raw}" is not one`);
-  }
-  return [...new Set(countries)];
-}
-
-/** Exact origins only (`https://app.example.com`): a wildcard would let any web page call the API. */
-function optionalOrigins(node: Context, key: string): string[] | undefined {
-  const raw = optionalString(node, key);
-  if (raw === undefined) return undefined;
-  const origins = list(raw);
-  const bad = origins.find((origin) => {
-    try {
-      const url = new URL(origin);
-      return url.origin !== origin || (url.protocol !== 'https:' && url.hostname !== 'localhost');
-    } catch {
-      return true;
-    }
-  });
-  if (origins.length === 0 || bad !== undefined) {
-    throw new StageConfigError(`Context "${key}" must be comma-separated origins such as https://app.example.com; "${bad ?? raw}" is not one`);
-  }
-  return origins;
-}
-
 function optionalCustomDomain(node: Context, problems: Problems): CustomDomain | undefined {
+  const { domainName: nameKey, certificateArn: certificateKey } = STAGE_PARAMETERS;
   const before = problems.count;
-  const domainName = problems.take(() => optionalMatch(node, 'domainName', DOMAIN_NAME, 'a lower-case DNS name such as api.example.com'));
-  const certificateArn = problems.take(() => optionalMatch(node, 'certificateArn', CERTIFICATE_ARN, 'an ACM certificate ARN'));
+  const domainName = problems.take(() => optional(node, nameKey.context, nameKey.rule));
+  const certificateArn = problems.take(() => optional(node, certificateKey.context, certificateKey.rule));
   if (problems.count > before || (domainName === undefined && certificateArn === undefined)) return undefined;
   if (domainName === undefined || certificateArn === undefined) {
-    throw new StageConfigError('Context "domainName" and "certificateArn" go together: give both or neither');
+    throw new StageConfigError(`Context "${nameKey.context}" and "${certificateKey.context}" go together: give both or neither`);
   }
   return { domainName, certificateArn };
-}
-
-function httpsUrl(raw: string, key: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new StageConfigError(`Context "${key}" must be an https URL, got "${raw}"`);
-  }
-  if (url.protocol !== 'https:') throw new StageConfigError(`Context "${key}" must be an https URL, got "${raw}"`);
-  return raw;
 }
 
 /** `PhoneLink-dev`, `PhoneLink-prod`. */

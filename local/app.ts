@@ -4,11 +4,12 @@ import { DynamoCodeIssuer } from '../functions/adapters/dynamodb/code-issuer';
 import { DynamoUsers } from '../functions/adapters/dynamodb/users';
 import { OutboxSmsSender } from '../functions/adapters/sms/outbox-sms-sender';
 import { systemClock, type Clock } from '../functions/clock';
-import { ConfigError, readCodesTableName, readUsersTableName } from '../functions/config';
+import { readCodesTableName, readTunable, readUsersTableName } from '../functions/config';
 import { WIRES } from '../functions/entry/wires';
 import { createWiring, phoneLinks } from '../functions/entry/wiring';
 import type { HttpHandler } from '../functions/http/handlers';
 import { HTTP_FUNCTION_NAMES, type FunctionName, type HttpFunctionName } from '../functions/http/routes';
+import { BINDINGS, SIGNATURE_SETTINGS, TOKEN_KEYS } from '../functions/tunables';
 import { createLocalTokenIssuer, tokensFromLoginServiceOnly, type LocalTokenIssuer } from './local-keys';
 
 type Env = Record<string, string | undefined>;
@@ -40,27 +41,6 @@ export type LocalTokenKeys =
   | { readonly source: 'local'; readonly issuer: string | undefined }
   | { readonly source: 'jwks'; readonly jwksUrl: string; readonly issuer: string | undefined };
 
-const LOOPBACK_HOSTNAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
-/**
- * JWKS_URL as the local app takes it: https anywhere, plain http only to
- * this machine (a login service run beside it). A key set fetched in clear
- * over a network could be swapped on the way.
- */
-function readLocalJwksUrl(env: Env): string | undefined {
-  const raw = env.JWKS_URL?.trim();
-  if (!raw) return undefined;
-  const refusal = new ConfigError(`JWKS_URL must be an https URL, or http to 127.0.0.1, localhost or [::1]; got "${raw}"`);
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw refusal;
-  }
-  if (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTNAMES.has(url.hostname))) return url.href;
-  throw refusal;
-}
-
 /**
  * Every function, wired by the same wires as its Lambda entry
  * (functions/entry/wires.ts), with local overrides: DynamoDB Local, the
@@ -72,24 +52,25 @@ function readLocalJwksUrl(env: Env): string | undefined {
 export async function createLocalApp(options: LocalAppOptions) {
   const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
-  const jwksUrl = readLocalJwksUrl(env);
-  const tokenIssuerName = env.JWT_ISSUER?.trim() || undefined;
+  // By the functions' own rule: https, or http to this machine only (a login service run beside it).
+  const jwksUrl = readTunable(env, TOKEN_KEYS.jwksUrl);
+  const tokenIssuerName = readTunable(env, TOKEN_KEYS.issuer);
   const tokenKeys: LocalTokenKeys = jwksUrl ? { source: 'jwks', jwksUrl, issuer: tokenIssuerName } : { source: 'local', issuer: tokenIssuerName };
   const tokenIssuer: LocalTokenIssuer = jwksUrl ? tokensFromLoginServiceOnly(jwksUrl) : await createLocalTokenIssuer({ issuer: tokenIssuerName });
   const config: Env = {
-    CODES_TABLE_NAME: LOCAL_TABLES.codesTableName,
-    USERS_TABLE_NAME: LOCAL_TABLES.usersTableName,
+    [BINDINGS.codesTable]: LOCAL_TABLES.codesTableName,
+    [BINDINGS.usersTable]: LOCAL_TABLES.usersTableName,
     // Codes live minutes; a fresh pepper per start only voids codes in flight.
-    CODE_PEPPER: randomBytes(32).toString('hex'),
+    [BINDINGS.codePepper.value]: randomBytes(32).toString('hex'),
     ...env,
     // Locally the one user domain and its secret are the server's own; the key set too, unless JWKS_URL names one.
-    USER_DOMAINS: options.userDomain,
-    USER_DOMAIN_SECRETS: JSON.stringify({ [options.userDomain]: options.userDomainSecret }),
-    USER_DOMAIN_SECRETS_SECRET_ARN: '',
-    CODE_PEPPER_SECRET_ARN: '',
-    JWKS_URL: jwksUrl ?? '',
-    JWKS_JSON: jwksUrl ? '' : tokenIssuer.jwksJson,
-    JWT_ISSUER: tokenIssuerName ?? '',
+    [SIGNATURE_SETTINGS.userDomains.env]: options.userDomain,
+    [BINDINGS.userDomainSecrets.value]: JSON.stringify({ [options.userDomain]: options.userDomainSecret }),
+    [BINDINGS.userDomainSecrets.secretArn]: '',
+    [BINDINGS.codePepper.secretArn]: '',
+    [TOKEN_KEYS.jwksUrl.env]: jwksUrl ?? '',
+    [TOKEN_KEYS.jwksJson.env]: jwksUrl ? '' : tokenIssuer.jwksJson,
+    [TOKEN_KEYS.issuer.env]: tokenIssuerName ?? '',
   };
   const outbox = new OutboxSmsSender(options.print, () => clock.now());
   const wiring = createWiring({ env: config, clock, sms: outbox, dynamoDb: { endpoint: options.endpoint, settings: options.dynamoDbSettings } });

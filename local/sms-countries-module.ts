@@ -8,7 +8,7 @@
  * left out stays at its default (allowed); a code it does not know fails the
  * deployment, loudly. No list of its countries ships offline; the one that
  * does, libphonenumber's, is the one the functions already parse numbers
- * and name countries with (functions/domain/phone.ts, lib/stage-config.ts),
+ * and name countries with (functions/domain/phone.ts, functions/domain/countries.ts),
  * so the stack and the functions agree on what a country is.
  */
 import { readFileSync } from 'node:fs';

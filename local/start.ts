@@ -8,45 +8,51 @@
  * one process fewer, and the orphan check below sees npm's shell go away.
  */
 import { LOCAL_SERVER_DYNAMODB_SETTINGS } from '../functions/adapters/aws/client-config';
-import { readCodeSettings, readSendLimits } from '../functions/config';
+import { defaultText, everyTunable, SIGNATURE_SETTINGS, SMS_SENDER, TOKEN_KEYS, POWERTOOLS, type LogLevel, type Tunable } from '../functions/tunables';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import type { LocalTokenKeys } from './app';
 import type { DynamoDbLocal } from './dynamodb-local';
+import { DEFAULT_DATA_DIR, LOCAL_VARIABLES, type LocalVariable } from './local-variables';
 import type { LocalServer } from './server';
+
+/** Quieter than the cloud's: the SMS lines and the start banner are what a local run is read for. */
+const LOCAL_LOG_LEVEL: LogLevel = 'WARN';
 
 // Before any SDK or logger module loads (hence the dynamic imports below).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+process.env[POWERTOOLS.logLevel.env] ??= LOCAL_LOG_LEVEL;
 // CloudWatch metrics (EMF lines on stdout) mean nothing here and would bury the SMS lines.
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
-const DEFAULT_PORT = 3000;
-const DEFAULT_USER_DOMAIN = 'local.phonelink';
-const DEFAULT_DATA_DIR = '.local-data';
-
 class StartError extends Error {}
 
-/**
- * The limits a local try runs into first, with the defaults functions/config.ts
- * applies (read from it, so they cannot differ). The variable names are the
- * ones config.ts reads.
- */
-function limitLines(): string[] {
-  const limits = readSendLimits({});
-  const code = readCodeSettings({});
-  const rows: [string, string, string][] = [
-    ['SMS_COOLDOWN_SECONDS', String(limits.cooldownSeconds), 'seconds between two codes to one phone and purpose'],
-    ['SMS_MAX_PER_PHONE_PER_DAY', String(limits.maxPerPhonePerDay), 'codes to one phone per UTC day'],
-    ['SMS_MAX_PER_IP_PER_HOUR', String(limits.maxPerIpPerHour), 'codes per source IP per UTC hour'],
-    ['SMS_MAX_PER_MINUTE', String(limits.maxPerMinute), 'codes in all per UTC minute (0 stops every send)'],
-    ['SMS_MAX_PER_COUNTRY_PER_MINUTE', String(limits.maxPerCountryPerMinute), 'codes to one country per UTC minute (0 stops every send)'],
-    ['SMS_ALLOWED_COUNTRIES', 'all', 'ISO 3166 codes SMS may go to, e.g. CN,HK'],
-    ['CODE_TTL_SECONDS', String(code.codeTtlSeconds), 'how long a code is valid'],
-    ['CODE_MAX_WRONG_TRIES', String(code.maxWrongTries), 'wrong tries after which a code is void'],
-  ];
-  return rows.map(([name, fallback, meaning]) => `  ${name.padEnd(31)}${fallback.padStart(4)}  ${meaning}`);
+/** Of the functions' settings, those that change nothing here: the local server sets them itself, or has nothing they apply to. */
+const NOT_LOCAL: readonly Tunable<unknown>[] = [
+  SIGNATURE_SETTINGS.userDomains, // USER_DOMAIN
+  TOKEN_KEYS.jwksJson, // a key made at start
+  SMS_SENDER.senderId, // the outbox
+  POWERTOOLS.secretsMaxAgeSeconds, // secrets are values here
+];
+
+type Row = readonly [name: string, fallback: string, meaning: string];
+
+const localRow = (variable: LocalVariable): Row => [variable.name, variable.default ?? variable.unset ?? '-', variable.meaning];
+
+/** The functions' settings that matter here, with the defaults they apply (functions/tunables.ts, so they cannot differ). */
+const tunableRows = (): Row[] =>
+  everyTunable()
+    .filter((tunable) => !NOT_LOCAL.includes(tunable))
+    .map((tunable) =>
+      tunable === POWERTOOLS.logLevel ? [tunable.env, LOCAL_LOG_LEVEL, `${tunable.meaning} (${defaultText(tunable)} in the cloud)`] : [tunable.env, defaultText(tunable), tunable.meaning],
+    );
+
+/** `  NAME   default  meaning`, one line per variable, in columns. */
+function table(rows: readonly Row[]): string[] {
+  const nameWidth = Math.max(...rows.map(([name]) => name.length)) + 2;
+  const fallbackWidth = Math.max(...rows.map(([, fallback]) => fallback.length));
+  return rows.map(([name, fallback, meaning]) => `  ${name.padEnd(nameWidth)}${fallback.padStart(fallbackWidth)}  ${meaning}`);
 }
 
 const HELP = () =>
@@ -56,21 +62,15 @@ const HELP = () =>
     'The whole API on http://127.0.0.1:<PORT>, on DynamoDB Local (needs Java 17+), with a local',
     'SMS outbox. Settings are environment variables, e.g. PORT=3001 npm start',
     '',
-    `  PORT                      port on 127.0.0.1 (default ${DEFAULT_PORT}; 0 = any free one)`,
-    `  USER_DOMAIN               the user domain served (default ${DEFAULT_USER_DOMAIN})`,
-    '  USER_DOMAIN_SECRET        its secret (default: a new random one each start, printed)',
-    `  LOCAL_DATA_DIR            keep the data in this directory; --persist keeps it in ${DEFAULT_DATA_DIR}/`,
-    '                            (default: in memory, gone on exit)',
-    '  JWKS_URL, JWT_ISSUER      verify tokens against a login service\'s key set (https, or http to',
-    '                            loopback) and issuer, instead of a key made at start; the local token',
-    '                            routes (POST /_local/users, /_local/tokens) are then off',
-    '  USER_PROVISIONING         on-first-use (default): a valid token is enough for a user to exist;',
-    '                            registered: only uids registered through the admin routes',
-    '  PHONE_LINKS_MODE          transactions (default), or ordered-writes: links as on a multi-Region',
-    '                            table, with the link reconciler every minute (docs/MULTI-REGION.md)',
+    'Local settings (default, meaning):',
+    ...table(Object.values(LOCAL_VARIABLES).map(localRow)),
     '',
-    'Limits and rules, the same variables as in the cloud (default, meaning):',
-    ...limitLines(),
+    'The functions\' settings, the same variables as in the cloud (default, meaning):',
+    ...table(tunableRows()),
+    '',
+    'JWKS_URL and JWT_ISSUER verify tokens against a login service\'s key set (https, or http to',
+    'loopback) and issuer, instead of a key made at start; the local token routes',
+    '(POST /_local/users, /_local/tokens) are then off.',
     '',
     'Every variable, with its meaning: README.md, "Configuration".',
   ].join('\n');
@@ -86,19 +86,20 @@ interface Settings {
 
 function readSettings(argv: readonly string[], env: NodeJS.ProcessEnv): Settings | 'help' {
   if (argv.includes('--help') || argv.includes('-h')) return 'help';
-  let dataDir = env.LOCAL_DATA_DIR?.trim() || undefined;
+  const { port: portVariable, userDomain, userDomainSecret, dataDir: dataDirVariable } = LOCAL_VARIABLES;
+  let dataDir = env[dataDirVariable.name]?.trim() || undefined;
   for (const arg of argv) {
     const persist = /^--persist(?:=(.*))?$/.exec(arg);
     if (persist) dataDir = persist[1]?.trim() || DEFAULT_DATA_DIR;
     else throw new StartError(`Unknown argument ${arg}. Usage: npm start [-- --persist[=<dir>]]; npm start -- --help lists the settings.`);
   }
-  const rawPort = env.PORT?.trim() || String(DEFAULT_PORT);
+  const rawPort = env[portVariable.name]?.trim() || portVariable.default;
   const port = Number(rawPort);
-  if (!/^\d+$/.test(rawPort) || port > 65535) throw new StartError(`PORT must be a port number (0-65535), got "${env.PORT}"`);
-  const secret = env.USER_DOMAIN_SECRET?.trim();
+  if (!/^\d+$/.test(rawPort) || port > 65535) throw new StartError(`${portVariable.name} must be a port number (0-65535), got "${env[portVariable.name]}"`);
+  const secret = env[userDomainSecret.name]?.trim();
   return {
     port,
-    userDomain: env.USER_DOMAIN?.trim() || DEFAULT_USER_DOMAIN,
+    userDomain: env[userDomain.name]?.trim() || userDomain.default,
     userDomainSecret: secret || randomBytes(16).toString('hex'),
     secretGenerated: !secret,
     dataDir: dataDir && path.resolve(dataDir),

@@ -39,9 +39,3 @@ export const mobileMetadata = {
   nonGeographic: parsedOnFirstRead(NON_GEOGRAPHIC_JSON),
 } as unknown as MetadataJson;
 
-/** Calling codes some country uses (`86`, `1`, ...): not the non-geographic ones such as 800. */
-export const countryCallingCodes: ReadonlySet<string> = new Set(
-  Object.entries(COUNTRY_CALLING_CODES)
-    .filter(([, countries]) => countries.some((country) => country !== '001'))
-    .map(([callingCode]) => callingCode),
-);

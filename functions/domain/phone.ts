@@ -1,7 +1,8 @@
 import { parsePhoneNumberFromString, type CountryCallingCode } from 'libphonenumber-js/core';
+import { callingCodeOf } from './countries';
 import { ResultCode } from './result-codes';
 import { RuleViolation } from './errors';
-import { countryCallingCodes, mobileMetadata } from './phone-metadata';
+import { mobileMetadata } from './phone-metadata';
 
 /** A mobile number that passed validation, in the forms the service stores. */
 export interface PhoneNumber {
@@ -27,7 +28,6 @@ export type CountryAllowList = ReadonlySet<string> | undefined;
 
 // Separators people type inside a number; the contract drops them.
 const SEPARATORS = /[\s\-.()]/g;
-const INTERNATIONAL_CODE = /^(?:\+|00)?([1-9]\d{0,2})$/;
 const MAX_INPUT_LENGTH = 64;
 
 const formatIncorrect = (): never => {
@@ -38,12 +38,7 @@ const formatIncorrect = (): never => {
  * `86`, `+86` or `0086` -> `86`. Anything else, or a calling code no country
  * uses, is a format error (5019).
  */
-export function parseCallingCode(internationalCode: string): string {
-  const match = INTERNATIONAL_CODE.exec(internationalCode.trim());
-  const digits = match?.[1];
-  if (!digits || !countryCallingCodes.has(digits)) return formatIncorrect();
-  return digits;
-}
+export const parseCallingCode = (internationalCode: string): string => callingCodeOf(internationalCode) ?? formatIncorrect();
 
 export interface PhoneRules {
   /** ISO 3166 alpha-2 countries SMS may go to; undefined = all. */

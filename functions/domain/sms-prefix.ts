@@ -1,6 +1,7 @@
 import { InvalidParameter } from './errors';
 import type { NormalizedPhone } from './phone';
-import { COUNTRY_CALLING_CODES, NON_GEOGRAPHIC_JSON } from './phone-metadata.generated';
+import { smsCountries } from './countries';
+import { NON_GEOGRAPHIC_JSON } from './phone-metadata.generated';
 
 /**
  * A destination prefix, the unit the pumping guard judges (docs/API.md,
@@ -20,9 +21,6 @@ export function prefixOf(phone: Pick<NormalizedPhone, 'country' | 'nationalNumbe
   return { name: `${phone.country}-${phone.nationalNumber.slice(0, digits)}`, country: phone.country };
 }
 
-/** Every ISO 3166 country a number range belongs to (`CN`, `GG`...). */
-const COUNTRIES: ReadonlySet<string> = new Set(Object.values(COUNTRY_CALLING_CODES).flat().filter((country) => country !== '001'));
-
 /** Calling codes of no country (+800, +882...): their numbers' prefixes are named after the code. */
 const NON_GEOGRAPHIC_CODES: ReadonlySet<string> = new Set(Object.keys(NON_GEOGRAPHIC_JSON));
 
@@ -34,7 +32,7 @@ const NON_GEOGRAPHIC_CODES: ReadonlySet<string> = new Set(Object.keys(NON_GEOGRA
 export function parsePrefix(raw: string | undefined, digits: number): SmsPrefix {
   const match = raw === undefined ? null : /^(?<country>[A-Z]{2}|\+\d{1,3})-(?<digits>\d+)$/.exec(raw);
   const country = match?.groups?.country;
-  const known = country !== undefined && (country.startsWith('+') ? NON_GEOGRAPHIC_CODES.has(country.slice(1)) : COUNTRIES.has(country));
+  const known = country !== undefined && (country.startsWith('+') ? NON_GEOGRAPHIC_CODES.has(country.slice(1)) : smsCountries().has(country));
   if (!match || !known || match.groups?.digits?.length !== digits) throw new InvalidParameter('prefix');
   return { name: raw as string, country: country as string };
 }

@@ -17,11 +17,11 @@ import {
   readPepperSource,
   readPhoneLinksMode,
   readSecretsMaxAgeSeconds,
-  readSmsConfig,
+  readSmsSenderSettings,
   readUsersTableName,
-  type CodeRules,
   type SecretSource,
 } from '../config';
+import type { CodeRules } from '../domain/code-rules';
 import type { PhoneLinks, SmsSender, TokenVerifier } from '../ports';
 
 /**
@@ -100,4 +100,4 @@ export function phoneLinks(w: Wiring, uses: { codes: boolean }): PhoneLinks {
 }
 
 /** How codes are delivered: the one place a way of delivering them is chosen. */
-export const smsSender = (w: Wiring): SmsSender => w.sms ?? new SnsSmsSender(readSmsConfig(w.env), createSnsClient());
+export const smsSender = (w: Wiring): SmsSender => w.sms ?? new SnsSmsSender(readSmsSenderSettings(w.env), createSnsClient());

@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { count, logger, maskPhone, type MetricName } from '../observability';
 import { RESPONSE_MARGIN_MS } from '../request-budget';
-import type { UserProvisioning } from '../config';
+import type { UserProvisioning } from '../domain/user-provisioning';
 import type { TokenVerifier, Users } from '../ports';
 import { eraseUser, getUser, linkPhoneAsAdmin, registerUser, type AdminDependencies } from '../use-cases/admin-users';
 import { deletePhoneRelation, type DeletePhoneRelationDependencies } from '../use-cases/delete-phone-relation';

@@ -1,4 +1,4 @@
-import type { CodeRules } from '../config';
+import type { CodeRules } from '../domain/code-rules';
 import { refuse } from '../domain/errors';
 import type { PhoneNumber } from '../domain/phone';
 import { ResultCode } from '../domain/result-codes';

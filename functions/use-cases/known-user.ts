@@ -1,4 +1,4 @@
-import type { UserProvisioning } from '../config';
+import type { UserProvisioning } from '../domain/user-provisioning';
 import { refuse } from '../domain/errors';
 import { ResultCode } from '../domain/result-codes';
 import type { User } from '../ports';

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock';
-import type { UserProvisioning } from '../config';
+import type { UserProvisioning } from '../domain/user-provisioning';
 import { refuse } from '../domain/errors';
 import type { PhoneNumber } from '../domain/phone';
 import { ResultCode } from '../domain/result-codes';

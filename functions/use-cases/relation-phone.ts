@@ -1,5 +1,6 @@
 import type { Clock } from '../clock';
-import type { CodeRules, UserProvisioning } from '../config';
+import type { CodeRules } from '../domain/code-rules';
+import type { UserProvisioning } from '../domain/user-provisioning';
 import { refuse } from '../domain/errors';
 import { normalizePhone, type PhoneNumber } from '../domain/phone';
 import { ResultCode } from '../domain/result-codes';

@@ -1,5 +1,7 @@
 import type { Clock } from '../clock';
-import type { CodeRules, SendLimits, SignatureRules } from '../config';
+import type { CodeRules } from '../domain/code-rules';
+import type { SendLimits } from '../domain/send-limits';
+import type { SignatureRules } from '../domain/signature-rules';
 import { InvalidParameter, refuse, RuleViolation } from '../domain/errors';
 import { smsText, type Locale } from '../domain/messages';
 import { normalizePhone, type NormalizedPhone } from '../domain/phone';

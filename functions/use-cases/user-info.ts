@@ -1,4 +1,4 @@
-import type { UserProvisioning } from '../config';
+import type { UserProvisioning } from '../domain/user-provisioning';
 import type { User, Users } from '../ports';
 import { knownUser } from './known-user';
 

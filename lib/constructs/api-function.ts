@@ -8,6 +8,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { FUNCTION_TIMEOUT_MS } from '../../functions/request-budget';
+import { BINDINGS, POWERTOOLS, type LogLevel } from '../../functions/tunables';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry';
 
 /** Where the Lambda entry points live; each exports `handler`. */
@@ -91,8 +92,6 @@ export type TableAccess = keyof typeof TABLE_ACTIONS;
 /** The one Secrets Manager action a function needs: it reads the value, and again once its cache expires. */
 export const SECRET_ACTIONS: readonly string[] = ['secretsmanager:GetSecretValue'];
 
-export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-
 export interface ApiFunctionProps {
   /** File name of the handler in functions/entry, e.g. `user-info.ts`. */
   readonly entry: string;
@@ -103,7 +102,7 @@ export interface ApiFunctionProps {
   readonly logRetention: RetentionDays;
   /** What happens to the log group when the stack goes. @default RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
-  /** POWERTOOLS_LOG_LEVEL. @default INFO */
+  /** POWERTOOLS_LOG_LEVEL. @default its registry default, INFO */
   readonly logLevel?: LogLevel;
   /** X-Ray active tracing. @default false */
   readonly tracing?: boolean;
@@ -170,9 +169,9 @@ export class ApiFunction extends Construct {
       // option in `environment` to turn it on for a debugging session.
       environment: {
         // Logs and EMF metrics carry the names the alarms and dashboards look for.
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+        [BINDINGS.serviceName]: SERVICE_NAME,
+        [BINDINGS.metricsNamespace]: METRICS_NAMESPACE,
+        [POWERTOOLS.logLevel.env]: POWERTOOLS.logLevel.rule.format(props.logLevel ?? POWERTOOLS.logLevel.default),
         ...props.environment,
       },
       bundling: BUNDLING,

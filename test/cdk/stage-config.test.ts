@@ -72,10 +72,10 @@ describe('stage configuration from context', () => {
   it('keeps a used random for at least the 2 × skew a signed send stays valid, defaults included', () => {
     const signature = (context: Record<string, unknown>) => configFrom({ ...PROD_CONTEXT, ...context }).signature;
 
-    expect(signature({})).toEqual({ maxSkewSeconds: undefined, nonceTtlSeconds: undefined });
-    expect(signature({ signatureMaxSkewSeconds: '300', nonceTtlSeconds: 600 })).toEqual({ maxSkewSeconds: 300, nonceTtlSeconds: 600 });
-    expect(signature({ signatureMaxSkewSeconds: '60' })).toEqual({ maxSkewSeconds: 60, nonceTtlSeconds: undefined });
-    expect(signature({ nonceTtlSeconds: '1200' })).toEqual({ maxSkewSeconds: undefined, nonceTtlSeconds: 1200 });
+    expect(signature({})).toEqual({ maxClockSkewSeconds: undefined, nonceTtlSeconds: undefined });
+    expect(signature({ signatureMaxSkewSeconds: '300', nonceTtlSeconds: 600 })).toEqual({ maxClockSkewSeconds: 300, nonceTtlSeconds: 600 });
+    expect(signature({ signatureMaxSkewSeconds: '60' })).toEqual({ maxClockSkewSeconds: 60, nonceTtlSeconds: undefined });
+    expect(signature({ nonceTtlSeconds: '1200' })).toEqual({ maxClockSkewSeconds: undefined, nonceTtlSeconds: 1200 });
   });
 
   it('never lets a placeholder into prod', () => {
@@ -104,7 +104,8 @@ describe('stage configuration from context', () => {
     expect(config).toMatchObject({
       auth: { issuer: 'https://login.example.com' },
       userDomainSecretsArn: EXISTING_SECRET_ARN,
-      sms: { senderId: 'PhoneLink', allowedCountries: ['CN', 'HK'] },
+      sms: { senderId: 'PhoneLink' },
+      code: { allowedCountries: new Set(['CN', 'HK']) },
       api: {
         throttle: { rateLimit: 20, burstLimit: 40 },
         sendThrottle: { rateLimit: 19, burstLimit: 40 },

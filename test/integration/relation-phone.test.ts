@@ -1,5 +1,5 @@
 import { SignJWT, generateKeyPair } from 'jose';
-import type { PhoneLinksMode } from '../../functions/config';
+import type { PhoneLinksMode } from '../../functions/tunables';
 import { LINKED, refusal } from '../support/envelopes';
 import { createHarness, PHONE, PHONE_E164, type Harness } from '../support/harness';
 import { LINK_MODES } from '../support/link-modes';

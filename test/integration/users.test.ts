@@ -1,7 +1,7 @@
 import { createHarness, jsonBody, PHONE, type Harness } from '../support/harness';
 import { linkInvariantViolations, pendingMarkers } from '../support/invariants';
 import { LINK_MODES } from '../support/link-modes';
-import type { PhoneLinksMode } from '../../functions/config';
+import type { PhoneLinksMode } from '../../functions/tunables';
 
 const DAY_S = 86_400;
 

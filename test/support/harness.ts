@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { multiRegionUsersTable, usersTable } from '../../functions/adapters/dynamodb/table-definitions';
 import type { ClientSettings } from '../../functions/adapters/aws/client-config';
 import type { Clock } from '../../functions/clock';
-import type { PhoneLinksMode } from '../../functions/config';
+import type { PhoneLinksMode } from '../../functions/tunables';
 import type { HttpResult } from '../../functions/http/envelope';
 import { createLocalApp, type HttpHandler } from '../../local/app';
 import { ROUTES, pathTo } from '../../functions/http/routes';

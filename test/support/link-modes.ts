@@ -1,4 +1,4 @@
-import { PHONE_LINKS_MODES, type PhoneLinksMode } from '../../functions/config';
+import { PHONE_LINKS_MODES, type PhoneLinksMode } from '../../functions/tunables';
 
 /**
  * Every way of writing a link (one transaction, or ordered writes for

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClientSettings } from '../../functions/adapters/aws/client-config';
 import { multiRegionUsersTable, usersTable } from '../../functions/adapters/dynamodb/table-definitions';
-import type { PhoneLinksMode } from '../../functions/config';
+import type { PhoneLinksMode } from '../../functions/tunables';
 import { createLocalApp, type LocalApp } from '../../local/app';
 import { createTables } from '../../local/dynamodb-local';
 import { startLocalServer, type LocalServer, type LocalServerTimeouts } from '../../local/server';

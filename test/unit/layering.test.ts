@@ -116,5 +116,11 @@ describe('layering', () => {
     for (const file of FILES.filter((name) => /^(lib|bin)\//.test(name))) walk(file);
     expect([...reached].filter((file) => /^@middy\/|^functions\/(entry|use-cases|adapters\/(?!dynamodb\/table-definitions))|^functions\/http\/(?!routes\.ts)/.test(file))).toEqual([]);
     expect(reached).toContain('functions/http/routes.ts');
+    // An allow-list: the route table, the table definitions, the time budget, the registry of
+    // settings and its rules, and the domain those rules are (pure: no SDK, no Powertools).
+    const pureData = /^functions\/(tunables|request-budget)\.ts$|^functions\/domain\/|^functions\/http\/routes\.ts$|^functions\/adapters\/dynamodb\/table-definitions\.ts$/;
+    expect([...reached].filter((file) => file.startsWith('functions/') && !pureData.test(file))).toEqual([]);
+    expect([...reached].filter((name) => /^@aws-sdk\/|^@aws-lambda-powertools\//.test(name))).toEqual([]);
+    expect(reached).toContain('functions/tunables.ts');
   });
 });

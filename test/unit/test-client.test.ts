@@ -1,4 +1,4 @@
-import { PHONE_LINKS_MODES } from '../../functions/config';
+import { PHONE_LINKS_MODES } from '../../functions/tunables';
 import { InvalidParameter, RuleViolation } from '../../functions/domain/errors';
 import { computeSignature, SIGNED_FIELD_FORMATS } from '../../functions/domain/signature';
 import { ok, refused } from '../../functions/http/envelope';

@@ -2,7 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, type DynamoDBDocumentClient, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
 import { backOff } from '../../backoff';
-import type { SendLimits } from '../../config';
+import type { SendLimits } from '../../domain/send-limits';
 import { Deadline, LAST_ATTEMPT_MS } from '../../request-budget';
 import type { Breaker, CodeIssue, CodeIssuer, IssuedCode, IssueOutcome } from '../../ports';
 import { utcWindow } from './keys';

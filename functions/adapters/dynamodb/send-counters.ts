@@ -1,4 +1,4 @@
-import type { SendLimits } from '../../config';
+import type { SendLimits } from '../../domain/send-limits';
 import type { CodeIssue } from '../../ports';
 import { keys, ttlSeconds, windowEnd, type Window } from './keys';
 import type { TransactItem } from './transactions';

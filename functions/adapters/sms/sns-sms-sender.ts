@@ -1,5 +1,5 @@
 import { PublishCommand, SNSServiceException, type SNSClient } from '@aws-sdk/client-sns';
-import type { SmsConfig } from '../../config';
+import type { SmsSenderSettings } from '../../tunables';
 import { SmsRefused, type SentSms, type SmsSender } from '../../ports';
 import { maskedNumberIn, withNumberMasked } from './number-masking';
 
@@ -35,7 +35,7 @@ const isDefiniteRefusal = (error: unknown): error is SNSServiceException =>
 /** Amazon SNS: Publish straight to a phone number, as a transactional SMS, sent once (client-config.ts). */
 export class SnsSmsSender implements SmsSender {
   constructor(
-    private readonly config: SmsConfig,
+    private readonly config: SmsSenderSettings,
     private readonly client: SNSClient,
   ) {}
 
